@@ -1,0 +1,28 @@
+# Quick start: `make serve` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install serve test clean
+
+# The virtualenv is rebuilt when the dependencies change. The editable install uses a plain
+# .pth entry (compat mode): no import hook, so `registry validate` starts faster.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres]' --config-settings editable_mode=compat
+	touch $@
+
+install: $(STAMP)
+
+# Until the web service exists, `make serve` validates the corpus and lists it.
+serve: install
+	$(BIN)/registry validate standards/
+	$(BIN)/registry list standards/
+
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) exports/* instance/ .pytest_cache
