@@ -21,8 +21,12 @@ serve: install
 	$(BIN)/registry validate standards/
 	$(BIN)/registry list standards/
 
+# The suite runs every catalog test on SQLite and on a private PostgreSQL server (scripts/postgres.sh).
 test: install
-	$(BIN)/python -m pytest
+	scripts/postgres.sh start
+	REGISTRY_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" $(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) exports/* instance/ .pytest_cache
+	-scripts/postgres.sh destroy
+	rm -rf $(VENV) instance/ .pytest_cache
+	find exports -mindepth 1 ! -name README.md -delete

@@ -66,3 +66,176 @@ def list_standards(paths: tuple[str, ...]) -> None:
         mark = "" if report.valid else "  [INVALID]"
         click.echo(f"{s['code']:11} {s['version']:5} {s['type']:15} {','.join(s['levels']):28} "
                    f"{s['title']} | {s['title_translated']}{mark}")
+
+
+# --- the catalog -------------------------------------------------------------------------------
+
+
+def _engine(migrate: bool = True):
+    """The catalog engine from REGISTRY_* settings, migrated to the current schema."""
+    from .config import database_url, load_config
+    from .db import make_engine
+    from .migrate import upgrade
+
+    config = load_config()
+    engine = make_engine(database_url(config), busy_timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"])
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def _fail(error) -> None:
+    click.echo(f"error: {error.message}", err=True)
+    sys.exit(1)
+
+
+@main.group()
+def db() -> None:
+    """The catalog database."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the catalog's migrations (safe to run from several processes at once)."""
+    _engine(migrate=True)
+    click.echo("catalog is up to date")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True))
+def load(paths: tuple[str, ...]) -> None:
+    """Publish every standard under PATHS (default: REGISTRY_STANDARDS_DIR) into the catalog.
+
+    Idempotent: files already published with the same bytes change nothing; different bytes under
+    a published version are refused, with what differs. Exit status 1 when anything was refused.
+    """
+    from .config import load_config
+    from .services.catalog import load_corpus
+
+    outcomes = load_corpus(_engine(), paths or (load_config()["STANDARDS_DIR"],))
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        if outcome.status in ("invalid", "refused"):
+            click.echo(f"{outcome.file}: {outcome.status}: {outcome.message}", err=True)
+            if outcome.status == "refused" and isinstance(outcome.details, dict):
+                for key, value in outcome.details.items():
+                    click.echo(f"    {key}: {value}", err=True)
+    click.echo(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to load")
+    sys.exit(1 if counts.get("invalid") or counts.get("refused") else 0)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="gunicorn workers [default: one per core]")
+@click.option("--dev", is_flag=True, help="Flask's development server with the reloader, instead of gunicorn.")
+@click.option("--no-load", is_flag=True, help="Do not load REGISTRY_STANDARDS_DIR before serving.")
+def serve(host: str, port: int, workers: int | None, dev: bool, no_load: bool) -> None:
+    """Migrate the catalog, load the corpus, and serve the registry over HTTP."""
+    import os
+
+    from .config import load_config
+    from .services.catalog import load_corpus
+
+    engine = _engine()
+    if not no_load:
+        standards = load_config()["STANDARDS_DIR"]
+        if os.path.isdir(standards):
+            outcomes = load_corpus(engine, [standards])
+            refused = [o for o in outcomes if o.status in ("invalid", "refused")]
+            for outcome in refused:
+                click.echo(f"{outcome.file}: {outcome.status}: {outcome.message}", err=True)
+            click.echo(f"loaded {standards}: {len(outcomes) - len(refused)} versions, {len(refused)} refused",
+                       err=True)
+    engine.dispose()  # workers open their own connections
+    if dev:
+        from . import create_app
+
+        create_app().run(host=host, port=port, debug=True, use_reloader=True)
+        return
+    workers = workers or os.cpu_count() or 1
+    argv = ["gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}", "--access-logfile", "-",
+            "--timeout", "60", "registry:create_app()"]
+    click.echo(f"serving on http://{host}:{port} with {workers} gunicorn worker(s)", err=True)
+    os.execvp(sys.executable, [sys.executable, "-m", *argv])
+
+
+# --- administration ----------------------------------------------------------------------------
+
+
+@main.group()
+def body() -> None:
+    """Standards bodies."""
+
+
+@body.command("add")
+@click.argument("body_id")
+@click.argument("name")
+def body_add(body_id: str, name: str) -> None:
+    """Register a standards body (ID is a short slug, NAME its full name)."""
+    from .db import write_session
+    from .errors import RegistryError
+    from .services.accounts import add_body
+
+    try:
+        with write_session(_engine()) as session:
+            add_body(session, body_id, name)
+    except RegistryError as error:
+        _fail(error)
+    click.echo(f"body {body_id} added")
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--body", "body_id", help="A token for this body's members (create drafts, submit).")
+@click.option("--registrar", help="A token for this registrar (review, approve, publish, withdraw).")
+def token_create(body_id: str | None, registrar: str | None) -> None:
+    """Create a token and print it once on stdout (only its hash is stored)."""
+    from .db import write_session
+    from .errors import RegistryError
+    from .services.accounts import create_token
+
+    if (body_id is None) == (registrar is None):
+        raise click.UsageError("give exactly one of --body and --registrar")
+    try:
+        with write_session(_engine()) as session:
+            secret, row = create_token(session, body_id=body_id, registrar=registrar)
+            token_id = row.id
+    except RegistryError as error:
+        _fail(error)
+    click.echo(secret)
+    click.echo(f"token {token_id} created; it is shown only this once", err=True)
+
+
+@token.command("revoke")
+@click.argument("token")
+def token_revoke(token: str) -> None:
+    """Revoke a token, given whole, by its id, or by the prefix `registry token list` shows."""
+    from .db import write_session
+    from .errors import RegistryError
+    from .services.accounts import revoke_token
+
+    try:
+        with write_session(_engine()) as session:
+            row = revoke_token(session, token)
+            token_id = row.id
+    except RegistryError as error:
+        _fail(error)
+    click.echo(f"token {token_id} revoked")
+
+
+@token.command("list")
+def token_list() -> None:
+    """List tokens (id, prefix, account, state); never the tokens themselves."""
+    from .db import read_session
+    from .services.accounts import list_tokens
+
+    with read_session(_engine()) as session:
+        for row, account in list_tokens(session):
+            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+            click.echo(f"{row.id:5} {row.prefix}…  {account.name:30} {account.role:12} {state}")

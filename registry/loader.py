@@ -166,6 +166,9 @@ def _build(source: bytes, limits: Limits, positions: dict | None, issues: list[I
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(filter(None, [exc.context, exc.problem]))
+        if exc.context_mark is not None and mark is not exc.context_mark:
+            message += f" (the construct started at line {exc.context_mark.line + 1}, " \
+                       f"column {exc.context_mark.column + 1})"
         rule = "yaml-depth" if "nesting depth" in message else "yaml-syntax"
         if mark is not None and _tab_before(source, mark.line, mark.column):
             message += " (indent with spaces, not tabs)"
@@ -194,7 +197,7 @@ def _walk(parser: Any, limits: Limits, positions: dict | None, issues: list[Issu
         if kind is ev.ScalarEvent or kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
             if event.anchor is not None:
                 raise _Fatal("yaml-alias", f"anchors (&{event.anchor}) and aliases are not allowed",
-                             event.start_mark.line + 1, event.start_mark.column + 1)
+                             event.start_mark.line + 1, event.start_mark.column + 1, _child_path(stack))
             if stack and stack[-1][2] is _NO_KEY and type(stack[-1][0]) is dict:
                 top = stack[-1]
                 _accept_key(top, event, issues)
@@ -208,7 +211,7 @@ def _walk(parser: Any, limits: Limits, positions: dict | None, issues: list[Issu
                 if not stack:
                     if event.value == "" and event.implicit[0]:
                         raise _Fatal("yaml-empty", "the document is empty: expected a standard (a YAML mapping)",
-                                     event.start_mark.line + 1, event.start_mark.column + 1)
+                                     document_mark.line + 1, document_mark.column + 1)
                     raise _Fatal("yaml-root", "expected a mapping at the document root, found a single value",
                                  event.start_mark.line + 1, event.start_mark.column + 1)
                 _attach(stack, _scalar(event, path, issues))
@@ -230,9 +233,10 @@ def _walk(parser: Any, limits: Limits, positions: dict | None, issues: list[Issu
             stack.pop()
         elif kind is ev.AliasEvent:
             raise _Fatal("yaml-alias", f"aliases (*{event.anchor}) and anchors are not allowed",
-                         event.start_mark.line + 1, event.start_mark.column + 1)
+                         event.start_mark.line + 1, event.start_mark.column + 1, _child_path(stack))
         elif kind is ev.DocumentStartEvent:
             documents += 1
+            document_mark = event.start_mark
             if documents > 1:
                 raise _Fatal("yaml-documents", "exactly one YAML document expected; found a second one ('---')",
                              event.start_mark.line + 1, event.start_mark.column + 1)

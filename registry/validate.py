@@ -110,7 +110,8 @@ def _schema_issues(loaded: LoadedDocument, error: ValidationError) -> Iterator[I
                 yield Issue("schema.additionalProperties", f"unknown field {key!r}",
                             json_path(path + (key,)), line, column, loaded.file)
         return
-    if keyword == "propertyNames":
+    if "propertyNames" in error.relative_schema_path and isinstance(error.instance, str):
+        # jsonschema reports a bad key with the inner keyword (pattern) at the mapping's path
         line, column = loaded.locate_key(path + (error.instance,))
         yield Issue("schema.propertyNames", f"key {error.instance!r} is not allowed here: {error.message}",
                     json_path(path + (error.instance,)), line, column, loaded.file)

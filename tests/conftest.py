@@ -13,3 +13,195 @@ INVALID = ROOT / "tests" / "data" / "invalid"
 @pytest.fixture
 def example_bytes() -> bytes:
     return (VALID / "example.yaml").read_bytes()
+
+
+# --- the catalog, on both backends ----------------------------------------------------------------
+
+import os
+import uuid
+
+from sqlalchemy import bindparam, create_engine, text
+from sqlalchemy.engine import make_url
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def postgres_base_url() -> str:
+    """The test server's URL; `make test` starts the server and sets it."""
+    url = os.environ.get("REGISTRY_TEST_POSTGRES_URL")
+    if not url:
+        pytest.fail("REGISTRY_TEST_POSTGRES_URL is not set: run the suite with `make test`, which starts "
+                    "a local PostgreSQL server (scripts/postgres.sh) and sets it")
+    return url
+
+
+class PostgresCatalog:
+    """One migrated database per test session, reset between tests.
+
+    CREATE DATABASE takes seconds here, so tests do not get a database each: they get this one,
+    truncated, and (when they ask for the corpus) refilled from rows captured once.
+    """
+
+    def __init__(self, base):
+        from registry.db import make_engine
+        from registry.migrate import upgrade
+
+        self.admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        self.name = f"registry_t_{os.getpid()}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+        self.url = base.set(database=self.name).render_as_string(hide_password=False)
+        self.engine = make_engine(self.url)
+        upgrade(self.engine)
+        self.snapshot: list | None = None
+
+    def tables(self):
+        from sqlmodel import SQLModel
+
+        return SQLModel.metadata.sorted_tables
+
+    def reset(self, with_corpus: bool) -> str:
+        self.engine.dispose()
+        names = ", ".join(f'"{t.name}"' for t in self.tables())
+        with self.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        if with_corpus:
+            if self.snapshot is None:
+                _load_sample_corpus(self.url)
+                with self.engine.connect() as conn:
+                    self.snapshot = [(t, [dict(r._mapping) for r in conn.execute(t.select())]) for t in self.tables()]
+                return self.url
+            with self.engine.begin() as conn:
+                for table, rows in self.snapshot:
+                    if rows:
+                        # self-references (a version's predecessor) are filled in after every row exists
+                        own = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
+                        conn.execute(table.insert(), [{**r, **{c: None for c in own}} for r in rows])
+                        for column in own:
+                            pk = table.primary_key.columns.values()[0]
+                            conn.execute(table.update().where(pk == bindparam("_pk")).values({column: bindparam("_v")}),
+                                         [{"_pk": r[pk.name], "_v": r[column]} for r in rows if r[column] is not None]
+                                         or [{"_pk": -1, "_v": None}])
+                        for column in table.primary_key.columns:
+                            if column.autoincrement is True or (column.type.python_type is int):
+                                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', "
+                                                  f"'{column.name}'), (SELECT max(\"{column.name}\") FROM "
+                                                  f"\"{table.name}\"))"))
+        self.engine.dispose()
+        return self.url
+
+    def close(self):
+        self.engine.dispose()
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_catalog():
+    catalog = PostgresCatalog(make_url(postgres_base_url()))
+    yield catalog
+    catalog.close()
+
+
+def _load_sample_corpus(url: str) -> None:
+    from registry.db import make_engine
+    from registry.services.catalog import load_corpus
+
+    engine = make_engine(url)
+    outcomes = load_corpus(engine, [str(STANDARDS)])
+    engine.dispose()
+    assert {o.status for o in outcomes} == {"published"}, [o for o in outcomes if o.status != "published"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory):
+    """Migrated SQLite files, empty and with the corpus, copied for each test (loading is the slow part)."""
+    from registry.db import make_engine
+    from registry.migrate import upgrade
+
+    folder = tmp_path_factory.mktemp("sqlite-templates")
+    empty, full = folder / "empty.sqlite3", folder / "corpus.sqlite3"
+    engine = make_engine(f"sqlite:///{empty}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    full.write_bytes(empty.read_bytes())
+    _load_sample_corpus(f"sqlite:///{full}")
+    engine = make_engine(f"sqlite:///{full}")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return {False: empty, True: full}
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path):
+    """A fresh, migrated catalog on each backend: empty, or with the corpus when the test asks for it."""
+    with_corpus = "corpus" in request.fixturenames
+    if request.param == "sqlite":
+        path = tmp_path / "registry.sqlite3"
+        path.write_bytes(request.getfixturevalue("sqlite_templates")[with_corpus].read_bytes())
+        yield f"sqlite:///{path}"
+        return
+    yield request.getfixturevalue("postgres_catalog").reset(with_corpus)
+
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    from registry import create_app
+
+    application = create_app({"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "instance"),
+                              "EXPORTS_DIR": str(tmp_path / "exports"), "LOG_LEVEL": "WARNING"})
+    yield application
+    application.extensions["registry.engine"].dispose()
+
+
+@pytest.fixture
+def engine(app):
+    return app.extensions["registry.engine"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def corpus():
+    """Asks db_url for a catalog with the sample corpus published (copied from a template)."""
+    return sorted(STANDARDS.rglob("*.yaml"))
+
+
+class Tokens:
+    """Creates bodies and tokens, and builds Authorization headers."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def body(self, body_id: str, name: str | None = None) -> dict[str, str]:
+        from registry.db import write_session
+        from registry.services.accounts import add_body, create_token
+
+        with write_session(self.engine) as session:
+            from registry.models import Body
+
+            if session.get(Body, body_id) is None:
+                add_body(session, body_id, name or body_id)
+            token, _ = create_token(session, body_id=body_id)
+        return {"Authorization": f"Bearer {token}"}
+
+    def registrar(self, name: str = "reg") -> dict[str, str]:
+        from registry.db import write_session
+        from registry.services.accounts import create_token
+
+        with write_session(self.engine) as session:
+            token, _ = create_token(session, registrar=name)
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def tokens(engine):
+    return Tokens(engine)

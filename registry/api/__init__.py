@@ -1,0 +1,294 @@
+"""JSON API under /api/v1. Views parse the request, call one service function, and serialize."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
+
+from ..db import read_session, write_session
+from ..errors import BadRequest, PreconditionRequired
+from ..services import accounts, audit, catalog, drafts
+from . import serialize
+from .requests import json_body, page_args, yaml_body
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def engine():
+    return current_app.extensions["registry.engine"]
+
+
+def actor():
+    """The authenticated caller; every route that changes something calls this first."""
+    from ..errors import Unauthorized
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("this route needs an 'Authorization: Bearer <token>' header")
+    with read_session(engine()) as session:
+        return accounts.authenticate(session, token.strip())
+
+
+# --- public ---------------------------------------------------------------------------------------
+
+
+@bp.get("/standards")
+def list_standards():
+    page, per_page = page_args()
+    with read_session(engine()) as session:
+        total, rows = catalog.list_standards(
+            session, sector=request.args.get("sector"), standard_type=request.args.get("type"),
+            status=request.args.get("status"), body=request.args.get("body"),
+            offset=(page - 1) * per_page, limit=per_page)
+        return jsonify({"total": total, "page": page, "per_page": per_page,
+                        "items": [serialize.standard_summary(s, v) for s, v in rows]})
+
+
+@bp.get("/standards/<code>")
+def get_standard(code: str):
+    as_of = request.args.get("as_of")
+    with read_session(engine()) as session:
+        standard = catalog.get_standard(session, code)
+        versions = catalog.list_versions(session, code)
+        body = serialize.standard_detail(standard, versions)
+        if as_of is not None:
+            body["as_of"] = {"date": as_of,
+                             "version": serialize.version_summary(catalog.version_as_of(session, code, _date(as_of)))}
+        return jsonify(body)
+
+
+@bp.get("/standards/<code>/versions/<version>")
+def get_version(code: str, version: str):
+    with read_session(engine()) as session:
+        found = catalog.get_version(session, code, version)
+        response = jsonify(serialize.version_detail(found))
+        return _immutable(response, found.sha256)
+
+
+@bp.get("/standards/<code>/versions/<version>/source")
+def get_source(code: str, version: str):
+    with read_session(engine()) as session:
+        found = catalog.get_version(session, code, version)
+        response = Response(found.source, mimetype="application/yaml")
+        response.headers["Content-Disposition"] = f'inline; filename="{code}-{version}.yaml"'
+        return _immutable(response, found.sha256)
+
+
+@bp.get("/standards/<code>/latest")
+def latest(code: str):
+    with read_session(engine()) as session:
+        current = catalog.current_version(session, code)
+    response = redirect(url_for("api.get_version", code=code, version=current.version), code=302)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/standards/<code>/diff")
+def diff(code: str):
+    from ..diff import diff_documents
+
+    old_v, new_v = request.args.get("from"), request.args.get("to")
+    if not old_v or not new_v:
+        raise BadRequest("give both ?from=X&to=Y", details={"field": "from" if not old_v else "to"})
+    with read_session(engine()) as session:
+        old = catalog.get_version(session, code, old_v)
+        new = catalog.get_version(session, code, new_v)
+        result = diff_documents(old.document, new.document)
+    return jsonify({"code": code, "from": old_v, "to": new_v, "change_class": result.change_class,
+                    "summary": result.summary(), "diff": result.to_dict()})
+
+
+@bp.get("/audit")
+def audit_trail():
+    after = _int_arg("after", 0)
+    limit = min(_int_arg("limit", 100), 1000)
+    draft_id = request.args.get("draft_id")
+    with read_session(engine()) as session:
+        events = audit.list_events(session, code=request.args.get("code"), after_id=after, limit=limit,
+                                   draft_id=int(draft_id) if draft_id and draft_id.isdigit() else None)
+        return jsonify({"items": [serialize.audit_event(e) for e in events]})
+
+
+@bp.post("/validate")
+def validate():
+    from ..validate import validate_bytes
+
+    report = validate_bytes(yaml_body(), file=None, check_path=False)
+    return jsonify({"valid": report.valid, "errors": [serialize.issue(i) for i in report.issues]})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from .openapi import document
+
+    return jsonify(document())
+
+
+# --- drafts (authenticated) -------------------------------------------------------------------
+
+
+@bp.post("/drafts")
+def create_draft():
+    who = actor()
+    source = yaml_body()
+    with write_session(engine()) as session:
+        draft = drafts.create_draft(session, source, who)
+    return _draft_response(draft, 201)
+
+
+@bp.get("/drafts")
+def list_drafts():
+    who = actor()
+    with read_session(engine()) as session:
+        items = drafts.list_drafts(session, who, status=request.args.get("status"))
+        return jsonify({"items": [serialize.draft(d) for d in items]})
+
+
+@bp.get("/drafts/<int:draft_id>")
+def get_draft(draft_id: int):
+    who = actor()
+    with read_session(engine()) as session:
+        draft = drafts.get_draft(session, draft_id, who)
+    return _draft_response(draft, 200)
+
+
+@bp.get("/drafts/<int:draft_id>/source")
+def get_draft_source(draft_id: int):
+    who = actor()
+    with read_session(engine()) as session:
+        draft = drafts.get_draft(session, draft_id, who)
+    response = Response(draft.source, mimetype="application/yaml")
+    response.set_etag(drafts.etag(draft))
+    return response
+
+
+@bp.put("/drafts/<int:draft_id>")
+def update_draft(draft_id: int):
+    who = actor()
+    if_match = request.headers.get("If-Match")
+    if not if_match:
+        raise PreconditionRequired("send If-Match with the ETag of the draft you edited")
+    source = yaml_body()
+    with write_session(engine()) as session:
+        draft = drafts.update_draft(session, draft_id, source, who, if_match)
+    return _draft_response(draft, 200)
+
+
+@bp.post("/drafts/<int:draft_id>/submit")
+def submit(draft_id: int):
+    return _transition(drafts.submit, draft_id)
+
+
+@bp.post("/drafts/<int:draft_id>/approve")
+def approve(draft_id: int):
+    return _transition(drafts.approve, draft_id)
+
+
+@bp.post("/drafts/<int:draft_id>/request-changes")
+def request_changes(draft_id: int):
+    who = actor()
+    comment = json_body(optional=True).get("comment")
+    with write_session(engine()) as session:
+        draft = drafts.request_changes(session, draft_id, who, comment)
+    return _draft_response(draft, 200)
+
+
+@bp.post("/drafts/<int:draft_id>/publish")
+def publish(draft_id: int):
+    who = actor()
+    reason = json_body(optional=True).get("bump_reason")
+    delay = current_app.config["REGISTRY_FAULT_PUBLISH_DELAY"]
+    with write_session(engine()) as session:
+        result = drafts.publish_draft(session, draft_id, who, bump_reason=reason, fault_delay=delay)
+        body = serialize.version_summary(result.version)
+    response = jsonify(body)
+    response.headers["Location"] = url_for("api.get_version", code=body["code"], version=body["version"])
+    return response, 201
+
+
+@bp.get("/drafts/<int:draft_id>/comments")
+def list_comments(draft_id: int):
+    who = actor()
+    with read_session(engine()) as session:
+        items = drafts.list_comments(session, draft_id, who)
+        return jsonify({"items": [serialize.comment(c) for c in items]})
+
+
+@bp.post("/drafts/<int:draft_id>/comments")
+def add_comment(draft_id: int):
+    who = actor()
+    payload = json_body()
+    text = payload.get("body")
+    if not isinstance(text, str):
+        raise BadRequest("'body' must be a string", details={"field": "body"})
+    with write_session(engine()) as session:
+        comment = drafts.add_comment(session, draft_id, who, text, payload.get("path"))
+        body = serialize.comment(comment)
+    return jsonify(body), 201
+
+
+@bp.get("/drafts/<int:draft_id>/diff")
+def draft_diff(draft_id: int):
+    who = actor()
+    with read_session(engine()) as session:
+        base, result = drafts.compare_with_published(session, draft_id, who)
+    if result is None:
+        return jsonify({"base": None, "change_class": "major", "summary": "a new standard", "diff": None})
+    return jsonify({"base": base.version, "change_class": result.change_class, "summary": result.summary(),
+                    "diff": result.to_dict()})
+
+
+@bp.post("/standards/<code>/versions/<version>/withdraw")
+def withdraw(code: str, version: str):
+    who = actor()
+    reason = json_body().get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise BadRequest("a withdrawal needs a 'reason'", details={"field": "reason"})
+    with write_session(engine()) as session:
+        found = catalog.withdraw(session, code, version, who, reason.strip())
+        body = serialize.version_summary(found)
+    return jsonify(body)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _transition(step, draft_id: int):
+    who = actor()
+    with write_session(engine()) as session:
+        draft = step(session, draft_id, who)
+    return _draft_response(draft, 200)
+
+
+def _draft_response(draft, status: int):
+    response = jsonify(serialize.draft(draft))
+    response.status_code = status
+    response.set_etag(drafts.etag(draft))
+    if status == 201:
+        response.headers["Location"] = url_for("api.get_draft", draft_id=draft.id)
+    return response
+
+
+def _immutable(response: Response, digest: str) -> Response:
+    """A versioned resource never changes: cache it forever, revalidate by its sha256."""
+    response.set_etag(digest)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response.make_conditional(request)
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"as_of must be a date YYYY-MM-DD, not {value!r}", details={"field": "as_of"}) from None
+
+
+def _int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise BadRequest(f"{name} must be a non-negative integer", details={"field": name})
+    return int(raw)

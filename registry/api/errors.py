@@ -1,0 +1,65 @@
+"""The one table from domain errors to HTTP statuses, and JSON error bodies for everything under /api."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from .. import errors as e
+
+log = logging.getLogger(__name__)
+
+#: domain error -> HTTP status (the most specific class wins: the table is searched along the MRO)
+STATUS: dict[type[e.RegistryError], int] = {
+    e.BadRequest: 400,
+    e.UnknownSchemaVersion: 422,
+    e.InvalidStandard: 422,
+    e.Unauthorized: 401,
+    e.Forbidden: 403,
+    e.NotFound: 404,
+    e.Conflict: 409,
+    e.PreconditionFailed: 412,
+    e.PreconditionRequired: 428,
+    e.PayloadTooLarge: 413,
+    e.UnsupportedMediaType: 415,
+    e.ServiceUnavailable: 503,
+}
+
+
+def status_of(error: e.RegistryError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def error_body(code: str, message: str, details=None):
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(e.RegistryError)
+    def _domain(error: e.RegistryError):
+        status = status_of(error)
+        response = jsonify(error_body(error.code, error.message, error.details))
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="registry"'
+        if status == 503:
+            response.headers["Retry-After"] = "1"
+        return response, status
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if not request.path.startswith("/api/"):
+            return error
+        code = (error.name or "error").lower().replace(" ", "_")
+        return jsonify(error_body(code, error.description or error.name)), error.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return _http(error)
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return jsonify(error_body("internal_error", "an unexpected error occurred; it has been logged")), 500

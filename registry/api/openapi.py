@@ -1,0 +1,588 @@
+"""The OpenAPI 3.1 description of the JSON API, served at ``GET /api/v1/openapi.json``.
+
+:func:`document` builds it on each call from the constants below (nothing happens at import time
+beyond defining them). Paths are relative to the one server, ``/api/v1``. Schemas are JSON Schema
+2020-12, as OpenAPI 3.1 prescribes; the objects the API writes itself are closed
+(``additionalProperties: false``) so that ``tests/test_openapi.py`` notices when a serializer
+gains a field the document does not describe. ``operationId`` is the name of the view function
+(the blueprint endpoint), so the document and the routes can be matched one to one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..diff import MAJOR, MINOR, NONE
+from ..models import DRAFT_STATES, VERSION_STATUSES
+from .requests import MAX_PER_PAGE, YAML_TYPES
+
+OPENAPI_VERSION = "3.1.0"
+TITLE = "Occupational Standards Registry API"
+API_VERSION = "1.0.0"
+SERVER = "/api/v1"
+
+AUDIT_MAX_LIMIT = 1000  # registry.api.audit_trail clamps ?limit to this
+AUDIT_DEFAULT_LIMIT = 100
+DEFAULT_PER_PAGE = 50
+CHANGE_CLASSES = (MAJOR, MINOR, NONE)
+
+PUBLIC: list[dict[str, list]] = []
+BEARER: list[dict[str, list]] = [{"bearerAuth": []}]
+
+#: HTTP status -> (component name, description) of the error responses (registry/api/errors.py)
+ERRORS: dict[int, tuple[str, str]] = {
+    400: ("BadRequest", "The request is malformed: a query argument or a JSON field is missing or invalid."),
+    401: ("Unauthorized", "No bearer token, or the token is invalid, revoked or its account disabled."),
+    403: ("Forbidden", "The caller's role or standards body does not allow this."),
+    404: ("NotFound", "No such resource (drafts of other bodies are reported as missing too)."),
+    409: ("Conflict", "The request contradicts what the catalog holds (a state, a published version, "
+                      "or a concurrent change)."),
+    412: ("PreconditionFailed", "The entity tag given does not match the resource's current one."),
+    413: ("PayloadTooLarge", "The request body is larger than the configured MAX_UPLOAD_BYTES."),
+    415: ("UnsupportedMediaType", "The request body has a media type this route does not accept."),
+    422: ("InvalidStandard", "The standard does not load or validate; `details` lists every issue "
+                            "(Issue objects, with `file` null)."),
+    428: ("PreconditionRequired", "The route needs an If-Match header."),
+    500: ("InternalError", "An unexpected error; it has been logged."),
+    503: ("ServiceUnavailable", "The catalog is busy (the write lock could not be had in time); retry later."),
+}
+#: headers an error response of that status always carries
+ERROR_HEADERS = {401: {"WWW-Authenticate": "WWW-Authenticate"}, 503: {"Retry-After": "Retry-After"}}
+
+DESCRIPTION = """\
+Read the published occupational standards, their versions, differences and audit trail; validate
+a standard; and take a new version through review (draft, submit, approve or request changes,
+publish).
+
+Every error is a JSON object `{"error": {"code", "message", "details"}}`. Routes that change
+something need an `Authorization: Bearer <token>` header (tokens are issued with
+`registry token create`); reading is public. Published versions are immutable: their
+representations carry the version's sha256 as a strong ETag and may be cached forever.
+"""
+
+
+# --- small builders ------------------------------------------------------------------------------
+
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _schema(name: str) -> dict[str, str]:
+    return _ref("schemas", name)
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` or null."""
+    if "$ref" in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    kind = schema["type"]
+    return {**schema, "type": [kind, "null"] if isinstance(kind, str) else [*kind, "null"]}
+
+
+def _string(description: str | None = None, **keywords: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", **keywords}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _integer(description: str | None = None, **keywords: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "integer", **keywords}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _object(properties: dict[str, Any], *, required: list[str] | None = None, closed: bool = True,
+            description: str | None = None) -> dict[str, Any]:
+    """An object schema; every property is required unless ``required`` says otherwise."""
+    schema: dict[str, Any] = {"type": "object", "properties": properties,
+                              "required": list(properties) if required is None else required}
+    if closed:
+        schema["additionalProperties"] = False
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _array(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+def _items(name: str) -> dict[str, Any]:
+    """The ``{"items": [...]}`` envelope of the list routes."""
+    return _object({"items": _array(_schema(name))})
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _yaml_source() -> dict[str, Any]:
+    return {"application/yaml": {"schema": _string("The exact YAML bytes of the standard.")}}
+
+
+def _response(description: str, content: dict[str, Any] | None = None,
+              headers: tuple[str, ...] = ()) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description}
+    if headers:
+        response["headers"] = {name: _ref("headers", name) for name in headers}
+    if content is not None:
+        response["content"] = content
+    return response
+
+
+def _errors(*statuses: int, notes: dict[int, str] | None = None) -> dict[str, Any]:
+    """Error responses for ``statuses`` (500 is always added), as references to the shared ones;
+    ``notes`` replaces the generic description where a route says more precisely when it happens."""
+    notes = notes or {}
+    out: dict[str, Any] = {}
+    for status in sorted({*statuses, 500}):
+        ref = _ref("responses", ERRORS[status][0])
+        if status in notes:
+            ref["description"] = notes[status]  # OpenAPI 3.1 lets a reference override its description
+        out[str(status)] = ref
+    return out
+
+
+def _query(name: str, schema: dict[str, Any], description: str, *, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+
+
+def _json_body(schema: dict[str, Any], description: str, *, required: bool = True) -> dict[str, Any]:
+    return {"required": required, "description": description, "content": _json(schema)}
+
+
+def _operation(operation_id: str, summary: str, tag: str, responses: dict[str, Any], *,
+               security: list | None = None, parameters: list | None = None,
+               body: dict[str, Any] | None = None, description: str | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"operationId": operation_id, "summary": summary, "tags": [tag]}
+    if description:
+        op["description"] = description
+    if parameters:
+        op["parameters"] = parameters
+    if body is not None:
+        op["requestBody"] = body
+    op["responses"] = responses
+    op["security"] = PUBLIC if security is None else security
+    return op
+
+
+# --- components ----------------------------------------------------------------------------------
+
+
+def _version_properties() -> dict[str, Any]:
+    return {
+        "code": _string("The occupation code, e.g. 4-04-05-05."),
+        "version": _string("MAJOR.MINOR", pattern=r"^[0-9]+\.[0-9]+$"),
+        "status": _string(enum=list(VERSION_STATUSES)),
+        "sha256": _string("SHA-256 of the exact source bytes (also the ETag).", pattern="^[0-9a-f]{64}$"),
+        "effective_from": _nullable(_string(format="date")),
+        "effective_until": _nullable(_string("The day it stopped being in force (exclusive).", format="date")),
+        "published_at": _string(format="date-time"),
+        "published_by": _string("The account that published it."),
+        "withdrawn_reason": _nullable(_string()),
+        "bump_reason": _nullable(_string("Why a smaller version bump than the changes need was accepted.")),
+    }
+
+
+def _standard_properties() -> dict[str, Any]:
+    return {
+        "code": _string(),
+        "title": _string("The title in the standard's master language."),
+        "title_en": _string("The English title ('' when there is none)."),
+        "sector": _string(),
+        "type": _string("The standard type (skill, technical, ...)."),
+        "body": _nullable(_string("The id of the standards body that maintains it.")),
+    }
+
+
+def _diff_schemas() -> dict[str, Any]:
+    location = _object({name: _nullable(_string()) for name in
+                        ("level", "direction", "function", "work_content", "group", "number")})
+    added_removed = _object({"added": _array(_string()), "removed": _array(_string())})
+    change = _object({"path": _string(), "old": {}, "new": {}},
+                     description="One metadata field; null on a side means the field is absent there.")
+    return {
+        "DiffLocation": location,
+        "ItemChange": _object({
+            "kind": _string("added, removed, or +-joined flags among moved/reordered and reworded",
+                            pattern=r"^(added|removed|(moved|reordered|reworded)(\+(moved|reordered|reworded))*)$"),
+            "item_id": _string("The item's stable ID."),
+            "item_kind": _string("level, direction, function, requirement, knowledge, ..."),
+            "old_location": _nullable(_schema("DiffLocation")),
+            "new_location": _nullable(_schema("DiffLocation")),
+            "old_text": {"description": "The full text as written: a string or a {language: text} map."},
+            "new_text": {"description": "The full text as written: a string or a {language: text} map."},
+        }),
+        "WeightChange": _object({
+            "table": _string(), "level": _string(), "direction": _nullable(_string()),
+            "row": _string("ethics, basic_knowledge or a function ID"),
+            "old": _nullable(_integer()), "new": _nullable(_integer()),
+        }),
+        "MetadataChange": change,
+        "Diff": _object({
+            "change_class": _string(enum=list(CHANGE_CLASSES)),
+            "summary": _string(),
+            "counts": {"type": "object", "additionalProperties": _integer(minimum=0)},
+            "items": _array(_schema("ItemChange")),
+            "levels": added_removed,
+            "directions": added_removed,
+            "functions": added_removed,
+            "weights": _array(_schema("WeightChange")),
+            "metadata": _array(_schema("MetadataChange")),
+            "release": _array(_schema("MetadataChange")),
+        }, description="Item-level differences between two versions, compared by stable ID "
+                       "(registry.diff.Diff.to_dict; docs/format.md section 6)."),
+    }
+
+
+def _schemas() -> dict[str, Any]:
+    version = _version_properties()
+    standard = _standard_properties()
+    diff_head = {"change_class": _string(enum=list(CHANGE_CLASSES)), "summary": _string()}
+    return {
+        "Error": _object({"error": _object({
+            "code": _string("A stable, machine-readable code (not_found, version_conflict, ...)."),
+            "message": _string("For people."),
+            "details": {"description": "More about the error, or null: e.g. the issues of an invalid "
+                                      "standard, the field at fault, the current ETag."},
+        })}),
+        "Issue": _object({
+            "line": _nullable(_integer(minimum=1)),
+            "column": _nullable(_integer(minimum=1)),
+            "path": _string("A JSONPath to the problem, like $.levels[0].id."),
+            "rule": _string("yaml-*, schema.<keyword>, or a rule ID of registry.rules."),
+            "message": _string(),
+            "file": _nullable(_string("Only in the details of a 422 error; always null there.")),
+        }, required=["line", "column", "path", "rule", "message"],
+            description="One problem at one place of a document (lines and columns are 1-based)."),
+        "ValidationResult": _object({"valid": {"type": "boolean"}, "errors": _array(_schema("Issue"))}),
+        "VersionSummary": _object(version),
+        "VersionDetail": _object({**version, "document": {
+            "type": "object", "description": "The parsed standard (format 1.0; see docs/format.md)."}}),
+        "StandardSummary": _object({**standard, "latest": _nullable(_schema("VersionSummary"))}),
+        "StandardDetail": _object({
+            **standard,
+            "versions": _array(_schema("VersionSummary")),
+            "as_of": _object({"date": _string(format="date"), "version": _schema("VersionSummary")},
+                             description="Only with ?as_of: the version in force that day."),
+        }, required=[*standard, "versions"]),
+        "StandardPage": _object({
+            "total": _integer("Standards matching the filters, on all pages.", minimum=0),
+            "page": _integer(minimum=1),
+            "per_page": _integer(minimum=1, maximum=MAX_PER_PAGE),
+            "items": _array(_schema("StandardSummary")),
+        }),
+        "StandardDiff": _object({"code": _string(), "from": _string(), "to": _string(), **diff_head,
+                                 "diff": _schema("Diff")}),
+        "DraftDiff": _object({
+            "base": _nullable(_string("The published version compared with (null: the standard is new).")),
+            **diff_head,
+            "diff": _nullable(_schema("Diff")),
+        }),
+        "Draft": _object({
+            "id": _integer(),
+            "body": _string("The standards body the draft belongs to."),
+            "code": _string(),
+            "version": _string(),
+            "status": _string(enum=list(DRAFT_STATES)),
+            "revision": _integer("Grows with every edit and every state change.", minimum=1),
+            "sha256": _string(pattern="^[0-9a-f]{64}$"),
+            "created_by": _string(),
+            "created_at": _string(format="date-time"),
+            "updated_at": _string(format="date-time"),
+            "published_version_id": _nullable(_integer()),
+        }),
+        "Comment": _object({
+            "id": _integer(), "draft_id": _integer(), "author": _string(), "body": _string(),
+            "path": _nullable(_string("The JSON path of the draft the comment is about.")),
+            "created_at": _string(format="date-time"),
+        }),
+        "AuditEvent": _object({
+            "id": _integer("Increasing; page with ?after=<last id>."),
+            "at": _string(format="date-time"),
+            "actor": _string(),
+            "action": _string("publish, supersede, withdraw, draft-create, submit, approve, ..."),
+            "code": _nullable(_string()),
+            "version": _nullable(_string()),
+            "draft_id": _nullable(_integer()),
+            "from_state": _nullable(_string()),
+            "to_state": _nullable(_string()),
+            "details": {"type": "object"},
+        }),
+        "DraftList": _items("Draft"),
+        "CommentList": _items("Comment"),
+        "AuditPage": _items("AuditEvent"),
+        **_diff_schemas(),
+    }
+
+
+def _error_responses() -> dict[str, Any]:
+    return {name: _response(description, _json(_schema("Error")), tuple(ERROR_HEADERS.get(status, {})))
+            for status, (name, description) in ERRORS.items()}
+
+
+def _headers() -> dict[str, Any]:
+    def header(description: str) -> dict[str, Any]:
+        return {"description": description, "required": True, "schema": _string()}
+
+    return {
+        "ETag": header("A strong entity tag: a version's sha256, or `<draft id>.<revision>` for a draft."),
+        "Location": header("Where the resource is (a path under the server)."),
+        "Cache-Control": header("`public, max-age=31536000, immutable` on published versions; "
+                                "`no-cache` on the latest-version redirect."),
+        "Content-Disposition": header('`inline; filename="<code>-<version>.yaml"`'),
+        "WWW-Authenticate": header('`Bearer realm="registry"`'),
+        "Retry-After": header("Seconds to wait before retrying."),
+    }
+
+
+def _parameters() -> dict[str, Any]:
+    def path(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+        return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
+
+    return {
+        "code": path("code", _string(), "The occupation code of the standard, e.g. 4-04-05-05."),
+        "version": path("version", _string(), "A version number, e.g. 2.0."),
+        "draft_id": path("draft_id", _integer(minimum=0), "The draft's id."),
+        "IfNoneMatch": {"name": "If-None-Match", "in": "header", "required": False, "schema": _string(),
+                        "description": "An ETag seen before: answered with 304 when it still matches."},
+    }
+
+
+def _request_bodies() -> dict[str, Any]:
+    return {"StandardYaml": {
+        "required": True,
+        "description": "A standard in YAML (format 1.0), sent as bytes: the server checks the encoding. "
+                       f"Accepted media types: {', '.join(YAML_TYPES)}.",
+        "content": {media: {"schema": _string()} for media in YAML_TYPES},
+    }}
+
+
+# --- paths ---------------------------------------------------------------------------------------
+
+
+def _standards_paths() -> dict[str, Any]:
+    code, version = _ref("parameters", "code"), _ref("parameters", "version")
+    if_none_match = _ref("parameters", "IfNoneMatch")
+    cached = ("ETag", "Cache-Control")
+    not_modified = _response("Not modified: the If-None-Match ETag matches.", headers=cached)
+    return {
+        "/standards": {"get": _operation(
+            "list_standards", "List standards with their latest version", "standards",
+            {"200": _response("A page of standards, ordered by code.", _json(_schema("StandardPage"))),
+             **_errors(400, notes={400: "page or per_page is not a valid number."})},
+            parameters=[
+                _query("sector", _string(), "Only standards of this sector."),
+                _query("type", _string(), "Only standards of this type (skill, technical, ...)."),
+                _query("status", _string(enum=list(VERSION_STATUSES)),
+                       "Only standards having at least one version with this status."),
+                _query("body", _string(), "Only standards maintained by this standards body."),
+                _query("page", _integer(minimum=1, default=1), "The page, from 1."),
+                _query("per_page", _integer(minimum=1, maximum=MAX_PER_PAGE, default=DEFAULT_PER_PAGE),
+                       "Standards per page."),
+            ])},
+        "/standards/{code}": {"parameters": [code], "get": _operation(
+            "get_standard", "A standard and all its versions", "standards",
+            {"200": _response("The standard, its versions in version order, and with ?as_of the version "
+                              "in force that day.", _json(_schema("StandardDetail"))),
+             **_errors(400, 404, notes={400: "as_of is not a date YYYY-MM-DD.",
+                                        404: "No such standard, or (with ?as_of) no version was in force "
+                                             "that day."})},
+            parameters=[_query("as_of", _string(format="date"),
+                               "A date YYYY-MM-DD: also report the version in force that day.")])},
+        "/standards/{code}/versions/{version}": {"parameters": [code, version], "get": _operation(
+            "get_version", "One published version, with its parsed document", "standards",
+            {"200": _response("The version; cacheable forever.", _json(_schema("VersionDetail")), cached),
+             "304": not_modified, **_errors(404)},
+            parameters=[if_none_match])},
+        "/standards/{code}/versions/{version}/source": {"parameters": [code, version], "get": _operation(
+            "get_source", "The exact YAML bytes of a published version", "standards",
+            {"200": _response("The source, byte for byte as published.", _yaml_source(),
+                              (*cached, "Content-Disposition")),
+             "304": not_modified, **_errors(404)},
+            parameters=[if_none_match])},
+        "/standards/{code}/latest": {"parameters": [code], "get": _operation(
+            "latest", "Redirect to the version in force now", "standards",
+            {"302": _response("Found: Location is the current (published) version.",
+                              headers=("Location", "Cache-Control")),
+             **_errors(404, notes={404: "No such standard, or all its versions are superseded or withdrawn."})})},
+        "/standards/{code}/diff": {"parameters": [code], "get": _operation(
+            "diff", "Item-level differences between two versions", "standards",
+            {"200": _response("The differences and the change class they amount to.",
+                              _json(_schema("StandardDiff"))),
+             **_errors(400, 404, notes={400: "from or to is missing.",
+                                        404: "One of the versions does not exist."})},
+            parameters=[_query("from", _string(), "The older version, e.g. 1.0.", required=True),
+                        _query("to", _string(), "The newer version, e.g. 2.0.", required=True)])},
+        "/standards/{code}/versions/{version}/withdraw": {"parameters": [code, version], "post": _operation(
+            "withdraw", "Withdraw a version (registrars only)", "standards",
+            {"200": _response("The withdrawn version.", _json(_schema("VersionSummary"))),
+             **_errors(400, 401, 403, 404, 409, 413, 415, 503,
+                       notes={400: "The body is not a JSON object, or it has no non-empty 'reason'.",
+                              403: "Only registrars may withdraw.",
+                              409: "The version is already withdrawn."})},
+            security=BEARER,
+            body=_json_body(_object({"reason": _string(minLength=1)}, closed=False),
+                            "Why the version is withdrawn (recorded in the version and the audit trail)."))},
+    }
+
+
+def _misc_paths() -> dict[str, Any]:
+    return {
+        "/audit": {"get": _operation(
+            "audit_trail", "The audit trail, oldest first", "audit",
+            {"200": _response("Events with id > after, at most limit of them.", _json(_schema("AuditPage"))),
+             **_errors(400, notes={400: "after or limit is not a non-negative integer."})},
+            parameters=[
+                _query("code", _string(), "Only events about this standard."),
+                _query("draft_id", _integer(minimum=0), "Only events about this draft."),
+                _query("after", _integer(minimum=0, default=0), "Only events with a larger id (for paging)."),
+                _query("limit", _integer(minimum=0, default=AUDIT_DEFAULT_LIMIT),
+                       f"At most this many events (values above {AUDIT_MAX_LIMIT} count as {AUDIT_MAX_LIMIT})."),
+            ])},
+        "/validate": {"post": _operation(
+            "validate", "Validate a standard without storing it", "validation",
+            {"200": _response("The validation result: valid, or every issue found (200 either way).",
+                              _json(_schema("ValidationResult"))),
+             **_errors(413, 415)},
+            body=_ref("requestBodies", "StandardYaml"))},
+        "/openapi.json": {"get": _operation(
+            "openapi", "This document", "meta",
+            {"200": _response("The OpenAPI 3.1 description of the API.", _json({"type": "object"})),
+             **_errors()})},
+    }
+
+
+def _draft_paths() -> dict[str, Any]:
+    draft_id = _ref("parameters", "draft_id")
+    draft = _json(_schema("Draft"))
+    tagged = _response("The draft; ETag is its current entity tag.", draft, ("ETag",))
+    bad_state = "The draft's state does not allow this step."
+
+    def transition(operation_id: str, summary: str, who: str) -> dict[str, Any]:
+        return {"parameters": [draft_id], "post": _operation(
+            operation_id, summary, "drafts", {"200": tagged, **_errors(
+                401, 403, 404, 409, 503, notes={403: who, 409: bad_state})},
+            security=BEARER)}
+
+    return {
+        "/drafts": {
+            "post": _operation(
+                "create_draft", "Create a draft of a new version (body members)", "drafts",
+                {"201": _response("Created; Location is the draft, ETag its entity tag.", draft,
+                                  ("ETag", "Location")),
+                 **_errors(401, 403, 413, 415, 422, 503,
+                           notes={403: "The caller is not a member of a standards body, or the standard "
+                                       "is maintained by another body."})},
+                security=BEARER, body=_ref("requestBodies", "StandardYaml"),
+                description="The standard is validated first: nothing invalid is stored."),
+            "get": _operation(
+                "list_drafts", "Drafts the caller may see", "drafts",
+                {"200": _response("The caller's body's drafts (every draft for registrars), by id.",
+                                  _json(_schema("DraftList"))),
+                 **_errors(401)},
+                security=BEARER,
+                parameters=[_query("status", _string(enum=list(DRAFT_STATES)), "Only drafts in this state.")]),
+        },
+        "/drafts/{draft_id}": {
+            "parameters": [draft_id],
+            "get": _operation("get_draft", "One draft", "drafts", {"200": tagged, **_errors(401, 404)},
+                              security=BEARER),
+            "put": _operation(
+                "update_draft", "Replace a draft's YAML (compare-and-set on If-Match)", "drafts",
+                {"200": tagged, **_errors(
+                    401, 403, 404, 409, 412, 413, 415, 422, 428, 503,
+                    notes={403: "Only members of the draft's body may edit it.",
+                           409: "The new text has another code, or the draft is no longer editable "
+                                "(only draft and changes-requested are).",
+                           412: "If-Match is not the draft's current ETag (details.etag is the current one).",
+                           428: "If-Match is missing."})},
+                security=BEARER, body=_ref("requestBodies", "StandardYaml"),
+                parameters=[{"name": "If-Match", "in": "header", "required": True, "schema": _string(),
+                             "description": "The ETag of the draft revision that was edited."}],
+                description="An edit puts a draft under changes-requested back to draft."),
+        },
+        "/drafts/{draft_id}/source": {"parameters": [draft_id], "get": _operation(
+            "get_draft_source", "The draft's YAML", "drafts",
+            {"200": _response("The draft's source bytes.", _yaml_source(), ("ETag",)), **_errors(401, 404)},
+            security=BEARER)},
+        "/drafts/{draft_id}/submit": transition(
+            "submit", "Submit a draft for review", "Only members of the draft's body may submit it."),
+        "/drafts/{draft_id}/approve": transition(
+            "approve", "Approve a submitted draft (registrars)", "Only registrars may approve."),
+        "/drafts/{draft_id}/request-changes": {"parameters": [draft_id], "post": _operation(
+            "request_changes", "Send a submitted draft back to its body (registrars)", "drafts",
+            {"200": tagged, **_errors(400, 401, 403, 404, 409, 413, 415, 503,
+                                      notes={403: "Only registrars may request changes.",
+                                             409: bad_state})},
+            security=BEARER,
+            body=_json_body(_object({"comment": _string("Added to the draft as a review comment.")},
+                                    required=[], closed=False),
+                            "Optional: a comment explaining what to change.", required=False))},
+        "/drafts/{draft_id}/publish": {"parameters": [draft_id], "post": _operation(
+            "publish", "Publish an approved draft as a new version (registrars)", "drafts",
+            {"201": _response("Published; Location is the new version.", _json(_schema("VersionSummary")),
+                              ("Location",)),
+             **_errors(400, 401, 403, 404, 409, 413, 415, 422, 503, notes={
+                 403: "Only registrars may publish.",
+                 409: "version_conflict (other bytes are published under this version), "
+                      "version_bump_too_small (the changes need a larger version and no bump_reason was "
+                      "given), invalid_transition (the draft is not approved), or conflict (already "
+                      "published).",
+                 422: "The draft no longer validates (the rules changed since it was written)."})},
+            security=BEARER,
+            body=_json_body(_object({"bump_reason": _string("Accept a smaller version bump than the "
+                                                            "changes need, for this reason.")},
+                                    required=[], closed=False),
+                            "Optional.", required=False))},
+        "/drafts/{draft_id}/comments": {
+            "parameters": [draft_id],
+            "get": _operation("list_comments", "Review comments on a draft", "drafts",
+                              {"200": _response("The comments, oldest first.", _json(_schema("CommentList"))),
+                               **_errors(401, 404)},
+                              security=BEARER),
+            "post": _operation(
+                "add_comment", "Comment on a draft", "drafts",
+                {"201": _response("The comment.", _json(_schema("Comment"))),
+                 **_errors(400, 401, 404, 413, 415, 503,
+                           notes={400: "The body is not a JSON object, or 'body' is not a non-empty string."})},
+                security=BEARER,
+                body=_json_body(_object({"body": _string(minLength=1),
+                                         "path": _nullable(_string("The JSON path of the draft it is about."))},
+                                        required=["body"], closed=False), "The comment.")),
+        },
+        "/drafts/{draft_id}/diff": {"parameters": [draft_id], "get": _operation(
+            "draft_diff", "The draft against the version in force", "drafts",
+            {"200": _response("The differences (base and diff are null for a new standard).",
+                              _json(_schema("DraftDiff"))),
+             **_errors(401, 404)},
+            security=BEARER)},
+    }
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the API (a new, JSON-ready dict on every call)."""
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": TITLE, "version": API_VERSION, "description": DESCRIPTION},
+        "servers": [{"url": SERVER}],
+        "tags": [{"name": "standards", "description": "Published standards and their versions."},
+                 {"name": "drafts", "description": "New versions under review (authenticated)."},
+                 {"name": "audit", "description": "The append-only audit trail."},
+                 {"name": "validation", "description": "Checking a standard without storing it."},
+                 {"name": "meta", "description": "This description."}],
+        "paths": {**_standards_paths(), **_misc_paths(), **_draft_paths()},
+        "components": {
+            "schemas": _schemas(),
+            "responses": _error_responses(),
+            "parameters": _parameters(),
+            "headers": _headers(),
+            "requestBodies": _request_bodies(),
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer",
+                "description": "An API token (osr_...) issued with `registry token create`."}},
+        },
+    }

@@ -1,0 +1,46 @@
+"""Configuration: documented defaults, overridden by ``REGISTRY_*`` environment variables.
+
+Every setting is listed here with its default and meaning; README's configuration table is
+checked against this module by the tests.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+#: name -> (default, converter, description)
+SETTINGS: dict[str, tuple[Any, Any, str]] = {
+    "DATA_DIR": ("instance", str, "Folder for local state: the SQLite catalog and the search index."),
+    "EXPORTS_DIR": ("exports", str, "Folder for rendered exports (a cache, rebuildable from the catalog)."),
+    "DATABASE_URL": ("", str, "SQLAlchemy URL of the catalog; empty means sqlite:///<DATA_DIR>/registry.sqlite3. "
+                              "Use postgresql+psycopg://user@host/db for PostgreSQL."),
+    "STANDARDS_DIR": ("standards", str, "Corpus loaded by `registry serve` and `registry load` without arguments."),
+    "MAX_UPLOAD_BYTES": (4 * 1024 * 1024, int, "Largest request body accepted (413 beyond)."),
+    "BASE_URL": ("http://127.0.0.1:5000", str, "Public address of the registry, used in permalinks."),
+    "SQLITE_BUSY_TIMEOUT_MS": (30000, int, "How long a SQLite writer waits for the write lock before failing."),
+    "LOG_LEVEL": ("INFO", str, "Logging level of the application."),
+    "FAULT_PUBLISH_DELAY": (0.0, float, "Test-only fault injection: seconds to sleep inside the publish transaction."),
+}
+
+PREFIX = "REGISTRY_"
+
+
+def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict:
+    """Return the effective configuration: defaults < environment < explicit overrides."""
+    environ = os.environ if environ is None else environ
+    config: dict[str, Any] = {}
+    for name, (default, convert, _) in SETTINGS.items():
+        raw = environ.get(PREFIX + name)
+        config[name] = convert(raw) if raw not in (None, "") else default
+    config.update(overrides or {})
+    return config
+
+
+def database_url(config: Mapping[str, Any]) -> str:
+    """The catalog's URL: the configured one, or the embedded SQLite file in DATA_DIR."""
+    if config.get("DATABASE_URL"):
+        return str(config["DATABASE_URL"])
+    path = Path(config["DATA_DIR"]).resolve() / "registry.sqlite3"
+    return f"sqlite:///{path}"

@@ -1,0 +1,1 @@
+"""Alembic migrations of the catalog. ``registry db upgrade`` applies them."""

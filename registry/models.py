@@ -1,0 +1,179 @@
+"""The catalog: the system of record. Every table of the registry lives here.
+
+The search index and the exports are caches derived from these tables. Published versions keep
+their exact YAML bytes and sha256 forever; the audit trail is append-only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --- people and organisations ----------------------------------------------------------------
+
+ROLE_BODY_MEMBER = "body-member"
+ROLE_REGISTRAR = "registrar"
+ROLE_ADMIN = "admin"
+ROLES = (ROLE_BODY_MEMBER, ROLE_REGISTRAR, ROLE_ADMIN)
+
+
+class Body(SQLModel, table=True):
+    """A standards body (起草单位/行业组织) that authors and maintains standards."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Account(SQLModel, table=True):
+    """A person or a service identity: a body member, a registrar or an admin."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=254, unique=True, index=True)  # an e-mail for people
+    role: str = Field(max_length=20)
+    body_id: Optional[str] = Field(default=None, foreign_key="body.id", max_length=64)
+    password_hash: Optional[str] = Field(default=None, max_length=300)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    """An API token. Only a SHA-256 hash of the token is stored; the token is shown once."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    prefix: str = Field(max_length=16)  # the first characters, to tell tokens apart in listings
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: Optional[datetime] = None
+
+
+# --- standards and their versions ------------------------------------------------------------
+
+VERSION_PUBLISHED = "published"
+VERSION_SUPERSEDED = "superseded"
+VERSION_WITHDRAWN = "withdrawn"
+VERSION_STATUSES = (VERSION_PUBLISHED, VERSION_SUPERSEDED, VERSION_WITHDRAWN)
+
+
+class Standard(SQLModel, table=True):
+    """An occupation's standard, across its versions. Listing fields mirror the latest version."""
+
+    code: str = Field(primary_key=True, max_length=16)
+    body_id: Optional[str] = Field(default=None, foreign_key="body.id", max_length=64, index=True)
+    title: str = Field(max_length=500)
+    title_en: str = Field(default="", max_length=500)
+    sector: str = Field(max_length=64, index=True)
+    standard_type: str = Field(max_length=20, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class StandardVersion(SQLModel, table=True):
+    """One published version: exact source bytes, their sha256, and the parsed document."""
+
+    __tablename__ = "standard_version"
+    __table_args__ = (UniqueConstraint("code", "version", name="uq_version_code_version"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(foreign_key="standard.code", max_length=16, index=True)
+    version: str = Field(max_length=16)
+    major: int
+    minor: int
+    sha256: str = Field(max_length=64, index=True)
+    source: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(max_length=20, index=True)
+    effective_from: Optional[date] = None
+    effective_until: Optional[date] = None
+    predecessor_id: Optional[int] = Field(default=None, foreign_key="standard_version.id")
+    successor_id: Optional[int] = Field(default=None, foreign_key="standard_version.id")
+    published_at: datetime = Field(default_factory=utcnow)
+    published_by: str = Field(max_length=254)
+    bump_reason: Optional[str] = None  # why a smaller version bump than the diff suggests was accepted
+    withdrawn_at: Optional[datetime] = None
+    withdrawn_reason: Optional[str] = None
+
+
+# --- drafts and review ----------------------------------------------------------------------
+
+DRAFT = "draft"
+SUBMITTED = "submitted"
+CHANGES_REQUESTED = "changes-requested"
+APPROVED = "approved"
+PUBLISHED = "published"
+DRAFT_STATES = (DRAFT, SUBMITTED, CHANGES_REQUESTED, APPROVED, PUBLISHED)
+
+
+class Draft(SQLModel, table=True):
+    """A proposed version under review. ``revision`` grows with every edit (the ETag)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    body_id: str = Field(foreign_key="body.id", max_length=64, index=True)
+    code: str = Field(max_length=16, index=True)
+    version: str = Field(max_length=16)
+    source: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str = Field(max_length=64)
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=DRAFT, max_length=20, index=True)
+    revision: int = 1
+    created_by: str = Field(max_length=254)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    published_version_id: Optional[int] = Field(default=None, foreign_key="standard_version.id")
+
+
+class ReviewComment(SQLModel, table=True):
+    __tablename__ = "review_comment"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True)
+    author: str = Field(max_length=254)
+    body: str
+    path: Optional[str] = Field(default=None, max_length=500)  # JSON path the comment is about
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- history -----------------------------------------------------------------------------------
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only audit trail: who did what, when, from which state to which."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_code_id", "code", "id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    actor: str = Field(max_length=254)
+    action: str = Field(max_length=40)
+    code: Optional[str] = Field(default=None, max_length=16)
+    version: Optional[str] = Field(default=None, max_length=16)
+    draft_id: Optional[int] = None
+    from_state: Optional[str] = Field(default=None, max_length=20)
+    to_state: Optional[str] = Field(default=None, max_length=20)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ChangeLog(SQLModel, table=True):
+    """Ordered log of changes to what is published; derived stores (the search index) replay it.
+
+    Written in the same transaction as the change itself, so a cache that has applied every
+    entry up to ``seq`` is exactly as current as the catalog was at that entry.
+    """
+
+    __tablename__ = "change_log"
+
+    seq: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    op: str = Field(max_length=20)  # "publish" | "supersede" | "withdraw"
+    code: str = Field(max_length=16)
+    version: str = Field(max_length=16)
+    version_id: int = Field(foreign_key="standard_version.id")

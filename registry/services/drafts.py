@@ -1,0 +1,186 @@
+"""Drafts and their review: draft -> submitted -> changes-requested | approved -> published."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlmodel import select
+
+from ..errors import Conflict, Forbidden, InvalidTransition, NotFound, PreconditionFailed
+from ..models import (APPROVED, CHANGES_REQUESTED, DRAFT, PUBLISHED, SUBMITTED, Draft, ReviewComment, Standard,
+                      utcnow)
+from .audit import record
+from .catalog import PublishResult, current_version, publish, sha256, validate_upload
+from .context import Actor
+
+EDITABLE = (DRAFT, CHANGES_REQUESTED)
+
+
+def etag(draft: Draft) -> str:
+    """The entity tag of a draft: changes with every edit and every state change."""
+    return f"{draft.id}.{draft.revision}"
+
+
+def _check_code_owner(session: Session, code: str, actor: Actor) -> None:
+    standard = session.get(Standard, code)
+    if standard is not None and standard.body_id and standard.body_id != actor.body_id:
+        raise Forbidden(f"standard {code} is maintained by body {standard.body_id!r}")
+
+
+def create_draft(session: Session, source: bytes, actor: Actor) -> Draft:
+    """Store a new draft for the actor's body (validated first: nothing invalid is stored)."""
+    if actor.body_id is None:
+        raise Forbidden("only members of a standards body may create drafts")
+    loaded = validate_upload(source)
+    doc = loaded.data
+    _check_code_owner(session, doc["code"], actor)
+    draft = Draft(body_id=actor.body_id, code=doc["code"], version=doc["version"], source=source,
+                  sha256=sha256(source), document=doc, created_by=actor.name)
+    session.add(draft)
+    session.flush()
+    record(session, actor, "draft-create", code=draft.code, version=draft.version, draft_id=draft.id,
+           to_state=DRAFT)
+    return draft
+
+
+def get_draft(session: Session, draft_id: int, actor: Actor, *, for_update: bool = False) -> Draft:
+    query = select(Draft).where(Draft.id == draft_id)
+    if for_update:
+        query = query.with_for_update()
+    draft = session.exec(query).first()
+    if draft is None or not (actor.is_registrar or actor.body_id == draft.body_id):
+        raise NotFound(f"no draft {draft_id}")  # other bodies' drafts are not even acknowledged
+    return draft
+
+
+def list_drafts(session: Session, actor: Actor, *, status: str | None = None) -> list[Draft]:
+    query = select(Draft)
+    if not actor.is_registrar:
+        query = query.where(Draft.body_id == actor.body_id)
+    if status:
+        query = query.where(Draft.status == status)
+    return list(session.exec(query.order_by(Draft.id)))
+
+
+def update_draft(session: Session, draft_id: int, source: bytes, actor: Actor, if_match: str) -> Draft:
+    """Replace a draft's YAML, only if the caller saw the current revision (compare-and-set)."""
+    draft = get_draft(session, draft_id, actor)
+    actor.require_body(draft.body_id)
+    loaded = validate_upload(source)
+    doc = loaded.data
+    if doc["code"] != draft.code:
+        raise Conflict(f"a draft keeps its code: this draft is for {draft.code}, the new text says {doc['code']}")
+    expected = _revision_from_etag(draft_id, if_match)
+    # One UPDATE checks the revision and the state and writes, so two editors can never both win.
+    result = session.execute(
+        update(Draft)
+        .where(Draft.id == draft_id, Draft.revision == expected, Draft.status.in_(EDITABLE))  # type: ignore[attr-defined]
+        .values(source=source, sha256=sha256(source), document=doc, version=doc["version"],
+                revision=Draft.revision + 1, status=DRAFT, updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        session.refresh(draft)
+        if draft.status not in EDITABLE:
+            raise InvalidTransition(f"draft {draft_id} is {draft.status} and cannot be edited")
+        raise PreconditionFailed(f"draft {draft_id} has changed since you read it (now {etag(draft)})",
+                                 details={"etag": etag(draft)})
+    session.expire(draft)
+    session.refresh(draft)
+    record(session, actor, "draft-update", code=draft.code, version=draft.version, draft_id=draft.id,
+           to_state=draft.status, details={"revision": draft.revision, "sha256": draft.sha256})
+    return draft
+
+
+def _revision_from_etag(draft_id: int, if_match: str) -> int:
+    value = if_match.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    prefix = f"{draft_id}."
+    if not value.startswith(prefix) or not value[len(prefix):].isdigit():
+        raise PreconditionFailed(f"If-Match {if_match!r} is not an entity tag of draft {draft_id}")
+    return int(value[len(prefix):])
+
+
+def _transition(session: Session, draft: Draft, actor: Actor, to_state: str, allowed_from: tuple[str, ...],
+                action: str, details: dict | None = None) -> Draft:
+    if draft.status not in allowed_from:
+        raise InvalidTransition(f"draft {draft.id} is {draft.status}; {action} needs {' or '.join(allowed_from)}")
+    previous = draft.status
+    draft.status = to_state
+    draft.revision += 1
+    draft.updated_at = utcnow()
+    session.add(draft)
+    record(session, actor, action, code=draft.code, version=draft.version, draft_id=draft.id,
+           from_state=previous, to_state=to_state, details=details)
+    return draft
+
+
+def submit(session: Session, draft_id: int, actor: Actor) -> Draft:
+    draft = get_draft(session, draft_id, actor, for_update=True)
+    actor.require_body(draft.body_id)
+    return _transition(session, draft, actor, SUBMITTED, EDITABLE, "submit")
+
+
+def request_changes(session: Session, draft_id: int, actor: Actor, comment: str | None = None) -> Draft:
+    actor.require_registrar()
+    draft = get_draft(session, draft_id, actor, for_update=True)
+    if comment:
+        add_comment(session, draft_id, actor, comment)
+    return _transition(session, draft, actor, CHANGES_REQUESTED, (SUBMITTED,), "request-changes")
+
+
+def approve(session: Session, draft_id: int, actor: Actor) -> Draft:
+    actor.require_registrar()
+    draft = get_draft(session, draft_id, actor, for_update=True)
+    return _transition(session, draft, actor, APPROVED, (SUBMITTED,), "approve")
+
+
+def publish_draft(session: Session, draft_id: int, actor: Actor, *, bump_reason: str | None = None,
+                  fault_delay: float = 0.0) -> PublishResult:
+    """Publish an approved draft as a version; the draft, version, log and audit change together."""
+    actor.require_registrar()
+    draft = get_draft(session, draft_id, actor, for_update=True)
+    if draft.status != APPROVED:
+        raise InvalidTransition(f"draft {draft.id} is {draft.status}; only an approved draft can be published")
+    loaded = validate_upload(draft.source)  # the rules may have changed since the draft was written
+    result = publish(session, loaded, actor, bump_reason=bump_reason, body_id=draft.body_id,
+                     fault_delay=fault_delay)
+    if not result.created:
+        raise Conflict(f"{draft.code} {draft.version} is already published")
+    draft.published_version_id = result.version.id
+    _transition(session, draft, actor, PUBLISHED, (APPROVED,), "publish-draft",
+                details={"version_id": result.version.id})
+    return result
+
+
+def add_comment(session: Session, draft_id: int, actor: Actor, body: str, path: str | None = None) -> ReviewComment:
+    draft = get_draft(session, draft_id, actor)
+    if not body.strip():
+        from ..errors import BadRequest
+
+        raise BadRequest("a comment needs text", details={"field": "body"})
+    comment = ReviewComment(draft_id=draft.id, author=actor.name, body=body, path=path)
+    session.add(comment)
+    session.flush()
+    record(session, actor, "comment", code=draft.code, version=draft.version, draft_id=draft.id,
+           details={"comment_id": comment.id})
+    return comment
+
+
+def list_comments(session: Session, draft_id: int, actor: Actor) -> list[ReviewComment]:
+    get_draft(session, draft_id, actor)
+    query = select(ReviewComment).where(ReviewComment.draft_id == draft_id).order_by(ReviewComment.id)
+    return list(session.exec(query))
+
+
+def compare_with_published(session: Session, draft_id: int, actor: Actor):
+    """The diff between the current published version and the draft (None when there is none)."""
+    from ..diff import diff_documents
+
+    draft = get_draft(session, draft_id, actor)
+    try:
+        base = current_version(session, draft.code)
+    except NotFound:
+        return None, None
+    return base, diff_documents(base.document, draft.document)
