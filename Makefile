@@ -16,15 +16,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Until the web service exists, `make serve` validates the corpus and lists it.
+# Migrates the catalog, loads standards/ and serves on http://127.0.0.1:5000 (gunicorn).
 serve: install
-	$(BIN)/registry validate standards/
-	$(BIN)/registry list standards/
+	$(BIN)/registry serve
 
 # The suite runs every catalog test on SQLite and on a private PostgreSQL server (scripts/postgres.sh).
 test: install
 	scripts/postgres.sh start
-	REGISTRY_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" $(BIN)/python -m pytest
+	REGISTRY_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" $(BIN)/python -m pytest -n 2
 
 clean:
 	-scripts/postgres.sh destroy

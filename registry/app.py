@@ -23,8 +23,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                                                     busy_timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"])
 
     from .api import bp as api_bp
+    from .api.case import bp as case_bp
     from .api.errors import register_error_handlers
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(case_bp)
     register_error_handlers(app)
     return app

@@ -79,6 +79,7 @@ def _engine(migrate: bool = True):
 
     config = load_config()
     engine = make_engine(database_url(config), busy_timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"])
+    click.get_current_context().call_on_close(engine.dispose)
     if migrate:
         upgrade(engine)
     return engine

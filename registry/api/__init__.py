@@ -10,7 +10,8 @@ from ..db import read_session, write_session
 from ..errors import BadRequest, PreconditionRequired
 from ..services import accounts, audit, catalog, drafts
 from . import serialize
-from .requests import json_body, page_args, yaml_body
+from ..models import DRAFT_STATES, VERSION_STATUSES
+from .requests import choice_arg, int_arg, json_body, optional_text, page_args, yaml_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -40,7 +41,7 @@ def list_standards():
     with read_session(engine()) as session:
         total, rows = catalog.list_standards(
             session, sector=request.args.get("sector"), standard_type=request.args.get("type"),
-            status=request.args.get("status"), body=request.args.get("body"),
+            status=choice_arg("status", VERSION_STATUSES), body=request.args.get("body"),
             offset=(page - 1) * per_page, limit=per_page)
         return jsonify({"total": total, "page": page, "per_page": per_page,
                         "items": [serialize.standard_summary(s, v) for s, v in rows]})
@@ -102,12 +103,11 @@ def diff(code: str):
 
 @bp.get("/audit")
 def audit_trail():
-    after = _int_arg("after", 0)
-    limit = min(_int_arg("limit", 100), 1000)
-    draft_id = request.args.get("draft_id")
+    after = int_arg("after", 0)
+    limit = min(int_arg("limit", 100), 1000)
     with read_session(engine()) as session:
         events = audit.list_events(session, code=request.args.get("code"), after_id=after, limit=limit,
-                                   draft_id=int(draft_id) if draft_id and draft_id.isdigit() else None)
+                                   draft_id=int_arg("draft_id", None))
         return jsonify({"items": [serialize.audit_event(e) for e in events]})
 
 
@@ -142,7 +142,7 @@ def create_draft():
 def list_drafts():
     who = actor()
     with read_session(engine()) as session:
-        items = drafts.list_drafts(session, who, status=request.args.get("status"))
+        items = drafts.list_drafts(session, who, status=choice_arg("status", DRAFT_STATES))
         return jsonify({"items": [serialize.draft(d) for d in items]})
 
 
@@ -189,7 +189,7 @@ def approve(draft_id: int):
 @bp.post("/drafts/<int:draft_id>/request-changes")
 def request_changes(draft_id: int):
     who = actor()
-    comment = json_body(optional=True).get("comment")
+    comment = optional_text(json_body(optional=True), "comment")
     with write_session(engine()) as session:
         draft = drafts.request_changes(session, draft_id, who, comment)
     return _draft_response(draft, 200)
@@ -198,7 +198,7 @@ def request_changes(draft_id: int):
 @bp.post("/drafts/<int:draft_id>/publish")
 def publish(draft_id: int):
     who = actor()
-    reason = json_body(optional=True).get("bump_reason")
+    reason = optional_text(json_body(optional=True), "bump_reason")
     delay = current_app.config["REGISTRY_FAULT_PUBLISH_DELAY"]
     with write_session(engine()) as session:
         result = drafts.publish_draft(session, draft_id, who, bump_reason=reason, fault_delay=delay)
@@ -220,11 +220,9 @@ def list_comments(draft_id: int):
 def add_comment(draft_id: int):
     who = actor()
     payload = json_body()
-    text = payload.get("body")
-    if not isinstance(text, str):
-        raise BadRequest("'body' must be a string", details={"field": "body"})
+    text = optional_text(payload, "body", required=True)
     with write_session(engine()) as session:
-        comment = drafts.add_comment(session, draft_id, who, text, payload.get("path"))
+        comment = drafts.add_comment(session, draft_id, who, text, optional_text(payload, "path"))
         body = serialize.comment(comment)
     return jsonify(body), 201
 
@@ -243,9 +241,7 @@ def draft_diff(draft_id: int):
 @bp.post("/standards/<code>/versions/<version>/withdraw")
 def withdraw(code: str, version: str):
     who = actor()
-    reason = json_body().get("reason")
-    if not isinstance(reason, str) or not reason.strip():
-        raise BadRequest("a withdrawal needs a 'reason'", details={"field": "reason"})
+    reason = optional_text(json_body(optional=True), "reason", required=True)
     with write_session(engine()) as session:
         found = catalog.withdraw(session, code, version, who, reason.strip())
         body = serialize.version_summary(found)
@@ -275,7 +271,10 @@ def _immutable(response: Response, digest: str) -> Response:
     """A versioned resource never changes: cache it forever, revalidate by its sha256."""
     response.set_etag(digest)
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-    return response.make_conditional(request)
+    if request.if_none_match.contains(digest):
+        response.status_code = 304
+        response.set_data(b"")
+    return response
 
 
 def _date(value: str) -> date:
@@ -284,11 +283,3 @@ def _date(value: str) -> date:
     except ValueError:
         raise BadRequest(f"as_of must be a date YYYY-MM-DD, not {value!r}", details={"field": "as_of"}) from None
 
-
-def _int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit():
-        raise BadRequest(f"{name} must be a non-negative integer", details={"field": name})
-    return int(raw)

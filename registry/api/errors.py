@@ -54,7 +54,7 @@ def register_error_handlers(app: Flask) -> None:
     def _http(error: HTTPException):
         if not request.path.startswith("/api/"):
             return error
-        code = (error.name or "error").lower().replace(" ", "_")
+        code = "payload_too_large" if error.code == 413 else (error.name or "error").lower().replace(" ", "_")
         return jsonify(error_body(code, error.description or error.name)), error.code
 
     @app.errorhandler(Exception)

@@ -47,7 +47,7 @@ ERRORS: dict[int, tuple[str, str]] = {
     503: ("ServiceUnavailable", "The catalog is busy (the write lock could not be had in time); retry later."),
 }
 #: headers an error response of that status always carries
-ERROR_HEADERS = {401: {"WWW-Authenticate": "WWW-Authenticate"}, 503: {"Retry-After": "Retry-After"}}
+ERROR_HEADERS: dict[int, tuple[str, ...]] = {401: ("WWW-Authenticate",), 503: ("Retry-After",)}
 
 DESCRIPTION = """\
 Read the published occupational standards, their versions, differences and audit trail; validate
@@ -320,7 +320,7 @@ def _schemas() -> dict[str, Any]:
 
 
 def _error_responses() -> dict[str, Any]:
-    return {name: _response(description, _json(_schema("Error")), tuple(ERROR_HEADERS.get(status, {})))
+    return {name: _response(description, _json(_schema("Error")), ERROR_HEADERS.get(status, ()))
             for status, (name, description) in ERRORS.items()}
 
 

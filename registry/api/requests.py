@@ -10,6 +10,8 @@ from ..errors import BadRequest, UnsupportedMediaType
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
 MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000
+MAX_ID = 2**31 - 1  # catalog ids are 32-bit integers on every backend
 
 
 def yaml_body() -> bytes:
@@ -33,8 +35,34 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
 
 def page_args() -> tuple[int, int]:
     page, per_page = request.args.get("page", "1"), request.args.get("per_page", "50")
-    if not page.isdigit() or int(page) < 1:
-        raise BadRequest("page must be a positive integer", details={"field": "page"})
+    if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+        raise BadRequest(f"page must be an integer from 1 to {MAX_PAGE}", details={"field": "page"})
     if not per_page.isdigit() or not 1 <= int(per_page) <= MAX_PER_PAGE:
         raise BadRequest(f"per_page must be between 1 and {MAX_PER_PAGE}", details={"field": "per_page"})
     return int(page), int(per_page)
+
+
+def optional_text(payload: dict[str, Any], key: str, *, required: bool = False) -> str | None:
+    """A string field of a JSON body: absent or null is None (unless required), anything else is a 400."""
+    value = payload.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise BadRequest(f"{key!r} must be {'a non-empty' if required else 'a'} string", details={"field": key})
+    return value
+
+
+def choice_arg(name: str, allowed: tuple[str, ...]) -> str | None:
+    value = request.args.get(name)
+    if value is not None and value not in allowed:
+        raise BadRequest(f"{name} must be one of {', '.join(allowed)}", details={"field": name})
+    return value
+
+
+def int_arg(name: str, default: int | None) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) > MAX_ID:
+        raise BadRequest(f"{name} must be an integer from 0 to {MAX_ID}", details={"field": name})
+    return int(raw)

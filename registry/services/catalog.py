@@ -88,7 +88,9 @@ def publish(session: Session, loaded: LoadedDocument, actor: Actor, *, bump_reas
     session.add(new)
     session.flush()
     session.add(ChangeLog(op="publish", code=code, version=version, version_id=new.id))
-    session.flush()  # the log keeps the order of events: this publish, then what it supersedes
+    record(session, actor, "publish", code=code, version=version, from_state=None, to_state=new.status,
+           details={"sha256": digest, **({"bump_reason": bump_reason} if bump_reason else {})})
+    session.flush()  # the log and the audit trail keep the order: this publish, then what it supersedes
     superseded = []
     if predecessor is not None:
         predecessor.successor_id = new.id
@@ -99,8 +101,6 @@ def publish(session: Session, loaded: LoadedDocument, actor: Actor, *, bump_reas
         successor.predecessor_id = new.id
     if new.status == VERSION_PUBLISHED:
         _refresh_listing(standard, doc)
-    record(session, actor, "publish", code=code, version=version, from_state=None, to_state=new.status,
-           details={"sha256": digest, **({"bump_reason": bump_reason} if bump_reason else {})})
     if fault_delay:
         time.sleep(fault_delay)  # test-only: widens the window in which a crash can hit a publish
     session.flush()

@@ -21,9 +21,10 @@ def etag(draft: Draft) -> str:
     return f"{draft.id}.{draft.revision}"
 
 
-def _check_code_owner(session: Session, code: str, actor: Actor) -> None:
+def _check_code_owner(session: Session, code: str, body_id: str | None) -> None:
+    """Once a body maintains a standard, only its drafts may change or publish that standard."""
     standard = session.get(Standard, code)
-    if standard is not None and standard.body_id and standard.body_id != actor.body_id:
+    if standard is not None and standard.body_id and standard.body_id != body_id:
         raise Forbidden(f"standard {code} is maintained by body {standard.body_id!r}")
 
 
@@ -33,7 +34,7 @@ def create_draft(session: Session, source: bytes, actor: Actor) -> Draft:
         raise Forbidden("only members of a standards body may create drafts")
     loaded = validate_upload(source)
     doc = loaded.data
-    _check_code_owner(session, doc["code"], actor)
+    _check_code_owner(session, doc["code"], actor.body_id)
     draft = Draft(body_id=actor.body_id, code=doc["code"], version=doc["version"], source=source,
                   sha256=sha256(source), document=doc, created_by=actor.name)
     session.add(draft)
@@ -44,6 +45,8 @@ def create_draft(session: Session, source: bytes, actor: Actor) -> Draft:
 
 
 def get_draft(session: Session, draft_id: int, actor: Actor, *, for_update: bool = False) -> Draft:
+    if not 0 < draft_id < 2**31:  # beyond any id the catalog can hold
+        raise NotFound(f"no draft {draft_id}")
     query = select(Draft).where(Draft.id == draft_id)
     if for_update:
         query = query.with_for_update()
@@ -66,6 +69,7 @@ def update_draft(session: Session, draft_id: int, source: bytes, actor: Actor, i
     """Replace a draft's YAML, only if the caller saw the current revision (compare-and-set)."""
     draft = get_draft(session, draft_id, actor)
     actor.require_body(draft.body_id)
+    _check_code_owner(session, draft.code, draft.body_id)
     loaded = validate_upload(source)
     doc = loaded.data
     if doc["code"] != draft.code:
@@ -119,6 +123,7 @@ def _transition(session: Session, draft: Draft, actor: Actor, to_state: str, all
 def submit(session: Session, draft_id: int, actor: Actor) -> Draft:
     draft = get_draft(session, draft_id, actor, for_update=True)
     actor.require_body(draft.body_id)
+    _check_code_owner(session, draft.code, draft.body_id)
     return _transition(session, draft, actor, SUBMITTED, EDITABLE, "submit")
 
 
@@ -143,6 +148,7 @@ def publish_draft(session: Session, draft_id: int, actor: Actor, *, bump_reason:
     draft = get_draft(session, draft_id, actor, for_update=True)
     if draft.status != APPROVED:
         raise InvalidTransition(f"draft {draft.id} is {draft.status}; only an approved draft can be published")
+    _check_code_owner(session, draft.code, draft.body_id)
     loaded = validate_upload(draft.source)  # the rules may have changed since the draft was written
     result = publish(session, loaded, actor, bump_reason=bump_reason, body_id=draft.body_id,
                      fault_delay=fault_delay)

@@ -1,0 +1,378 @@
+"""The CJK font of printed standards, prepared once at set-up.
+
+Debian's ``fonts-noto-cjk`` ships Noto Sans CJK as TrueType Collections of 65,535 CFF glyphs
+(about 19 MB). Embedding that font costs WeasyPrint most of a render: each PDF subsets the whole
+CFF font again (about 8.7 s of a 10 s render with fontTools, 1-2 s with HarfBuzz), and without
+subsetting the PDF weighs 32 MB. :func:`prepare` therefore builds, once, a small copy of the
+Simplified Chinese face restricted to the characters a standard can use (GB 2312, which holds the
+6,763 common hanzi, plus CJK and general punctuation, full-width forms, Latin with the accents of
+French, and a few symbol blocks), with its outlines converted to TrueType. Subsetting that font
+takes milliseconds and the PDF embeds only the glyphs used.
+
+The prepared files live in ``registry/static/print/fonts/`` (git-ignored, rebuilt by
+``scripts/prepare-fonts``). They are served to WeasyPrint by the render fetcher like any other
+print asset. When they are missing, the stylesheet names the system "Noto Sans CJK SC" instead:
+slower (the full font is subset on every render) but just as correct. Characters outside the
+prepared set fall back to the system font in the same way, so nothing is ever drawn as tofu.
+
+This module never imports WeasyPrint; it needs fontTools only to prepare.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: Where the prepared fonts are written; a print asset directory served by the render fetcher.
+FONTS_DIR = Path(__file__).resolve().parent.parent / "static" / "print" / "fonts"
+MANIFEST = "manifest.json"
+#: Family name of the prepared font in the stylesheet (and inside the font's name table).
+FAMILY = "Registry Sans CJK SC"
+#: Bump when the character set or the conversion changes: prepared fonts are then rebuilt.
+PREPARE_VERSION = 1
+#: Font stack after the prepared face: the full system fonts, which also cover rare characters.
+FALLBACK_STACK = ('"Noto Sans CJK SC"', '"Noto Sans SC"', '"Source Han Sans SC"', '"Source Han Sans CN"',
+                  '"WenQuanYi Micro Hei"', '"Microsoft YaHei"', '"PingFang SC"', "sans-serif")
+
+SOURCE_DIRS = (
+    Path("/usr/share/fonts/opentype/noto"),   # Debian, Ubuntu: fonts-noto-cjk
+    Path("/usr/share/fonts/noto-cjk"),        # Arch, Alpine
+    Path("/usr/share/fonts/google-noto-cjk"), # Fedora
+)
+SOURCE_FAMILY = "Noto Sans CJK SC"
+
+
+@dataclass(frozen=True)
+class Face:
+    weight: int      # CSS font-weight
+    style_name: str  # Regular | Bold
+    source_file: str  # file name of the collection in SOURCE_DIRS
+
+    @property
+    def file_name(self) -> str:
+        return f"RegistrySansCJKSC-{self.style_name}.ttf"
+
+
+FACES = (Face(400, "Regular", "NotoSansCJK-Regular.ttc"), Face(700, "Bold", "NotoSansCJK-Bold.ttc"))
+
+#: Code point ranges always kept besides GB 2312 (inclusive).
+EXTRA_RANGES = (
+    (0x0020, 0x007E),  # Basic Latin
+    (0x00A0, 0x017F),  # Latin-1 Supplement, Latin Extended-A (French: é è à ç œ …)
+    (0x0192, 0x0192), (0x02C6, 0x02DD),
+    (0x0391, 0x03C9),  # Greek
+    (0x2000, 0x206F),  # General Punctuation (— – … ‘ ’ “ ” ‰ ※)
+    (0x2100, 0x218F),  # Letterlike symbols, Number forms (℃ № Ⅰ Ⅱ …)
+    (0x2190, 0x21FF),  # Arrows
+    (0x2200, 0x22FF),  # Mathematical operators (≤ ≥ × ÷ ±)
+    (0x2460, 0x24FF),  # Enclosed alphanumerics (① ②)
+    (0x2500, 0x257F),  # Box drawing
+    (0x25A0, 0x25FF),  # Geometric shapes (■ □ ▲ ○ ●)
+    (0x2600, 0x2606), (0x2610, 0x2612), (0x2713, 0x2717),
+    (0x3000, 0x303F),  # CJK Symbols and Punctuation (、。〔〕《》「」【】)
+    (0x3200, 0x32FF),  # Enclosed CJK letters (㈠ ㈡)
+    (0xFE10, 0xFE1F), (0xFE30, 0xFE4F),  # Vertical and compatibility forms
+    (0xFF00, 0xFFEF),  # Half-width and full-width forms (，：；（）)
+)
+
+
+def gb2312_characters() -> set[int]:
+    """Every character of GB 2312 (the 6,763 common hanzi and its 682 symbols)."""
+    chars: set[int] = set()
+    for high in range(0xA1, 0xF8):
+        for low in range(0xA1, 0xFF):
+            try:
+                chars.update(ord(c) for c in bytes((high, low)).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+    return chars
+
+
+def charset(extra: str = "") -> set[int]:
+    """The code points the prepared font keeps: GB 2312, :data:`EXTRA_RANGES` and ``extra``."""
+    points = gb2312_characters()
+    for first, last in EXTRA_RANGES:
+        points.update(range(first, last + 1))
+    points.update(ord(c) for c in extra)
+    return points
+
+
+def corpus_characters(standards_dir: Path) -> str:
+    """Every character used in the YAML files of a corpus, so that none of them needs a fallback."""
+    chars: set[str] = set()
+    for path in sorted(Path(standards_dir).rglob("*.yaml")):
+        try:
+            chars.update(path.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return "".join(sorted(c for c in chars if c.isprintable()))
+
+
+def find_source(face: Face) -> Path | None:
+    """The system's Noto Sans CJK collection for ``face``, if installed."""
+    for folder in SOURCE_DIRS:
+        if (folder / face.source_file).is_file():
+            return folder / face.source_file
+    if shutil.which("fc-match"):
+        try:
+            found = subprocess.run(
+                ["fc-match", "-f", "%{file}", f"{SOURCE_FAMILY}:style={face.style_name}"],
+                capture_output=True, text=True, timeout=10, check=False).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if found and Path(found).suffix.lower() in (".ttc", ".otc", ".otf") and "CJK" in found:
+            return Path(found)
+    return None
+
+
+def _source_identity(path: Path) -> dict:
+    stat = path.stat()
+    return {"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- reading the prepared state ----------------------------------------------------------------
+
+
+def read_manifest(fonts_dir: Path = FONTS_DIR) -> dict | None:
+    try:
+        manifest = json.loads((fonts_dir / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("version") != PREPARE_VERSION:
+        return None
+    for face in FACES:
+        entry = manifest.get("faces", {}).get(face.style_name)
+        if not entry or not (fonts_dir / face.file_name).is_file():
+            return None
+        if (fonts_dir / face.file_name).stat().st_size != entry.get("bytes"):
+            return None
+    return manifest
+
+
+def prepared_faces(fonts_dir: Path = FONTS_DIR) -> list[Face]:
+    """The prepared faces that are present and complete (both faces, or none)."""
+    return list(FACES) if read_manifest(fonts_dir) else []
+
+
+def font_stack(prepared: bool) -> str:
+    return ", ".join(((f'"{FAMILY}"',) if prepared else ()) + FALLBACK_STACK)
+
+
+def font_face_css(asset_base: str, fonts_dir: Path = FONTS_DIR) -> str:
+    """``@font-face`` rules for the prepared font, and the font stack as a custom property.
+
+    Without prepared fonts this declares none (a missing asset would fail the render): the
+    stack then starts with the system Noto Sans CJK SC.
+    """
+    faces = prepared_faces(fonts_dir)
+    rules = [
+        "@font-face { font-family: %s; src: url(\"%sfonts/%s\") format(\"truetype\"); "
+        "font-weight: %d; font-style: normal; }" % (f'"{FAMILY}"', asset_base, face.file_name, face.weight)
+        for face in faces
+    ]
+    rules.append(":root { --print-font: %s; }" % font_stack(bool(faces)))
+    return "\n".join(rules)
+
+
+def status(fonts_dir: Path = FONTS_DIR) -> dict:
+    """What the renderer will use: the prepared font, or the slow fallback."""
+    manifest = read_manifest(fonts_dir)
+    return {
+        "prepared": manifest is not None,
+        "fonts_dir": str(fonts_dir),
+        "faces": manifest.get("faces") if manifest else {},
+        "sources": {face.style_name: str(find_source(face) or "") for face in FACES},
+    }
+
+
+def fingerprint(fonts_dir: Path = FONTS_DIR) -> str:
+    """A short identity of the fonts in use, part of the template version of exports."""
+    manifest = read_manifest(fonts_dir)
+    if manifest is None:
+        return "system"
+    return hashlib.sha256(json.dumps(manifest.get("faces"), sort_keys=True).encode()).hexdigest()[:12]
+
+
+# --- preparing ---------------------------------------------------------------------------------
+
+
+def _collection_index(path: Path, family: str) -> int:
+    from fontTools.ttLib import TTCollection
+
+    collection = TTCollection(str(path), lazy=True)
+    for index, font in enumerate(collection.fonts):
+        if font["name"].getDebugName(1) == family:
+            return index
+    raise ValueError(f"{path} holds no face of the family {family!r}")
+
+
+def _to_truetype(font) -> None:
+    """Replace the CFF outlines of ``font`` by quadratic TrueType outlines (in place)."""
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import newTable
+
+    glyph_set = font.getGlyphSet()
+    order = font.getGlyphOrder()
+    glyf = newTable("glyf")
+    glyf.glyphOrder = order
+    glyf.glyphs = {}
+    for name in order:
+        pen = TTGlyphPen(glyph_set)
+        glyph_set[name].draw(Cu2QuPen(pen, max_err=1.0, reverse_direction=True))
+        glyf.glyphs[name] = pen.glyph()
+    font["glyf"] = glyf
+    font["loca"] = newTable("loca")
+    for tag in ("CFF ", "VORG"):
+        if tag in font:
+            del font[tag]
+    maxp = newTable("maxp")
+    maxp.tableVersion = 0x00010000
+    for attr in ("maxZones", "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
+                 "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
+        setattr(maxp, attr, 0)
+    maxp.maxZones = 1
+    font["maxp"] = maxp
+    font["head"].glyphDataFormat = 0
+    post = font["post"]
+    post.formatType = 3.0
+    font.sfntVersion = "\0\1\0\0"
+
+
+def _rename(font, style_name: str) -> None:
+    """Give the modified font its own names (the OFL asks modified versions not to pose as the original)."""
+    full = f"{FAMILY} {style_name}"
+    postscript = f"RegistrySansCJKSC-{style_name}"
+    names = {1: FAMILY, 2: style_name, 3: f"{postscript};prepared-v{PREPARE_VERSION}", 4: full, 6: postscript,
+             16: FAMILY, 17: style_name}
+    table = font["name"]
+    table.names = [record for record in table.names if record.nameID not in names]
+    for name_id, value in names.items():
+        table.setName(value, name_id, 3, 1, 0x409)
+        table.setName(value, name_id, 1, 0, 0)
+
+
+def prepare_face(face: Face, source: Path, out_dir: Path, extra: str = "") -> dict:
+    """Build one prepared face from ``source``; returns its manifest entry."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    started = time.perf_counter()
+    index = _collection_index(source, SOURCE_FAMILY) if source.suffix.lower() in (".ttc", ".otc") else 0
+    font = TTFont(str(source), fontNumber=index, lazy=False)
+    options = subset.Options()
+    # Keep the features Pango shapes with, but not 'locl': its Japanese, Korean and Traditional
+    # variants would double the glyph count for text that is Simplified Chinese.
+    options.layout_features = [f for f in options.layout_features if f != "locl"] + ["palt", "halt", "kern"]
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    options.notdef_outline = True
+    options.hinting = False
+    options.desubroutinize = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=charset(extra))
+    subsetter.subset(font)
+    _to_truetype(font)
+    _rename(font, face.style_name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / face.file_name
+    partial = out_dir / f".{face.file_name}.{os.getpid()}.tmp"
+    font.save(str(partial))
+    os.replace(partial, target)
+    return {
+        "file": face.file_name,
+        "bytes": target.stat().st_size,
+        "sha256": _sha256(target),
+        "glyphs": len(font.getGlyphOrder()),
+        "source": _source_identity(source),
+        "source_index": index,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def prepare(out_dir: Path = FONTS_DIR, *, force: bool = False, standards_dir: Path | None = None,
+            jobs: int | None = None) -> dict:
+    """Build the prepared fonts unless they are present and up to date; returns the manifest.
+
+    Raises ``FileNotFoundError`` when Noto Sans CJK is not installed (``fonts-noto-cjk``).
+    """
+    out_dir = Path(out_dir)
+    sources = {face.style_name: find_source(face) for face in FACES}
+    missing = [name for name, path in sources.items() if path is None]
+    if missing:
+        raise FileNotFoundError(f"Noto Sans CJK ({', '.join(missing)}) is not installed: "
+                                "install Debian's fonts-noto-cjk (scripts/system-packages.sh fonts-noto-cjk)")
+    extra = corpus_characters(standards_dir) if standards_dir else ""
+    extra_digest = hashlib.sha256(extra.encode()).hexdigest()[:16]
+    current = read_manifest(out_dir)
+    if current and not force:
+        same_sources = all(current["faces"][face.style_name]["source"] == _source_identity(sources[face.style_name])
+                           for face in FACES)
+        if same_sources and current.get("extra_sha256") in (extra_digest, None if not extra else extra_digest):
+            return current
+    workers = max(1, min(len(FACES), jobs or os.cpu_count() or 1))
+    if workers == 1:
+        entries = [prepare_face(face, sources[face.style_name], out_dir, extra) for face in FACES]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(prepare_face, face, sources[face.style_name], out_dir, extra) for face in FACES]
+            entries = [future.result() for future in futures]
+    manifest = {
+        "version": PREPARE_VERSION,
+        "family": FAMILY,
+        "extra_sha256": extra_digest if extra else None,
+        "faces": {face.style_name: entry for face, entry in zip(FACES, entries)},
+    }
+    partial = out_dir / f".{MANIFEST}.tmp"
+    partial.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", "utf-8")
+    os.replace(partial, out_dir / MANIFEST)
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m registry.render.fonts [prepare|status] [--force] [--standards DIR]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="prepare-fonts", description=__doc__.splitlines()[0])
+    parser.add_argument("command", nargs="?", default="prepare", choices=("prepare", "status"))
+    parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    parser.add_argument("--standards", type=Path, default=None,
+                        help="also keep every character used in this corpus folder")
+    parser.add_argument("--out", type=Path, default=FONTS_DIR, help=f"output folder (default {FONTS_DIR})")
+    args = parser.parse_args(argv)
+    if args.command == "status":
+        print(json.dumps(status(args.out), indent=2, ensure_ascii=False))
+        return 0 if read_manifest(args.out) else 1
+    started = time.perf_counter()
+    try:
+        manifest = prepare(args.out, force=args.force, standards_dir=args.standards)
+    except FileNotFoundError as error:
+        print(f"prepare-fonts: {error}", file=sys.stderr)
+        return 1
+    for name, entry in manifest["faces"].items():
+        print(f"{name}: {args.out / entry['file']} ({entry['glyphs']} glyphs, {entry['bytes'] // 1024} KiB)")
+    print(f"prepared fonts up to date ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

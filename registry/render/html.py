@@ -1,0 +1,666 @@
+"""HTML of a standard, faithful to the printed national standard.
+
+The document (format 1.0) is turned into a small view model here, and the Jinja templates in
+``registry/templates/print/`` lay it out: cover, 目次 (contents), 说明 (foreword), 1 职业概况,
+2 基本要求, 3 工作要求 (one four-column table per level and direction, nested as the original
+nests them), 4 权重表 and 5 附录, then a verification block.
+
+Text is shown in the master language; when ``lang`` names a translation, each text is followed
+by its translation where one exists, and by nothing where it does not (the master text is the
+fallback). Headings and labels follow the same rule.
+
+Safety: the Jinja environment autoescapes everything, and no document text ever reaches an
+attribute that names a URL, a style or a CSS string. The only markup inserted unescaped is the
+QR code SVG that segno generates from the verify URL and the CSS of this package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterable, Optional
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from ..documents import text_in
+from ..vocabulary import COLUMN_LABELS, LEVEL_SCHEMES, STANDARD_TYPES
+from . import (STATIC_DIR, STATUS_DRAFT, STATUS_PUBLISHED, STATUS_SUPERSEDED, STATUS_WITHDRAWN, TEMPLATES_DIR,
+               StatusInfo, template_version)
+from . import fonts as _fonts
+
+#: Base URL of the print assets inside a PDF render; only the render fetcher knows this origin.
+ASSET_BASE = "https://print-assets.registry.invalid/print/"
+STYLESHEETS = ("standard.css",)
+#: Longest withdrawal reason printed in the margin of every page (the full text is on the cover).
+MARGIN_REASON_CHARS = 160
+
+# --- fixed labels, in the languages the corpus uses ---------------------------------------------
+
+LABELS: dict[str, dict[str, str]] = {
+    "contents": {"zh": "目次", "en": "Contents", "fr": "Sommaire"},
+    "foreword": {"zh": "说明", "en": "Foreword", "fr": "Avant-propos"},
+    "overview": {"zh": "职业概况", "en": "Occupational overview", "fr": "Présentation du métier"},
+    "occupation_name": {"zh": "职业名称", "en": "Occupation name", "fr": "Intitulé du métier"},
+    "occupation_code": {"zh": "职业编码", "en": "Occupation code", "fr": "Code du métier"},
+    "aliases": {"zh": "曾用编码", "en": "Earlier codes", "fr": "Codes antérieurs"},
+    "definition": {"zh": "职业定义", "en": "Definition", "fr": "Définition"},
+    "work_types": {"zh": "本职业包含下列工种", "en": "Work types covered", "fr": "Spécialités couvertes"},
+    "levels.skill-grades": {"zh": "职业技能等级", "en": "Skill levels", "fr": "Niveaux de compétence"},
+    "levels.technical-levels": {"zh": "专业技术等级", "en": "Professional-technical levels",
+                                "fr": "Niveaux techniques professionnels"},
+    "levels.custom": {"zh": "等级", "en": "Levels", "fr": "Niveaux"},
+    "directions": {"zh": "职业方向", "en": "Directions", "fr": "Orientations"},
+    "environment": {"zh": "职业环境条件", "en": "Working environment", "fr": "Environnement de travail"},
+    "abilities": {"zh": "职业能力特征", "en": "Ability profile", "fr": "Aptitudes"},
+    "education": {"zh": "普通受教育程度", "en": "General education", "fr": "Niveau d'études"},
+    "training.skill": {"zh": "培训参考学时", "en": "Reference training hours", "fr": "Heures de formation de référence"},
+    "training.technical": {"zh": "职业培训要求", "en": "Training requirements", "fr": "Exigences de formation"},
+    "assessment.skill": {"zh": "职业技能评价要求", "en": "Assessment requirements", "fr": "Modalités d'évaluation"},
+    "assessment.technical": {"zh": "专业技术等级评价要求", "en": "Assessment requirements",
+                             "fr": "Modalités d'évaluation"},
+    "eligibility": {"zh": "申报条件", "en": "Eligibility", "fr": "Conditions d'accès"},
+    "any_of": {"zh": "具备以下条件之一者", "en": "any one of the following", "fr": "l'une des conditions suivantes"},
+    "method": {"zh": "评价方式", "en": "Assessment method", "fr": "Mode d'évaluation"},
+    "pass_mark": {"zh": "合格分数线", "en": "Pass mark", "fr": "Note de passage"},
+    "ratio": {"zh": "监考及考评人员与考生配比", "en": "Invigilator and assessor ratio",
+              "fr": "Taux d'encadrement"},
+    "duration": {"zh": "评价时间", "en": "Duration", "fr": "Durée"},
+    "venue": {"zh": "评价场所设备", "en": "Venue and equipment", "fr": "Lieu et équipement"},
+    "level": {"zh": "等级", "en": "Level", "fr": "Niveau"},
+    "direction": {"zh": "方向", "en": "Direction", "fr": "Orientation"},
+    "hours": {"zh": "学时", "en": "Hours", "fr": "Heures"},
+    "note": {"zh": "说明", "en": "Note", "fr": "Note"},
+    "basic": {"zh": "基本要求", "en": "Basic requirements", "fr": "Exigences de base"},
+    "ethics": {"zh": "职业道德", "en": "Professional ethics", "fr": "Déontologie"},
+    "ethics_knowledge": {"zh": "职业道德基本知识", "en": "Basics of professional ethics",
+                         "fr": "Notions de déontologie"},
+    "code_of_conduct": {"zh": "职业守则", "en": "Code of conduct", "fr": "Code de conduite"},
+    "basic_knowledge": {"zh": "基础知识", "en": "Basic knowledge", "fr": "Connaissances de base"},
+    "behaviours": {"zh": "行为要求", "en": "Behaviours", "fr": "Savoir-être"},
+    "work_requirements": {"zh": "工作要求", "en": "Work requirements", "fr": "Exigences professionnelles"},
+    "function": {"zh": "职业功能", "en": "Occupational function", "fr": "Fonction"},
+    "work_content": {"zh": "工作内容", "en": "Work content", "fr": "Activité"},
+    "knowledge": {"zh": "相关知识要求", "en": "Related knowledge requirements", "fr": "Connaissances associées"},
+    "knowledge.performance-criteria": {"zh": "知识与理解", "en": "Knowledge and understanding",
+                                       "fr": "Savoirs"},
+    "applies_to": {"zh": "适用工种", "en": "Applies to", "fr": "S'applique à"},
+    "weights": {"zh": "权重表", "en": "Weight tables", "fr": "Tableaux de pondération"},
+    "theory_weights": {"zh": "理论知识权重表", "en": "Theory knowledge weights", "fr": "Pondération des savoirs"},
+    "skill_weights": {"zh": "权重表", "en": "weights", "fr": "pondération"},
+    "item": {"zh": "项目", "en": "Item", "fr": "Élément"},
+    "total": {"zh": "合计", "en": "Total", "fr": "Total"},
+    "not_assessed": {"zh": "—", "en": "—", "fr": "—"},
+    "appendix": {"zh": "附录", "en": "Appendix", "fr": "Annexe"},
+    "verification": {"zh": "验证信息", "en": "Verification", "fr": "Vérification"},
+    "provenance": {"zh": "来源", "en": "Source", "fr": "Source"},
+    "issuers": {"zh": "制定", "en": "Issued by", "fr": "Publié par"},
+    "guiding_bodies": {"zh": "指导单位", "en": "Guiding bodies", "fr": "Organismes de tutelle"},
+    "drafting_bodies": {"zh": "主要起草单位", "en": "Drafting organisations", "fr": "Organismes rédacteurs"},
+    "reviewing_bodies": {"zh": "审定单位", "en": "Reviewing organisations", "fr": "Organismes de validation"},
+    "legal_basis": {"zh": "法律依据", "en": "Legal basis", "fr": "Base légale"},
+    "notices": {"zh": "有关通知", "en": "Notices", "fr": "Avis officiels"},
+    "notice.promulgation": {"zh": "颁布", "en": "promulgation", "fr": "promulgation"},
+    "notice.new-occupation": {"zh": "新职业发布", "en": "new occupation", "fr": "nouveau métier"},
+    "notice.revision": {"zh": "修订", "en": "revision", "fr": "révision"},
+    "notice.other": {"zh": "其他", "en": "other", "fr": "autre"},
+    "revision.first-edition": {"zh": "本标准为首次制定。", "en": "This is the first edition of the standard.",
+                               "fr": "Première édition de la norme."},
+    "revision.revision": {"zh": "本标准为修订版本。", "en": "This edition revises an earlier standard.",
+                          "fr": "Cette édition révise une norme antérieure."},
+    "structure": {"zh": "本标准包括职业概况、基本要求、工作要求和权重表{appendix}等部分。",
+                  "en": "The standard has these parts: occupational overview, basic requirements, "
+                        "work requirements and weight tables{appendix}.",
+                  "fr": "La norme comprend : présentation du métier, exigences de base, exigences "
+                        "professionnelles et tableaux de pondération{appendix}."},
+    "structure.appendix": {"zh": "、附录", "en": ", and an appendix", "fr": ", et une annexe"},
+    "document_status.illustrative-sample": {"zh": "示例文本，并非官方标准。",
+                                            "en": "Illustrative sample: not the official text.",
+                                            "fr": "Exemple illustratif : pas le texte officiel."},
+    "document_status.official-text": {"zh": "官方标准文本。", "en": "Official text of the standard.",
+                                      "fr": "Texte officiel de la norme."},
+    "markers": {"zh": "职业标识", "en": "Markers", "fr": "Marqueurs"},
+    "marker.S": {"zh": "数字职业（S）", "en": "digital occupation (S)", "fr": "métier du numérique (S)"},
+    "marker.L": {"zh": "绿色职业（L）", "en": "green occupation (L)", "fr": "métier vert (L)"},
+    "crosswalks": {"zh": "对应分类", "en": "Crosswalks", "fr": "Correspondances"},
+    "keywords": {"zh": "关键词", "en": "Keywords", "fr": "Mots-clés"},
+    "edition": {"zh": "{year}年版", "en": "{year} edition", "fr": "édition {year}"},
+    "version": {"zh": "版本", "en": "Version", "fr": "Version"},
+    "type": {"zh": "标准类型", "en": "Type", "fr": "Type"},
+    "status": {"zh": "状态", "en": "Status", "fr": "Statut"},
+    "effective": {"zh": "实施日期", "en": "Effective from", "fr": "En vigueur depuis"},
+    "effective_until": {"zh": "有效期至", "en": "Effective until", "fr": "En vigueur jusqu'au"},
+    "status.published": {"zh": "现行有效", "en": "Current", "fr": "En vigueur"},
+    "status.superseded": {"zh": "已被替代", "en": "Superseded", "fr": "Remplacée"},
+    "status.withdrawn": {"zh": "已废止", "en": "Withdrawn", "fr": "Retirée"},
+    "status.draft": {"zh": "草案，未经批准", "en": "DRAFT, not approved", "fr": "PROJET, non approuvé"},
+    "superseded_by": {"zh": "本版本已被替代，现行版本：", "en": "This version is superseded by",
+                      "fr": "Cette version est remplacée par"},
+    "superseded_no_successor": {"zh": "本版本已被替代。", "en": "This version is superseded.",
+                                "fr": "Cette version est remplacée."},
+    "withdrawn_reason": {"zh": "本版本已废止，原因：", "en": "This version is withdrawn. Reason:",
+                         "fr": "Cette version est retirée. Motif :"},
+    "draft_notice": {"zh": "草案，未经批准，不得作为正式标准使用。",
+                     "en": "DRAFT, not approved: not to be used as the standard.",
+                     "fr": "PROJET, non approuvé : ne pas utiliser comme norme."},
+    "sha256": {"zh": "源文件 SHA-256", "en": "SHA-256 of the source", "fr": "SHA-256 de la source"},
+    "permalink": {"zh": "永久链接", "en": "Permalink", "fr": "Lien permanent"},
+    "verify": {"zh": "验证地址", "en": "Verify at", "fr": "Vérifier sur"},
+    "verify_text": {
+        "zh": "扫描二维码或访问验证地址，可确认本文件是否为注册库发布的真实版本，以及是否现行有效。"
+              "本PDF内嵌源YAML文件（附件），其SHA-256值如上。",
+        "en": "Scan the QR code or open the verification address to check that this document is an "
+              "authentic registry version and whether it is current. The source YAML file is embedded "
+              "in this PDF as an attachment; its SHA-256 is given above.",
+        "fr": "Scannez le code QR ou ouvrez l'adresse de vérification pour contrôler que ce document est "
+              "une version authentique du registre et s'il est en vigueur. Le fichier YAML source est "
+              "joint à ce PDF ; son SHA-256 figure ci-dessus."},
+    "attachment": {"zh": "附件", "en": "Attached source", "fr": "Source jointe"},
+    "page_of": {"zh": "第 {page} 页 共 {pages} 页", "en": "page {page} of {pages}", "fr": "page {page} sur {pages}"},
+}
+
+
+def label(key: str, lang: str) -> str:
+    names = LABELS[key]
+    return names.get(lang) or names["en"]
+
+
+# --- the view model ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class T:
+    """A text to show: the master text and, when asked for and present, one translation."""
+
+    master: str
+    master_lang: str
+    tr: Optional[str] = None
+    tr_lang: Optional[str] = None
+
+    def __str__(self) -> str:  # plain contexts (<title>, meta): the master text
+        return self.master
+
+    def __bool__(self) -> bool:
+        return bool(self.master)
+
+
+class Texts:
+    """Makes :class:`T` values for one document and one display language."""
+
+    def __init__(self, master: str, lang: Optional[str], languages: Iterable[str]):
+        self.master = master
+        self.lang = lang if lang and lang != master and lang in set(languages) else None
+
+    def __call__(self, text: Any) -> Optional[T]:
+        if text is None:
+            return None
+        master_text = text_in(text, self.master, self.master)
+        translated = None
+        if self.lang and isinstance(text, dict):
+            translated = text.get(self.lang) or None
+        return T(master_text, self.master, translated, self.lang if translated else None)
+
+    def fixed(self, key: str, **fmt: Any) -> T:
+        """A label of :data:`LABELS` (formatted) in the master language and the display language."""
+        master_text = label(key, self.master).format(**fmt)
+        translated = label(key, self.lang).format(**fmt) if self.lang else None
+        if translated == master_text:
+            translated = None
+        return T(master_text, self.master, translated, self.lang if translated else None)
+
+    def vocab(self, names: Optional[dict], fallback: str) -> T:
+        """A name from the fixed vocabularies (level names, column labels, standard types)."""
+        if not names:
+            return T(fallback, self.master)
+        master_text = names.get(self.master) or names.get("en") or fallback
+        translated = names.get(self.lang) if self.lang else None
+        if translated == master_text:
+            translated = None
+        return T(master_text, self.master, translated, self.lang if translated else None)
+
+
+def _level_text(doc: dict, texts: Texts, level_id: str) -> T:
+    for level in doc["levels"]:
+        if level["id"] == level_id and "name" in level:
+            return texts(level["name"])
+    return texts.vocab(LEVEL_SCHEMES.get(doc["level_scheme"], {}).get(level_id), level_id)
+
+
+class _Numbering:
+    """Part numbers as printed: 1, 1.1, 1.9.1 …, assigned in order of appearance."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.count = 0
+
+    def next(self) -> str:
+        self.count += 1
+        return f"{self.prefix}.{self.count}"
+
+
+def _heading(number: str, title: T, anchor: str, level: int) -> dict:
+    return {"number": number, "title": title, "anchor": anchor, "level": level}
+
+
+def build_view(doc: dict, *, lang: Optional[str], status_info: StatusInfo) -> dict:
+    """The view model of ``doc``: everything the templates show, in printed order."""
+    master = doc["languages"]["master"]
+    texts = Texts(master, lang, [master, *doc["languages"].get("translations", [])])
+    technical = doc["standard_type"] == "technical-skill" or doc["level_scheme"] == "technical-levels"
+    column_label = doc["work_requirements"]["column_label"]
+    levels = {level["id"]: _level_text(doc, texts, level["id"]) for level in doc["levels"]}
+    level_order = [level["id"] for level in doc["levels"]]
+    directions = {d["id"]: texts(d["name"]) for d in doc.get("directions", [])}
+    direction_order = [d["id"] for d in doc.get("directions", [])]
+    functions = {f["id"]: texts(f["name"]) for f in doc["functions"]}
+    work_types = {w["id"]: texts(w["name"]) for w in doc.get("work_types", [])}
+    toc: list[dict] = []
+
+    def item(entry: dict) -> dict:
+        return {"number": entry.get("number"), "text": texts(entry["text"])}
+
+    # --- cover and foreword
+    prov = doc["provenance"]
+    status = status_info.status
+    permalink = status_info.permalink_for(doc["code"], doc["version"])
+    successor_label = None
+    if status_info.successor_code and status_info.successor_version:
+        successor_label = f"{status_info.successor_code} {label('version', master)} {status_info.successor_version}"
+    reason = (status_info.withdrawn_reason or "").strip()
+    notice = _status_notice(texts, status, successor_label, status_info.successor_url(), reason,
+                            status_info.draft_revision)
+    notices = [{"number": n["number"], "date": n.get("date"), "role": texts.fixed(f"notice.{n['role']}")}
+               for n in prov.get("notices", [])]
+    crosswalks = []
+    cw = doc.get("crosswalks", {})
+    crosswalks += [("ISCO-08", code) for code in cw.get("isco08", [])]
+    crosswalks += [(soc["system"], soc["code"]) for soc in cw.get("soc", [])]
+    crosswalks += [("ESCO", uri) for uri in cw.get("esco", [])]
+    crosswalks += [("NOS", nos["urn"] + (f" {text_in(nos['title'], master, master)}" if nos.get("title") else ""))
+                   for nos in cw.get("nos", [])]
+    crosswalks += [("RNCP", code) for code in cw.get("rncp", [])]
+
+    foreword = {
+        "document_status": texts.fixed(f"document_status.{prov['document_status']}"),
+        "note": texts(prov.get("note")),
+        "legal_basis": [texts(x) for x in prov.get("legal_basis", [])],
+        "notices": notices,
+        "revision": texts.fixed(f"revision.{prov['revision']}") if prov.get("revision") else None,
+        "structure": texts.fixed("structure", appendix="{appendix}"),
+        "levels": [levels[i] for i in level_order],
+        "directions": [directions[i] for i in direction_order],
+        "issuers": [texts(x) for x in prov["issuers"]],
+        "guiding_bodies": [texts(x) for x in prov.get("guiding_bodies", [])],
+        "drafting_bodies": [texts(x) for x in prov.get("drafting_bodies", [])],
+        "reviewing_bodies": [texts(x) for x in prov.get("reviewing_bodies", [])],
+        "markers": [texts.fixed(f"marker.{m}") for m in doc.get("markers", [])],
+        "crosswalks": crosswalks,
+        "keywords": [texts(k) for k in doc.get("keywords", [])],
+        "aliases": [{"code": a["code"], "classification": a.get("classification"), "note": texts(a.get("note"))}
+                    for a in doc.get("aliases", [])],
+    }
+    appendix_suffix = label("structure.appendix", master) if doc.get("appendix") else ""
+    foreword["structure"] = T(
+        label("structure", master).format(appendix=appendix_suffix), master,
+        label("structure", texts.lang).format(appendix=label("structure.appendix", texts.lang) if doc.get("appendix")
+                                              else "") if texts.lang else None,
+        texts.lang)
+    toc.append(_heading("", texts.fixed("foreword"), "foreword", 1))
+
+    # --- 1 overview
+    ov = doc["overview"]
+    n1 = _Numbering("1")
+    overview: list[dict] = []
+
+    def add(kind: str, title_key: str, **values: Any) -> dict:
+        entry = {"kind": kind, "number": n1.next(), "title": texts.fixed(title_key), **values}
+        overview.append(entry)
+        return entry
+
+    add("text", "occupation_name", text=texts(doc["occupation"]))
+    add("code", "occupation_code", code=doc["code"], aliases=foreword["aliases"])
+    add("definition", "definition", text=texts(ov["definition"]),
+        work_types=[work_types[w["id"]] for w in doc.get("work_types", [])])
+    scheme_key = doc["level_scheme"] if doc["level_scheme"] in ("skill-grades", "technical-levels") else "custom"
+    add("levels", f"levels.{scheme_key}", levels=[levels[i] for i in level_order],
+        directions=[{"name": directions[d["id"]], "description": texts(d.get("description"))}
+                    for d in doc.get("directions", [])])
+    add("text", "environment", text=texts(ov["environment"]))
+    add("text", "abilities", text=texts(ov["abilities"]))
+    add("text", "education", text=texts(ov["education"]))
+    hours = ov["training_hours"]
+    add("hours", "training.technical" if technical else "training.skill",
+        has_direction=any(h.get("direction") for h in hours),
+        rows=[{"level": levels.get(h["level"], T(h["level"], master)),
+               "direction": directions.get(h.get("direction")) if h.get("direction") else None,
+               "hours": h["hours"], "note": texts(h.get("note"))} for h in hours])
+    assessment = ov["assessment"]
+    n19 = _Numbering(overview[-1]["number"].rsplit(".", 1)[0] + "." + str(n1.count + 1))
+    sub = [{"number": n19.next(), "title": texts.fixed("eligibility"), "kind": "eligibility",
+            "levels": [{"level": levels.get(e["level"], T(e["level"], master)),
+                        "conditions": [texts(c) for c in e["conditions"]]} for e in ov["eligibility"]],
+            "any_of": texts.fixed("any_of")}]
+    sub.append({"number": n19.next(), "title": texts.fixed("method"), "kind": "method",
+                "text": texts(assessment["method"]), "pass_mark": assessment.get("pass_mark"),
+                "pass_mark_label": texts.fixed("pass_mark")})
+    for key in ("ratio", "duration", "venue"):
+        if assessment.get(key):
+            sub.append({"number": n19.next(), "title": texts.fixed(key), "kind": "text", "text": texts(assessment[key])})
+    add("assessment", "assessment.technical" if technical else "assessment.skill", subsections=sub)
+    toc.append(_heading("1", texts.fixed("overview"), "part-1", 1))
+
+    # --- 2 basic requirements
+    br = doc["basic_requirements"]
+    ethics = br["ethics"]
+    basic = {
+        "ethics": {"knowledge": [item(x) for x in ethics.get("knowledge", [])],
+                   "code_of_conduct": [item(x) for x in ethics.get("code_of_conduct", [])]},
+        "groups": [{"number": g.get("number"), "title": texts(g["title"]), "items": [item(x) for x in g["items"]]}
+                   for g in br["basic_knowledge"]],
+        "behaviours": [item(x) for x in doc.get("behaviours", [])],
+    }
+    toc.append(_heading("2", texts.fixed("basic"), "part-2", 1))
+
+    # --- 3 work requirements
+    wr = doc["work_requirements"]
+    col3 = texts.vocab(COLUMN_LABELS.get(column_label), column_label)
+    col4 = texts.fixed("knowledge.performance-criteria" if column_label == "performance-criteria" else "knowledge")
+    toc.append(_heading("3", texts.fixed("work_requirements"), "part-3", 1))
+    tables = _work_requirement_parts(wr, texts, levels, level_order, directions, direction_order, functions,
+                                     work_types, item)
+    for part in tables:
+        toc.append(_heading(part["number"], part["title"], part["anchor"], 2))
+
+    # --- 4 weights
+    weights = {
+        "theory": _weight_table(doc["weights"]["theory"], "theory", texts, levels, directions, functions,
+                                level_order, direction_order),
+        "skills": _weight_table(doc["weights"]["skills"], "skills", texts, levels, directions, functions,
+                                level_order, direction_order),
+        "theory_title": texts.fixed("theory_weights"),
+        "skills_title": _skills_weights_title(col3, texts),
+    }
+    toc.append(_heading("4", texts.fixed("weights"), "part-4", 1))
+
+    # --- 5 appendix
+    appendix = [{"title": texts(a["title"]), "paragraphs": [texts(p) for p in a.get("paragraphs", [])],
+                 "anchor": f"appendix-{i + 1}"} for i, a in enumerate(doc.get("appendix", []))]
+    if appendix:
+        toc.append(_heading("5", texts.fixed("appendix"), "part-5", 1))
+    toc.append(_heading("", texts.fixed("verification"), "verification", 1))
+
+    effective_from = status_info.effective_from or prov.get("effective_from")
+    effective_until = status_info.effective_until or prov.get("effective_until")
+    return {
+        "doc": doc,
+        "master": master,
+        "lang": texts.lang,
+        "texts": texts,
+        "L": texts.fixed,
+        "code": doc["code"],
+        "version": doc["version"],
+        "edition": texts.fixed("edition", year=doc["edition"]),
+        "title": texts(doc["title"]),
+        "occupation": texts(doc["occupation"]),
+        "standard_type": texts.vocab(STANDARD_TYPES.get(doc["standard_type"]), doc["standard_type"]),
+        "status": status,
+        "status_label": texts.fixed(f"status.{status}"),
+        "status_notice": notice,
+        "is_draft": status == STATUS_DRAFT,
+        "is_current": status == STATUS_PUBLISHED,
+        "withdrawn_reason": reason or None,
+        "successor_label": successor_label,
+        "successor_url": status_info.successor_url(),
+        "effective_from": effective_from,
+        "effective_until": effective_until,
+        "issuers": foreword["issuers"],
+        "foreword": foreword,
+        "overview": overview,
+        "basic": basic,
+        "wr_preface": texts(wr.get("preface")),
+        "parts3": tables,
+        "col3": col3,
+        "col4": col4,
+        "weights": weights,
+        "appendix": appendix,
+        "toc": toc,
+        "sha256": status_info.sha256,
+        "permalink": permalink,
+        "verify_url": status_info.verify_url,
+        "attachment_name": f"{doc['code']}-{doc['version']}.yaml",
+        "template_version": template_version(),
+    }
+
+
+def _skills_weights_title(col3: T, texts: Texts) -> T:
+    """4.2 技能要求权重表 / 专业能力要求权重表: named after the third column."""
+    def named(column: str, lang: str) -> str:
+        return column + label("skill_weights", lang) if lang == "zh" else f"{column} {label('skill_weights', lang)}"
+
+    translated = named(col3.tr, texts.lang) if col3.tr and texts.lang else None
+    return T(named(col3.master, col3.master_lang), col3.master_lang, translated, texts.lang if translated else None)
+
+
+def _status_notice(texts: Texts, status: str, successor_label: Optional[str], successor_url: Optional[str],
+                   reason: str, draft_revision: Optional[int]) -> Optional[dict]:
+    """The notice printed on every page of a version that is not the current one."""
+    if status == STATUS_SUPERSEDED:
+        if successor_label:
+            return {"kind": status, "label": texts.fixed("status.superseded"),
+                    "text": texts.fixed("superseded_by"), "detail": successor_label, "url": successor_url}
+        return {"kind": status, "label": texts.fixed("status.superseded"),
+                "text": texts.fixed("superseded_no_successor"), "detail": None, "url": None}
+    if status == STATUS_WITHDRAWN:
+        short = reason if len(reason) <= MARGIN_REASON_CHARS else reason[:MARGIN_REASON_CHARS - 1] + "…"
+        return {"kind": status, "label": texts.fixed("status.withdrawn"), "text": texts.fixed("withdrawn_reason"),
+                "detail": short or "—", "url": None}
+    if status == STATUS_DRAFT:
+        detail = f"rev. {draft_revision}" if draft_revision is not None else None
+        return {"kind": status, "label": texts.fixed("status.draft"), "text": texts.fixed("draft_notice"),
+                "detail": detail, "url": None}
+    return None
+
+
+def _work_requirement_parts(wr: dict, texts: Texts, levels: dict, level_order: list, directions: dict,
+                            direction_order: list, functions: dict, work_types: dict, item) -> list[dict]:
+    """Part 3 as printed: headings nested level → direction or direction → level, each with its table."""
+    sections = wr["sections"]
+    by_key = {(s["level"], s.get("direction")): s for s in sections}
+    nesting = wr.get("nesting", "level-direction")
+    uses_directions = any(s.get("direction") for s in sections)
+    order_l = {lid: i for i, lid in enumerate(level_order)}
+    order_d = {did: i for i, did in enumerate(direction_order)}
+
+    def table(section: dict) -> dict:
+        rows = []
+        for fn in section["functions"]:
+            for index, wc in enumerate(fn["work_contents"]):
+                rows.append({
+                    "first": index == 0,
+                    "last": index == len(fn["work_contents"]) - 1,
+                    "function_number": fn["number"],
+                    "function": functions.get(fn["function"], T(fn["function"], texts.master)),
+                    "number": wc["number"],
+                    "name": texts(wc["name"]),
+                    "work_types": [work_types.get(w, T(w, texts.master)) for w in wc.get("work_types", [])],
+                    "requirements": [item(x) for x in wc["requirements"]],
+                    "knowledge": [item(x) for x in wc["knowledge"]],
+                    "behaviours": [item(x) for x in wc.get("behaviours", [])],
+                })
+        return {"preface": texts(section.get("preface")), "rows": rows}
+
+    parts: list[dict] = []
+    number = 0
+    if not uses_directions:
+        for section in sorted(sections, key=lambda s: order_l.get(s["level"], 99)):
+            number += 1
+            parts.append({"number": f"3.{number}", "title": levels.get(section["level"], T(section["level"], texts.master)),
+                          "anchor": f"part-3-{number}", "tables": [dict(table(section), subtitle=None, subnumber=None)]})
+        return parts
+
+    if nesting == "direction-level":
+        outer_ids = [None] + direction_order
+        outer_of = lambda s: s.get("direction")  # noqa: E731
+        inner_sort = lambda s: order_l.get(s["level"], 99)  # noqa: E731
+        outer_title = lambda o: directions[o]  # noqa: E731
+        inner_title = lambda s: levels.get(s["level"], T(s["level"], texts.master))  # noqa: E731
+    else:
+        outer_ids = level_order
+        outer_of = lambda s: s["level"]  # noqa: E731
+        inner_sort = lambda s: -1 if s.get("direction") is None else order_d.get(s["direction"], 99)  # noqa: E731
+        outer_title = lambda o: levels[o]  # noqa: E731
+        inner_title = lambda s: directions.get(s.get("direction")) if s.get("direction") else None  # noqa: E731
+    for outer in outer_ids:
+        group = sorted((s for s in sections if outer_of(s) == outer), key=inner_sort)
+        if not group:
+            continue
+        if outer is None:  # direction-level nesting: the tables common to every direction come first
+            for section in group:
+                number += 1
+                parts.append({"number": f"3.{number}", "title": inner_title(section), "anchor": f"part-3-{number}",
+                              "tables": [dict(table(section), subtitle=None, subnumber=None)]})
+            continue
+        number += 1
+        sub = 0
+        tables = []
+        for section in group:
+            title = inner_title(section)
+            if title is None:
+                tables.append(dict(table(section), subtitle=None, subnumber=None))
+            else:
+                sub += 1
+                tables.append(dict(table(section), subtitle=title, subnumber=f"3.{number}.{sub}"))
+        parts.append({"number": f"3.{number}", "title": outer_title(outer), "anchor": f"part-3-{number}",
+                      "tables": tables})
+    del by_key
+    return parts
+
+
+def _weight_table(columns: list[dict], kind: str, texts: Texts, levels: dict, directions: dict, functions: dict,
+                  level_order: list, direction_order: list) -> dict:
+    """A printed weight table: rows are the items, columns the levels (grouped by direction)."""
+    order_l = {lid: i for i, lid in enumerate(level_order)}
+    order_d = {did: i for i, did in enumerate(direction_order)}
+    cols = sorted(columns, key=lambda c: (order_d.get(c.get("direction"), -1), order_l.get(c["level"], 99)))
+    has_directions = any(c.get("direction") for c in cols)
+    groups = []
+    if has_directions:
+        for col in cols:
+            key = col.get("direction")
+            if groups and groups[-1]["key"] == key:
+                groups[-1]["span"] += 1
+            else:
+                groups.append({"key": key, "name": directions.get(key) if key else None, "span": 1})
+    function_ids: list[str] = []
+    for col in cols:
+        for fid in col["functions"]:
+            if fid not in function_ids:
+                function_ids.append(fid)
+    declared = list(functions)
+    function_ids.sort(key=lambda f: declared.index(f) if f in declared else len(declared))
+
+    def cell(value: Any) -> str:
+        return "—" if value is None else str(value)
+
+    rows = []
+    if kind == "theory" and any("ethics" in c or "basic_knowledge" in c for c in cols):
+        rows.append({"group": texts.fixed("basic"), "span": 2, "name": texts.fixed("ethics"),
+                     "values": [cell(c.get("ethics")) for c in cols]})
+        rows.append({"group": None, "name": texts.fixed("basic_knowledge"),
+                     "values": [cell(c.get("basic_knowledge")) for c in cols]})
+    group_label = texts.fixed("knowledge") if kind == "theory" else None
+    for index, fid in enumerate(function_ids):
+        rows.append({"group": group_label if index == 0 else None, "span": len(function_ids),
+                     "name": functions.get(fid, T(fid, texts.master)),
+                     "values": [cell(c["functions"].get(fid)) for c in cols]})
+    totals = [str(sum(v for v in ([c.get("ethics"), c.get("basic_knowledge")] + list(c["functions"].values()))
+                      if isinstance(v, int))) for c in cols]
+    return {
+        "columns": [{"level": levels.get(c["level"], T(c["level"], texts.master)),
+                     "direction": directions.get(c.get("direction")) if c.get("direction") else None} for c in cols],
+        "groups": groups,
+        "rows": rows,
+        "totals": totals,
+        "grouped_rows": kind == "theory",
+    }
+
+
+# --- the Jinja environment ---------------------------------------------------------------------
+
+
+def _qr_svg(url: str) -> Markup:
+    """An inline SVG QR code of ``url`` (segno's output, no external reference)."""
+    import segno
+
+    svg = segno.make(url, error="m").svg_inline(scale=1, border=2, omitsize=True, svgclass="qr", lineclass=None,
+                                                 dark="#000")
+    return Markup(svg)
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.globals["qr_svg"] = _qr_svg
+    return env
+
+
+@lru_cache(maxsize=8)
+def _stylesheet(name: str) -> str:
+    return (STATIC_DIR / name).read_text("utf-8")
+
+
+def _page_css(view: dict) -> str:
+    """Per-document page rules: only fixed labels of this module, never document text."""
+    master, lang = view["master"], view["lang"]
+    page_of = label("page_of", master)
+    if lang:
+        page_of += " · " + label("page_of", lang)
+    parts = []
+    for chunk in page_of.replace("{page}", "\0page\0").replace("{pages}", "\0pages\0").split("\0"):
+        if chunk == "page":
+            parts.append("counter(page)")
+        elif chunk == "pages":
+            parts.append("counter(pages)")
+        elif chunk:
+            parts.append(css_string(chunk))
+    return "@page { @bottom-right { content: %s; } }\n" % " ".join(parts)
+
+
+def css_string(value: str) -> str:
+    """A CSS string literal for a fixed label (escapes quotes, backslashes and line breaks)."""
+    escaped = "".join(c if c.isalnum() or c in " .,:;·/()-—" or ord(c) > 0x2E7F else f"\\{ord(c):x} " for c in value)
+    return f'"{escaped}"'
+
+
+def render_html(doc: dict, *, lang: Optional[str] = None, status_info: StatusInfo, standalone: bool = True,
+                for_pdf: bool = False, asset_base: str = ASSET_BASE) -> str:
+    """The HTML of ``doc``.
+
+    ``lang``: a translation to show under the master text (``None`` or the master: master only).
+    ``standalone``: the CSS is inlined and nothing is referenced, so the file opens offline.
+    ``for_pdf``: the page layout for WeasyPrint (running header and footer, notices in the page
+    margins, the prepared CJK font as ``@font-face`` under ``asset_base``).
+    """
+    view = build_view(doc, lang=lang, status_info=status_info)
+    css = "\n".join(_stylesheet(name) for name in STYLESHEETS)
+    if for_pdf:
+        font_css = _fonts.font_face_css(asset_base)
+    else:
+        font_css = ":root { --print-font: %s; }" % _fonts.font_stack(False)
+    return environment().get_template("standard.html").render(
+        **view,
+        standalone=standalone or for_pdf,
+        for_pdf=for_pdf,
+        inline_css=Markup(css) if (standalone or for_pdf) else None,
+        font_css=Markup(font_css),
+        page_css=Markup(_page_css(view)) if for_pdf else Markup(""),
+        stylesheet_urls=[asset_base + name for name in STYLESHEETS],
+        qr=_qr_svg(view["verify_url"]),
+    )

