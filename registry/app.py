@@ -28,5 +28,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api_bp)
     app.register_blueprint(case_bp)
+
+    from .web import bp as web_bp
+
+    app.register_blueprint(web_bp)
     register_error_handlers(app)
     return app

@@ -240,3 +240,44 @@ def token_list() -> None:
         for row, account in list_tokens(session):
             state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
             click.echo(f"{row.id:5} {row.prefix}…  {account.name:30} {account.role:12} {state}")
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+
+@main.command("export")
+@click.option("--all", "everything", is_flag=True, help="Render every version in every format that is not cached yet.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["pdf", "html", "csv", "json", "yaml", "case.json"]),
+              help="Formats to render (repeatable) [default: all].")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Processes [default: one per core].")
+def export(everything: bool, formats: tuple[str, ...], jobs: int | None) -> None:
+    """Render exports into REGISTRY_EXPORTS_DIR, in parallel, skipping what is up to date.
+
+    Failures do not stop the run: they are listed at the end (exit status 1).
+    """
+    from pathlib import Path
+
+    from .config import load_config
+    from .services.exports import FORMATS, export_all
+
+    if not everything:
+        raise click.UsageError("give --all (single versions are served and cached on request)")
+    config = load_config()
+    engine = _engine()
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label=f"rendering {total} export(s)", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    report = export_all(engine, Path(config["EXPORTS_DIR"]).resolve(), formats=formats or tuple(FORMATS),
+                        base_url=config["BASE_URL"], jobs=jobs, progress=progress)
+    if bar is not None:
+        bar.__exit__(None, None, None)
+    click.echo(f"{report.rendered} rendered, {report.skipped} up to date, {len(report.failures)} failed")
+    for label, error in report.failures:
+        click.echo(f"FAILED {label}: {error}", err=True)
+    sys.exit(1 if report.failures else 0)

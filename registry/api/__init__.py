@@ -119,6 +119,15 @@ def validate():
     return jsonify({"valid": report.valid, "errors": [serialize.issue(i) for i in report.issues]})
 
 
+@bp.get("/verify/<sha256>")
+def verify(sha256: str):
+    from ..services.verification import verify as verify_digest
+
+    with read_session(engine()) as session:
+        result = verify_digest(session, sha256)
+    return jsonify(result), 200 if result["authentic"] else 404
+
+
 @bp.get("/openapi.json")
 def openapi():
     from .openapi import document
