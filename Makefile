@@ -4,7 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test clean
+# Debian packages: CJK fonts for PDFs, Chromium for the browser tests (scripts/system-packages.sh
+# installs only what is missing, as root or with sudo).
+SYSTEM_PACKAGES := fonts-noto-cjk chromium
+
+.PHONY: install serve test clean system-packages fonts
 
 # The virtualenv is rebuilt when the dependencies change. The editable install uses a plain
 # .pth entry (compat mode): no import hook, so `registry validate` starts faster.
@@ -14,7 +18,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres]' --config-settings editable_mode=compat
 	touch $@
 
-install: $(STAMP)
+# The CJK font of printed standards, subset once for the characters the corpus can use.
+fonts: $(STAMP)
+	PYTHON=$(BIN)/python scripts/prepare-fonts
+
+install: system-packages $(STAMP) fonts
+
+system-packages:
+	scripts/system-packages.sh $(SYSTEM_PACKAGES)
 
 # Migrates the catalog, loads standards/ and serves on http://127.0.0.1:5000 (gunicorn).
 serve: install

@@ -281,3 +281,44 @@ def export(everything: bool, formats: tuple[str, ...], jobs: int | None) -> None
     for label, error in report.failures:
         click.echo(f"FAILED {label}: {error}", err=True)
     sys.exit(1 if report.failures else 0)
+
+
+
+# --- people ---------------------------------------------------------------------------------------
+
+
+@click.group()
+def user() -> None:
+    """People's accounts (e-mail and password) for the web pages."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--body", "body_id", help="The standards body the person drafts for.")
+@click.option("--registrar", is_flag=True, help="A registrar: reviews, publishes and withdraws.")
+@click.option("--generate-password", is_flag=True,
+              help="Generate a password and print it once on stdout instead of asking for one.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def user_add(email: str, body_id: str | None, registrar: bool, generate_password: bool, password_stdin: bool) -> None:
+    """Create a person's account; asks for the password (twice) unless told to generate or read it."""
+    from .db import write_session
+    from .errors import RegistryError
+    from .services import people
+
+    if (body_id is None) == (not registrar):
+        raise click.UsageError("give exactly one of --body ID and --registrar")
+    if generate_password:
+        password = people.generate_password()
+    elif password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with write_session(_engine()) as session:
+            account = people.add_person(session, email, password, body_id=body_id, registrar=registrar)
+            name, role = account.name, account.role
+    except RegistryError as error:
+        _fail(error)
+    if generate_password:
+        click.echo(password)
+    click.echo(f"account {name} ({role}{', body ' + body_id if body_id else ''}) created", err=True)

@@ -21,6 +21,9 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "BASE_URL": ("http://127.0.0.1:5000", str, "Public address of the registry, used in permalinks."),
     "SQLITE_BUSY_TIMEOUT_MS": (30000, int, "How long a SQLite writer waits for the write lock before failing."),
     "LOG_LEVEL": ("INFO", str, "Logging level of the application."),
+    "SECRET_KEY": ("", str, "Key signing session cookies and CSRF tokens; empty means a random key kept in "
+                            "<DATA_DIR>/secret_key, shared by this machine's processes. Set the same value on "
+                            "every machine when several serve the registry."),
     "FAULT_PUBLISH_DELAY": (0.0, float, "Test-only fault injection: seconds to sleep inside the publish transaction."),
 }
 

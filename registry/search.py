@@ -14,9 +14,11 @@ Text analysis
     process), and jieba's search-mode sub-words are emitted *at the position of the word they come
     from*, so phrase queries over default-mode words still line up. Runs of Latin letters and digits
     are lower-cased and stemmed by Snowball (PyStemmer: ``calibrate`` and ``calibrated`` give the
-    same stem, which Whoosh's own stemmer does not), one position per word. Each language of a text
-    map has its own fields (``text_zh``, ``text_en`` ...) with that language's stemmer; a query word
-    is routed to the fields of its script.
+    same stem, which Whoosh's own stemmer does not), one position per word. Every language of an
+    item goes into one ``body`` field (Chinese words and English stems cannot collide), followed by
+    its function and work content names at a lower weight; a standard's title, occupation and
+    keywords go into ``title``. One field per role keeps each query word to one or two posting
+    lists, which is what Whoosh's per-document Python loop costs.
 
 Several processes
     Writers take an ``fcntl`` lock file (one writer at a time across processes; the OS drops it when
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import array
 import fcntl
+import gc
 import hashlib
 import html
 import json
@@ -45,7 +48,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Iterable, Iterator, Protocol, Sequence
 
 from whoosh import columns as wcolumns
 from whoosh import fields as wfields
@@ -53,7 +56,8 @@ from whoosh import index as windex
 from whoosh import query as wq
 from whoosh.analysis import Token, Tokenizer
 from whoosh.collectors import TopCollector
-from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.filedb.filestore import RamStorage
+from whoosh.matching import AndNotMatcher
 from whoosh.reading import MultiReader
 from whoosh.searching import Searcher
 
@@ -62,7 +66,7 @@ from .errors import BadRequest, ServiceUnavailable
 log = logging.getLogger(__name__)
 
 #: Bump when the schema, the analyzers or the document mapping change: older indexes are rebuilt.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 INDEX_NAME = "MAIN"
 META_ID = "__meta__"
 
@@ -81,9 +85,14 @@ QUERY_TIME_LIMIT = 2.0
 KINDS = ("requirement", "knowledge", "standard")
 FACETS = ("sector", "level", "direction", "occupation", "kind", "type")
 
-#: language of a text -> the field suffix and the stemmer used for its Latin-script words
-LANGUAGE_FIELDS = {"zh": "english", "en": "english", "fr": "french", "xx": None}
-LATIN_FIELD_ORDER = ("en", "fr", "xx", "zh")
+#: the stemmer of Latin-script words, in every language (the same at index and query time)
+STEMMER = "english"
+#: languages with a code of their own in the ``lang`` field; others are "xx"
+LANGUAGES = ("zh", "en", "fr")
+#: weight of a function or work content name relative to the item's own text
+CONTEXT_WEIGHT = 0.4
+#: separates an item's text from its context names in the ``body`` field
+CONTEXT_MARK = "\x1e"
 
 #: words too common to index (kept short: "it" and "us" are domain words here)
 STOP_WORDS = {
@@ -107,6 +116,7 @@ class VersionRecord:
     document: dict[str, Any]
     version_id: int | None = None
     draft_id: int | None = None
+    fingerprint: str | None = None  # for drafts: changes whenever the draft does (caches overlays)
 
     @property
     def key(self) -> str:
@@ -393,18 +403,23 @@ class MixedTokenizer(Tokenizer):
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for term, pos, start, end in analyze(value, self.stem, subwords=mode != "query"):
-            token.text = term
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = term
-            if positions:
-                token.pos = start_pos + pos
-            if chars:
-                token.startchar = start_char + start
-                token.endchar = start_char + end
-            yield token
+        text, _, context = value.partition(CONTEXT_MARK)
+        parts = [(text, 1.0, 0, 0)]
+        if context:  # context words weigh less, and sit far enough away that no phrase spans both
+            parts.append((context, CONTEXT_WEIGHT, 1000, len(text) + 1))
+        for part, boost, base_pos, base_char in parts:
+            for term, pos, start, end in analyze(part, self.stem, subwords=mode != "query"):
+                token.text = term
+                token.boost = boost
+                token.stopped = False
+                if keeporiginal:
+                    token.original = term
+                if positions:
+                    token.pos = start_pos + base_pos + pos
+                if chars:
+                    token.startchar = start_char + base_char + start
+                    token.endchar = start_char + base_char + end
+                yield token
 
 
 class SpellTokenizer(Tokenizer):
@@ -444,11 +459,8 @@ def make_schema() -> wfields.Schema:
         "data": wfields.STORED(),
         "facets": wfields.COLUMN(wcolumns.VarBytesColumn()),
     }
-    for lang, stem in LANGUAGE_FIELDS.items():
-        analyzer = MixedTokenizer(stem)
-        fields[f"text_{lang}"] = wfields.TEXT(analyzer=analyzer, phrase=True)
-        fields[f"title_{lang}"] = wfields.TEXT(analyzer=analyzer, phrase=True)
-        fields[f"ctx_{lang}"] = wfields.TEXT(analyzer=analyzer, phrase=False)
+    fields["body"] = wfields.TEXT(analyzer=MixedTokenizer(STEMMER), phrase=True)
+    fields["title"] = wfields.TEXT(analyzer=MixedTokenizer(STEMMER), phrase=True)
     return wfields.Schema(**fields)
 
 
@@ -457,7 +469,7 @@ SCHEMA = make_schema()
 
 def _field_lang(lang: str) -> str:
     base = lang.split("-")[0].lower()
-    return base if base in LANGUAGE_FIELDS else "xx"
+    return base if base in LANGUAGES else "xx"
 
 
 def _texts(value: Any, master: str) -> dict[str, str]:
@@ -546,10 +558,8 @@ def document_from(version: Any) -> list[dict[str, Any]]:
         "facets": _facet_bytes(sector, " ".join(levels), " ".join(directions), code, "standard", std_type, current,
                                " ".join(langs)),
     }
-    for lang, parts in title_parts.items():
-        standard_doc[f"title_{lang}"] = "\n".join(parts)
-    for lang, parts in text_parts.items():
-        standard_doc[f"text_{lang}"] = "\n".join(parts)
+    standard_doc["title"] = "\n".join(t for parts in title_parts.values() for t in parts)
+    standard_doc["body"] = "\n".join(t for parts in text_parts.values() for t in parts)
     spell_source.extend(t for parts in (*title_parts.values(), *text_parts.values()) for t in parts)
     docs.append(standard_doc)
 
@@ -560,9 +570,7 @@ def document_from(version: Any) -> list[dict[str, Any]]:
             fname = function_names.get(function.get("function"), {})
             for content in function.get("work_contents", []):
                 wname = _texts(content.get("name"), master)
-                ctx: dict[str, list[str]] = {}
-                _join(ctx, fname)
-                _join(ctx, wname)
+                context = "\n".join([*fname.values(), *wname.values()])
                 for kind, key in (("requirement", "requirements"), ("knowledge", "knowledge")):
                     for item in content.get(key, []) or []:
                         order += 1
@@ -583,13 +591,8 @@ def document_from(version: Any) -> list[dict[str, Any]]:
                             "facets": _facet_bytes(sector, level, direction, code, kind, std_type, current,
                                                    " ".join(item_langs)),
                         }
-                        joined: dict[str, list[str]] = {}
-                        _join(joined, texts)
-                        for lang, parts in joined.items():
-                            entry[f"text_{lang}"] = "\n".join(parts)
-                            spell_source.extend(parts)
-                        for lang, parts in ctx.items():
-                            entry[f"ctx_{lang}"] = "\n".join(parts)
+                        entry["body"] = "\n".join(texts.values()) + CONTEXT_MARK + context
+                        spell_source.extend(texts.values())
                         docs.append(entry)
     standard_doc["spell"] = _spell_words(spell_source)
     return docs
@@ -788,8 +791,33 @@ def _has_positive(node: _Node) -> bool:
 
 # --- from parsed query to Whoosh query -----------------------------------------------------------
 
-#: field prefix -> boost (a standard's title and keywords rank above its text; item context below)
-FIELD_BOOSTS = {"title": 4.0, "text": 1.0, "ctx": 0.4}
+
+class _AndNotMatcher(AndNotMatcher):
+    """Whoosh's AndNotMatcher checks the first document against the excluded list only when both
+    lists start on the same document, so an excluded first match slips through."""
+
+    def _find_first(self):
+        if self.a.is_active() and self.b.is_active():
+            self._find_next()
+
+
+class _AndNot(wq.AndNot):
+    def matcher(self, searcher, context=None):
+        return _AndNotMatcher(self.a.matcher(searcher, context), self.b.matcher(searcher, searcher.boolean_context()))
+
+
+class _Or(wq.Or):
+    """Or as a tree of union matchers, always (Whoosh preloads every posting into arrays for indexes
+    under 5,000 documents, which costs more than the search itself)."""
+
+    matcher_type = wq.Or.DEFAULT_MATCHER
+
+#: field -> boost (a standard's title and keywords rank above any text)
+FIELD_BOOSTS = {"title": 4.0, "body": 1.0}
+
+
+def _terms(text: str) -> list[str]:
+    return [t for t, _, _, _ in analyze(text, STEMMER, subwords=False)]
 
 
 class _Compiler:
@@ -814,7 +842,7 @@ class _Compiler:
             return None if inner is None else wq.Not(inner)
         if node.op == "or":
             children = [q for q in (self._compile(c) for c in node.children) if q is not None]
-            return None if not children else children[0] if len(children) == 1 else wq.Or(children)
+            return None if not children else children[0] if len(children) == 1 else _Or(children)
         positives = [q for q in (self._compile(c) for c in node.children if c.op != "not") if q is not None]
         negatives = [q for q in (self._compile(c.children[0]) for c in node.children if c.op == "not")
                      if q is not None]
@@ -822,8 +850,12 @@ class _Compiler:
             return None
         query = positives[0] if len(positives) == 1 else wq.And(positives)
         if negatives:
-            query = wq.AndNot(query, negatives[0] if len(negatives) == 1 else wq.Or(negatives))
+            query = _AndNot(query, negatives[0] if len(negatives) == 1 else _Or(negatives))
         return query
+
+    def _note(self, terms: Iterable[str]) -> None:
+        for term in terms:
+            self.highlight["cjk" if has_cjk(term) else "latin"].add(term)
 
     def word(self, word: _Word) -> wq.Query | None:
         text = word.text
@@ -833,57 +865,42 @@ class _Compiler:
             return self.fuzzy(word)
         if not word.phrase:
             self.plain_words.append(text)
-        latin = [m.group(2) for m in _RUNS.finditer(text) if m.group(2)]
-        cjk = [m.group(1) for m in _RUNS.finditer(text) if m.group(1)]
+        runs = list(_RUNS.finditer(text))
+        latin = [m.group(2) for m in runs if m.group(2)]
         if latin:
             self.scripts.add("latin")
-        if cjk:
+        if any(m.group(1) for m in runs):
             self.scripts.add("cjk")
+        terms = _terms(text)
+        if not terms:
+            return None  # only stop words or punctuation: as if the word were absent
+        self._note(terms)
         alternatives = []
-        langs = ("zh",) if cjk and not latin else LATIN_FIELD_ORDER
-        for lang in langs:
-            stem = LANGUAGE_FIELDS[lang]
-            terms = [t for t, _, _, _ in analyze(text, stem, subwords=False)]
-            if not terms:
+        for fieldname, boost in FIELD_BOOSTS.items():
+            if not all((fieldname, t) in self.reader for t in terms):
                 continue
-            for term in terms:
-                self.highlight["cjk" if has_cjk(term) else "latin"].add(term)
-            for prefix, boost in FIELD_BOOSTS.items():
-                fieldname = f"{prefix}_{lang}"
-                if not all((fieldname, t) in self.reader for t in terms):
-                    continue
-                if len(terms) == 1:
-                    alternatives.append(wq.Term(fieldname, terms[0], boost=boost))
-                elif prefix == "ctx":
-                    alternatives.append(wq.And([wq.Term(fieldname, t) for t in terms], boost=boost))
-                else:
-                    alternatives.append(wq.Phrase(fieldname, terms, boost=boost))
+            if len(terms) == 1:
+                alternatives.append(wq.Term(fieldname, terms[0], boost=boost))
+            else:
+                alternatives.append(wq.Phrase(fieldname, terms, boost=boost))
         if not alternatives:
-            if latin and not cjk and not word.phrase:
-                for run in latin:
-                    if run.lower() not in STOP_WORDS["english"]:
-                        self.unknown.append(run)
-            if not any(analyze(text, "english", subwords=False)):
-                return None  # only stop words or punctuation: as if the word were absent
+            if latin and not word.phrase:
+                self.unknown.extend(run for run in latin if run.lower() not in STOP_WORDS[STEMMER])
             return wq.NullQuery
-        return wq.Or(alternatives) if len(alternatives) > 1 else alternatives[0]
+        return _Or(alternatives) if len(alternatives) > 1 else alternatives[0]
 
-    def _expanded(self, word: _Word, stems_for: Callable[[str], list[str]], words: list[str]) -> wq.Query:
-        if len(words) > MAX_EXPANSIONS:
+    def _any_of(self, terms: Iterable[str], weight: float = 0.8) -> wq.Query:
+        terms = set(terms)
+        self._note(terms)
+        alternatives = [wq.Term(fieldname, term, boost=boost * weight)
+                        for fieldname, boost in FIELD_BOOSTS.items() for term in sorted(terms)
+                        if (fieldname, term) in self.reader]
+        return _Or(alternatives) if alternatives else wq.NullQuery
+
+    def _too_many(self, word: _Word, found: list) -> None:
+        if len(found) > MAX_EXPANSIONS:
             raise BadRequest(f"{word.text!r}{'*' if word.prefix else '~'} matches more than {MAX_EXPANSIONS} words: "
                              "make it more specific", details={"field": "q", "limit": MAX_EXPANSIONS})
-        alternatives = []
-        for lang in LATIN_FIELD_ORDER:
-            terms = set()
-            for w in words:
-                terms.update(stems_for_lang(w, lang))
-            for term in terms:
-                self.highlight["latin"].add(term)
-                for prefix, boost in FIELD_BOOSTS.items():
-                    fieldname = f"{prefix}_{lang}"
-                    if (fieldname, term) in self.reader:
-                        alternatives.append(wq.Term(fieldname, term, boost=boost * 0.8))
-        return wq.Or(alternatives) if alternatives else wq.NullQuery
 
     def prefix(self, word: _Word) -> wq.Query:
         text = word.text.lower()
@@ -892,22 +909,28 @@ class _Compiler:
             if len(text) < MIN_CJK_PREFIX_CHARS or not all(has_cjk(c) for c in text):
                 raise BadRequest(f"a Chinese prefix needs at least {MIN_CJK_PREFIX_CHARS} characters: {word.text!r}*",
                                  details={"field": "q"})
-            terms = _expand_prefix(self.reader, "text_zh", text, MAX_EXPANSIONS + 1)
-            if len(terms) > MAX_EXPANSIONS:
-                raise BadRequest(f"{word.text!r}* matches more than {MAX_EXPANSIONS} words: make it more specific",
-                                 details={"field": "q", "limit": MAX_EXPANSIONS})
-            self.highlight["cjk"].update(terms)
-            alternatives = [wq.Term(f"{p}_zh", t, boost=b) for t in terms for p, b in FIELD_BOOSTS.items()
-                            if (f"{p}_zh", t) in self.reader]
-            return wq.Or(alternatives) if alternatives else wq.NullQuery
+            # the complete words, then any word that starts with what remains
+            words = _terms(text)
+            head, last = words[:-1], words[-1]
+            tails = _expand_prefix(self.reader, "body", last, MAX_EXPANSIONS + 1)
+            self._too_many(word, tails)
+            if not head:
+                return self._any_of(tails, 1.0)
+            self._note(tails + head)
+            alternatives = []
+            for fieldname, boost in FIELD_BOOSTS.items():
+                present = [t for t in tails if (fieldname, t) in self.reader]
+                if present and all((fieldname, t) in self.reader for t in head):
+                    tail = _Or([wq.Term(fieldname, t) for t in present])
+                    alternatives.append(wq.Sequence([*(wq.Term(fieldname, t) for t in head), tail], boost=boost))
+            return _Or(alternatives) if alternatives else wq.NullQuery
         if len(text) < MIN_PREFIX_CHARS or not re.fullmatch(r"[^\W_]+", text):
             raise BadRequest(f"a prefix needs at least {MIN_PREFIX_CHARS} letters or digits before *: {word.text!r}*",
                              details={"field": "q"})
         self.scripts.add("latin")
         words = _expand_prefix(self.reader, "spell", text, MAX_EXPANSIONS + 1)
-        if text not in words and ("spell", text) not in self.reader:
-            words.append(text)
-        return self._expanded(word, stems_for_lang, words)
+        self._too_many(word, words)
+        return self._any_of(t for w in words + [text] for t in _terms(w))
 
     def fuzzy(self, word: _Word) -> wq.Query:
         text = word.text.lower()
@@ -918,11 +941,8 @@ class _Compiler:
             raise BadRequest(f"{word.text!r} is too short for an edit distance of {word.fuzzy}", details={"field": "q"})
         self.scripts.add("latin")
         words = _terms_within(self.reader, "spell", text, word.fuzzy, MAX_EXPANSIONS + 1)
-        return self._expanded(word, stems_for_lang, words)
-
-
-def stems_for_lang(word: str, lang: str) -> list[str]:
-    return [t for t, _, _, _ in analyze(word, LANGUAGE_FIELDS[lang], subwords=False)]
+        self._too_many(word, words)
+        return self._any_of(t for w in words for t in _terms(w))
 
 
 def _text(term) -> str:
@@ -973,8 +993,7 @@ SNIPPET_CHARS = 160
 def snippet(text: str, lang: str, terms: dict[str, set[str]]) -> str:
     """HTML: the text (or a window of it) escaped, with the query's terms in <mark>."""
     spans = []
-    stem = LANGUAGE_FIELDS[_field_lang(lang)]
-    for term, _, start, end in analyze(text, stem):
+    for term, _, start, end in analyze(text, STEMMER):
         if term in terms["latin"] or term in terms["cjk"]:
             spans.append((start, end))
     spans.sort()
@@ -1004,8 +1023,19 @@ def snippet(text: str, lang: str, terms: dict[str, set[str]]) -> str:
 # --- locks -------------------------------------------------------------------------------------
 
 
-class LockTimeout(Exception):
-    pass
+@contextmanager
+def _quiet_files() -> Iterator[None]:
+    """Free what a failed open left behind, without ResourceWarnings for the files Whoosh left open."""
+    import gc
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            yield
+        except BaseException:
+            gc.collect()
+            raise
 
 
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
@@ -1096,7 +1126,7 @@ class SearchIndex:
         self._segment_combos: dict[str, array.array] = {}
         self._combo_table: dict[bytes, int] = {}
         self._combo_values: list[tuple] = []
-        self._labels: dict[tuple[int, str], dict[str, dict]] = {}
+        self._overlays: dict[tuple, Any] = {}
 
     # -- layout
 
@@ -1126,32 +1156,41 @@ class SearchIndex:
         path = self.current_dir()
         if path is None or not path.is_dir():
             raise IndexProblem("missing")
-        try:
-            ix = windex.open_dir(str(path), indexname=INDEX_NAME, schema=SCHEMA)
-            toc = ix._read_toc()
-            names = set(ix.storage.list())
-            for segment in toc.segments:
-                if not any(n.startswith(f"{INDEX_NAME}_{segment.segment_id()}") or
-                           n.startswith(segment.segment_id()) for n in names):
-                    raise IndexProblem(f"segment {segment.segment_id()} has no files")
-            with ix.searcher() as searcher:
-                meta = searcher.document(id=META_ID)
-                if meta is None:
-                    raise IndexProblem("no meta document")
-                info = json.loads(meta["data"])
-                if info.get("format") != FORMAT_VERSION:
-                    raise IndexProblem(f"format {info.get('format')} (this code writes {FORMAT_VERSION})")
-                reader = searcher.reader()
-                for docnum in range(reader.doc_count_all()):
-                    if not reader.is_deleted(docnum):
-                        reader.stored_fields(docnum)
-                        break
-                list(reader.leaf_readers())
-                searcher.search(wq.Term("kind", "standard"), limit=1)
-        except IndexProblem:
-            raise
-        except Exception as exc:  # any failure to open or read means the files are damaged
-            raise IndexProblem(f"unreadable ({type(exc).__name__}: {exc})") from exc
+        reason = None
+        with _quiet_files():  # a damaged index leaves half-opened files to the garbage collector
+            try:
+                self._probe(path)
+            except IndexProblem as exc:
+                reason = str(exc)
+            except Exception as exc:  # any failure to open or read means the files are damaged
+                reason = f"unreadable ({type(exc).__name__}: {exc})"
+            if reason is not None:
+                gc.collect()
+        if reason is not None:
+            raise IndexProblem(reason)
+
+    @staticmethod
+    def _probe(path: Path) -> None:
+        ix = windex.open_dir(str(path), indexname=INDEX_NAME, schema=SCHEMA)
+        toc = ix._read_toc()
+        names = set(ix.storage.list())
+        for segment in toc.segments:
+            if not any(n.startswith(f"{INDEX_NAME}_{segment.segment_id()}") or n.startswith(segment.segment_id())
+                       for n in names):
+                raise IndexProblem(f"damaged (segment {segment.segment_id()} has no files)")
+        with ix.searcher() as searcher:
+            meta = searcher.document(id=META_ID)
+            if meta is None:
+                raise IndexProblem("damaged (no meta document)")
+            info = json.loads(meta["data"])
+            if info.get("format") != FORMAT_VERSION:
+                raise IndexProblem(f"of format {info.get('format')} (this code writes {FORMAT_VERSION})")
+            reader = searcher.reader()
+            for docnum in range(reader.doc_count_all()):
+                if not reader.is_deleted(docnum):
+                    reader.stored_fields(docnum)
+                    break
+            searcher.search(wq.Term("kind", "standard"), limit=1)
 
     # -- opening and refreshing
 
@@ -1159,23 +1198,27 @@ class SearchIndex:
         path = self.current_dir()
         if path is None:
             raise IndexProblem("missing")
-        last_error: Exception | None = None
+        last_error = ""
         for _ in range(5):  # a writer may delete an old generation's files while we open it
-            try:
-                ix = windex.open_dir(str(path), indexname=INDEX_NAME, schema=SCHEMA)
-                searcher = ix.searcher()
-                return self._make_view(ix, searcher, str(path))
-            except (OSError, EOFError, ValueError, KeyError) as exc:
-                last_error = exc
-                time.sleep(0.02)
-                path = self.current_dir() or path
-        raise IndexProblem(f"unreadable ({type(last_error).__name__}: {last_error})")
+            with _quiet_files():
+                try:
+                    ix = windex.open_dir(str(path), indexname=INDEX_NAME, schema=SCHEMA)
+                    searcher = ix.searcher()
+                    return self._make_view(ix, searcher, str(path))
+                except (OSError, EOFError, ValueError, KeyError) as exc:
+                    last_error = f"{type(exc).__name__}: {exc}"
+                gc.collect()
+            time.sleep(0.02)
+            path = self.current_dir() or path
+        raise IndexProblem(f"unreadable ({last_error})")
 
     def _make_view(self, ix, searcher, path: str) -> _View:
         meta = searcher.document(id=META_ID)
         seq = json.loads(meta["data"])["seq"] if meta else 0
         combo_ids = self._combo_ids(searcher.reader())
-        return _View(ix, searcher, path, searcher.reader().generation(), seq, combo_ids, self._combo_values)
+        generation = searcher.reader().generation()
+        return _View(ix, searcher, path, -1 if generation is None else generation, seq, combo_ids,
+                     self._combo_values)
 
     def _combo_ids(self, reader) -> array.array:
         """Per document, the id of its combination of facet values (cached per immutable segment)."""
@@ -1230,11 +1273,44 @@ class SearchIndex:
                 return view
             try:
                 if view.ix.latest_generation() != view.generation:
-                    searcher = view.searcher.refresh()
-                    self._view = view = self._make_view(view.ix, searcher, view.path)
+                    self._view = view = self._reopen(view)
             except (OSError, EOFError, ValueError, KeyError):
                 self._view = view = self._open_view()
             return view
+
+    def _reopen(self, view: _View) -> _View:
+        """A searcher on the latest generation, reusing the readers of segments that did not change.
+
+        (Not ``Searcher.refresh()``: Whoosh's reader reuse keeps segments the new generation no
+        longer has, and a reused reader keeps the deletions it was opened with.)
+        """
+        from whoosh.reading import EmptyReader, SegmentReader
+
+        toc = view.ix._read_toc()
+        old = {r.segment().segment_id(): r for r, _ in view.searcher.reader().leaf_readers()
+               if r.segment() is not None}
+        kept: set[int] = set()
+        readers = []
+        for segment in toc.segments:
+            previous = old.get(segment.segment_id())
+            if previous is not None and set(previous.segment().deleted_docs()) == set(segment.deleted_docs()):
+                readers.append(previous)
+                kept.add(id(previous))
+            else:
+                readers.append(SegmentReader(view.ix.storage, SCHEMA, segment, generation=toc.generation))
+        if not readers:
+            reader = EmptyReader(SCHEMA)
+        elif len(readers) == 1:
+            reader = readers[0]
+        else:
+            reader = MultiReader(readers, generation=toc.generation)
+        searcher = Searcher(reader, fromindex=view.ix)
+        for segid, previous in old.items():
+            if id(previous) not in kept:
+                previous.close()
+        fresh = self._make_view(view.ix, searcher, view.path)
+        fresh.generation = toc.generation
+        return fresh
 
     def close(self) -> None:
         with self._lock:
@@ -1276,7 +1352,7 @@ class SearchIndex:
         return json.loads(meta["data"])["seq"] if meta else 0
 
     def apply(self, records: Sequence[VersionRecord | Removal], seq: int | None = None, *,
-              timeout: float = 30.0) -> None:
+              timeout: float = 600.0) -> None:
         """Write versions (index published and superseded ones, drop the rest) in one commit."""
         with file_lock(self.write_lock_path, timeout) as locked:
             if not locked:
@@ -1305,7 +1381,11 @@ class SearchIndex:
         is applying the same entries, and this one will see them on its next refresh).
         """
         head = feed.head()
-        if head <= self._ensure_view(force=True).seq:
+        seq = self._ensure_view(force=True).seq
+        if head < seq:
+            raise IndexProblem(f"ahead of the catalog (index at change {seq}, catalog at {head}: "
+                               "the catalog was restored or replaced)")
+        if head == seq:
             return 0
         applied = 0
         with file_lock(self.write_lock_path, None if wait else 0) as locked:
@@ -1406,13 +1486,18 @@ class SearchIndex:
             return self._run(view.searcher, view.combo_ids, request, node, view.seq)
 
     def _search_with_overlay(self, view: _View, request, node, overlay) -> SearchResult:
-        storage = RamStorage()
-        ram = storage.create_index(SCHEMA)
-        writer = ram.writer()
-        for record in overlay:
-            for doc in document_from(record):
-                writer.add_document(**doc)
-        writer.commit()
+        key = tuple((r.key, r.fingerprint) for r in overlay)
+        ram = self._overlays.get(key) if all(r.fingerprint for r in overlay) else None
+        if ram is None:
+            ram = RamStorage().create_index(SCHEMA)
+            writer = ram.writer()
+            for record in overlay:
+                for doc in document_from(record):
+                    writer.add_document(**doc)
+            writer.commit()
+            if len(self._overlays) >= 16:
+                self._overlays.pop(next(iter(self._overlays)))
+            self._overlays[key] = ram
         ram_reader = ram.reader()
         readers = [r for r, _ in view.searcher.reader().leaf_readers()] + [r for r, _ in ram_reader.leaf_readers()]
         combined = MultiReader(readers)
@@ -1482,7 +1567,7 @@ def _items(collector) -> list[tuple[float, int]]:
 
 def _all_docs(searcher, query, deadline: float) -> list[int]:
     out: list[int] = []
-    for subsearcher, offset in searcher.subsearchers if hasattr(searcher, "subsearchers") else [(searcher, 0)]:
+    for subsearcher, offset in getattr(searcher, "subsearchers", None) or [(searcher, 0)]:
         matcher = query.matcher(subsearcher, subsearcher.boolean_context())
         n = 0
         for docnum in matcher.all_ids():
@@ -1506,7 +1591,8 @@ def _check_paging(request: SearchRequest) -> None:
         raise BadRequest(f"kind must be one of {', '.join(KINDS)}", details={"field": "kind"})
 
 
-def _filters(request: SearchRequest, drafts: bool) -> list[wq.Query]:
+def _filters(request: SearchRequest, drafts: bool) -> tuple[list[wq.Query], list[wq.Query]]:
+    """Terms every hit must have, and terms no hit may have (small lists: cheap to skip over)."""
     terms: list[wq.Query] = []
     for fieldname, value in (("kind", request.kind), ("sector", request.sector), ("level", request.level),
                              ("direction", request.direction), ("code", request.code), ("type", request.type)):
@@ -1514,25 +1600,23 @@ def _filters(request: SearchRequest, drafts: bool) -> list[wq.Query]:
             terms.append(wq.Term(fieldname, value))
     if request.lang:
         terms.append(wq.Term("lang", _field_lang(request.lang)))
-    if not request.kind:
-        terms.append(wq.Or([wq.Term("kind", k) for k in KINDS]))  # never the meta document
-    if not request.all_versions:
-        allowed = [wq.Term("current", "y")] + ([wq.Term("current", "d")] if drafts else [])
-        terms.append(allowed[0] if len(allowed) == 1 else wq.Or(allowed))
-    elif drafts:
-        pass
-    return terms
+    # the meta document is current="n", so excluding old versions excludes it too
+    excluded = [wq.Term("kind", "meta")] if request.all_versions else [wq.Term("current", "n")]
+    return terms, excluded
 
 
-def _combine(text_query: wq.Query | None, filters: list[wq.Query]) -> wq.Query:
+def _combine(text_query: wq.Query | None, filters: tuple[list[wq.Query], list[wq.Query]]) -> wq.Query:
+    required, excluded = filters
     if text_query is None:
-        return wq.And(filters) if len(filters) > 1 else filters[0]
-    if not filters:
-        return text_query
-    # the filters restrict the matches and add nothing to the score (not wq.Require: its matcher
-    # trips an assertion when block-quality skipping lands both sides on the same document)
-    restriction = wq.And(filters) if len(filters) > 1 else filters[0]
-    return wq.And([text_query, wq.ConstantScoreQuery(restriction, 0.0)])
+        query = (wq.And(required) if len(required) > 1 else required[0]) if required else wq.Every()
+    elif required:
+        # the filters restrict the matches and add nothing to the score (not wq.Require: its matcher
+        # trips an assertion when block-quality skipping lands both sides on the same document)
+        restriction = wq.And(required) if len(required) > 1 else required[0]
+        query = wq.And([text_query, wq.ConstantScoreQuery(restriction, 0.0)])
+    else:
+        query = text_query
+    return _AndNot(query, excluded[0] if len(excluded) == 1 else _Or(excluded))
 
 
 def _boosts(q: str, compiler: _Compiler, node) -> wq.Query | None:
@@ -1542,12 +1626,10 @@ def _boosts(q: str, compiler: _Compiler, node) -> wq.Query | None:
     clauses: list[wq.Query] = [wq.Term("exact", _exact_key(q), boost=8.0)]
     words = compiler.plain_words
     if len(words) >= 2 and node.op == "and":
-        joined = " ".join(words)
-        for lang in (("zh",) if compiler.scripts == {"cjk"} else LATIN_FIELD_ORDER):
-            terms = [t for t, _, _, _ in analyze(joined, LANGUAGE_FIELDS[lang], subwords=False)]
-            if len(terms) >= 2 and all(("text_" + lang, t) in compiler.reader for t in terms):
-                clauses.append(wq.Phrase(f"text_{lang}", terms, boost=2.0))
-    return wq.Or(clauses) if len(clauses) > 1 else clauses[0]
+        terms = _terms(" ".join(words))
+        if len(terms) >= 2 and all(("body", t) in compiler.reader for t in terms):
+            clauses.append(wq.Phrase("body", terms, boost=2.0))
+    return _Or(clauses) if len(clauses) > 1 else clauses[0]
 
 
 def _display_language(request: SearchRequest, compiler: _Compiler) -> str:

@@ -141,7 +141,7 @@ def test_a_mixed_chinese_and_english_query_needs_both(sclient, corpus):
     ("數據清洗", "数据清洗"),               # traditional
     ("人工智慧", "人工智慧"),               # a Taiwan term stays itself, and matches itself
     ("ＤＡＴＡ　ＣＬＥＡＮＩＮＧ", "data cleaning"),  # full-width letters and space
-    ("数据清洗ａｎｄ", "数据清洗 and"),
+    ("数据清洗，ＳＱＬ", "数据清洗,SQL"),
 ])
 def test_traditional_and_full_width_variants_find_the_same_items(sclient, corpus, variant, plain):
     assert ids(search(sclient, q=variant, per_page=50)) == ids(search(sclient, q=plain, per_page=50))
@@ -257,7 +257,7 @@ def test_hits_link_to_the_version(sclient, corpus):
     ("*data", "wildcard"), ("?ata", "wildcard"), ("da*ta", "wildcard"), ("e?*", "prefix"), ("a*", "prefix"),
     ("*", "wildcard"), ("*a*", "wildcard"), ("data~5", "fuzzy"), ("data~9", "fuzzy"), ("数据~1", "fuzzy"),
     ("(((", "unbalanced"), ("data)", "unbalanced"), ("(data", "unbalanced"), ('"data cleaning', "quote"),
-    ("x" * 257, "characters"), (" OR ".join(f"w{i}" for i in range(40)), "terms"), ("data\x00", "control"),
+    ("x" * 257, "characters"), (" ".join(f"w{i}" for i in range(40)), "terms"), ("data\x00", "control"),
     ("AND data", "AND"), ("data OR", "OR"), ("NOT", "NOT"), ("-data", "exclude"), ("()", "empty"),
     ("((((((((((data))))))))))", "nest"), ("title:[a TO", None),
 ])
@@ -271,11 +271,12 @@ def test_bad_queries_are_400_with_a_message(sclient, corpus, q, needle):
     assert body["code"] == "bad_request" and needle.lower() in body["message"].lower(), body
 
 
-def test_a_prefix_matching_too_many_words_is_400(sclient, corpus):
-    from registry.search import MAX_EXPANSIONS
-
-    body = error(sclient, q="数据*")
-    assert str(MAX_EXPANSIONS) in body["message"]
+def test_a_prefix_matching_too_many_words_is_400(sclient, corpus, monkeypatch):
+    monkeypatch.setattr("registry.search.MAX_EXPANSIONS", 5)
+    for q in ("数据*", "dat*"):
+        assert "more than 5 words" in error(sclient, q=q)["message"]
+    monkeypatch.setattr("registry.search.MAX_EXPANSIONS", 0)
+    assert "more than 0 words" in error(sclient, q="data~1")["message"]
 
 
 @pytest.mark.parametrize("params", [{"page": "0"}, {"page": "-1"}, {"page": "abc"}, {"page": str(10 ** 9)},
@@ -558,3 +559,33 @@ def test_the_module_is_the_only_importer_of_whoosh_and_jieba():
                               for m in ("whoosh", "jieba", "opencc", "marisa_trie", "Stemmer")))
     assert importers == ["search.py"]
     assert json.loads(json.dumps({"ok": True}))
+
+
+def test_with_the_start_check_off_the_first_search_builds_the_index(app, corpus, caplog):
+    from registry.api.search import bp
+    from registry.services.search import init_app
+
+    app.register_blueprint(bp)
+    service = init_app(app, check=False)
+    assert service.index.current_dir() is None  # nothing was done at start
+    caplog.set_level(logging.WARNING, logger="registry.search")
+    assert search(app.test_client(), q="数据清洗")["total"] > 0
+    assert any("is missing: rebuilding" in r.getMessage() for r in caplog.records)
+    service.index.close()
+
+
+def test_an_index_ahead_of_a_restored_catalog_is_rebuilt(tmp_path, caplog):
+    from registry.search import IndexProblem, SearchIndex
+
+    records = _records()
+    index = SearchIndex(tmp_path / "index")
+    index.rebuild(ListFeed(records[:2]), procs=1)
+    index.apply(records[2:3], seq=5)
+
+    class Behind(ListFeed):
+        def head(self):
+            return 2  # the catalog was restored from a backup taken before change 5
+
+    with pytest.raises(IndexProblem, match="ahead of the catalog"):
+        index.catch_up(Behind(records))
+    index.close()

@@ -85,54 +85,60 @@ def _url(base: str, hit: dict) -> str:
 
 
 def openapi_paths() -> dict:
-    """The OpenAPI path item of this blueprint, for ``registry.api.openapi`` to merge."""
-    param = lambda name, schema, text: {"name": name, "in": "query", "required": False, "schema": schema,  # noqa: E731
-                                        "description": text}
-    string = {"type": "string"}
-    hit = {"type": "object", "properties": {
-        "code": string, "version": string, "title": string, "level": {"type": ["string", "null"]},
-        "level_name": {"type": ["string", "null"]}, "direction": {"type": ["string", "null"]},
-        "function": {"type": ["string", "null"]}, "work_content": {"type": ["string", "null"]},
-        "item_id": {"type": ["string", "null"]}, "number": {"type": ["string", "null"]},
-        "kind": {"type": "string", "enum": list(KINDS)}, "lang": string, "text": string,
-        "snippet": {"type": "string", "description": "HTML: escaped text with the matched words in <mark>"},
-        "score": {"type": "number"}, "status": string, "draft_id": {"type": ["integer", "null"]},
-        "sector": {"type": ["string", "null"]}, "occupation": string, "url": string},
+    """The OpenAPI path item of this blueprint, built with ``registry.api.openapi``'s helpers, for
+    ``document()`` to merge: ``"paths": {..., **search.openapi_paths()}``."""
+    from .openapi import _errors, _json, _operation, _query, _response
+
+    text = {"type": "string"}
+    maybe = {"type": ["string", "null"]}
+    hit = {"type": "object", "additionalProperties": False, "properties": {
+        "code": text, "version": text, "title": text, "occupation": text, "level": maybe, "level_name": maybe,
+        "direction": maybe, "function": maybe, "work_content": maybe, "item_id": maybe, "number": maybe,
+        "kind": {"type": "string", "enum": list(KINDS)}, "lang": text,
+        "text": {"type": "string", "description": "The item's text (a standard's definition) in the shown language."},
+        "snippet": {"type": "string", "description": "HTML: the text escaped, the matched words in <mark>."},
+        "score": {"type": "number"}, "status": {"type": "string", "enum": ["published", "superseded", "draft"]},
+        "draft_id": {"type": ["integer", "null"]}, "sector": maybe,
+        "url": {"type": "string", "description": "The version (or draft) the hit comes from, #item_id."}},
         "required": ["code", "version", "title", "level", "direction", "function", "item_id", "kind", "text",
                      "snippet", "score", "url"]}
-    facet = {"type": "array", "items": {"type": "object", "properties": {"value": string, "count": {"type": "integer"}},
+    facet = {"type": "array", "items": {"type": "object", "additionalProperties": False,
+                                        "properties": {"value": text, "count": {"type": "integer", "minimum": 1}},
                                         "required": ["value", "count"]}}
-    return {"/search": {"get": {
-        "operationId": "search", "tags": ["search"],
-        "summary": "Search requirements, knowledge items and standards (Chinese and English)",
-        "description": "Words are ANDed; use OR, NOT or -word, (groups), \"phrases\", prefix* (3+ letters) and "
-                       "word~1 / word~2 (fuzzy). Traditional and full-width forms match their simplified and "
-                       "half-width forms. Only the current published version of each standard is searched "
-                       "unless all=1. Facet counts are over all matches.",
-        "parameters": [
-            param("q", {"type": "string", "maxLength": 256}, "The query; empty lists everything (with the filters)."),
-            param("kind", {"type": "string", "enum": list(KINDS)}, "Only this kind of result."),
-            param("sector", string, "Only this sector (slug)."),
-            param("level", string, "Only this level id (e.g. L4, intermediate)."),
-            param("direction", string, "Only this direction id."),
-            param("code", string, "Only this standard (occupation code)."),
-            param("type", string, "Only this standard type (skill, technical-skill, unified)."),
-            param("lang", string, "Only items with text in this language, shown in it."),
-            param("all", {"type": "string", "enum": ["0", "1"]}, "1: search every published version, not only "
-                                                                 "the current one."),
-            param("drafts", {"type": "string", "enum": ["0", "1"]}, "1: add the caller's drafts (needs a token)."),
-            param("page", {"type": "integer", "minimum": 1}, "Page number (page × per_page ≤ 1000)."),
-            param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "Hits per page."),
-        ],
-        "responses": {
-            "200": {"description": "Hits, facets and a spelling suggestion", "content": {"application/json": {
-                "schema": {"type": "object", "properties": {
-                    "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"},
-                    "hits": {"type": "array", "items": hit},
-                    "facets": {"type": "object", "additionalProperties": facet},
-                    "suggestion": {"type": ["string", "null"]}},
-                    "required": ["total", "hits", "facets", "suggestion"]}}}},
-            "400": {"description": "Malformed query or parameters (the message says what and where)."},
-            "401": {"description": "drafts=1 without a valid token."},
-            "503": {"description": "The index is being rebuilt; retry after Retry-After seconds."},
-        }}}}
+    body = {"type": "object", "additionalProperties": False, "properties": {
+        "total": {"type": "integer", "minimum": 0}, "page": {"type": "integer"}, "per_page": {"type": "integer"},
+        "hits": {"type": "array", "items": hit},
+        "facets": {"type": "object", "additionalProperties": False, "properties": {
+            name: facet for name in ("sector", "level", "direction", "occupation", "kind", "type")}},
+        "suggestion": {"type": ["string", "null"], "description": "The query with misspelt English words "
+                                                                  "corrected, when some word is unknown."}},
+        "required": ["total", "page", "per_page", "hits", "facets", "suggestion"]}
+    flag = {"type": "string", "enum": ["0", "1"]}
+    parameters = [
+        _query("q", {"type": "string", "maxLength": 256}, "The query. Words are ANDed; OR, NOT or -word, "
+               "(groups), \"phrases\", prefix* (3+ letters, 2+ Chinese characters) and word~1 / word~2. "
+               "Traditional and full-width forms match simplified and half-width ones. Empty: list all."),
+        _query("kind", {"type": "string", "enum": list(KINDS)}, "Only this kind of hit."),
+        _query("sector", text, "Only this sector (slug)."),
+        _query("level", text, "Only this level id (L4, intermediate ...)."),
+        _query("direction", text, "Only this direction id."),
+        _query("code", text, "Only this standard (occupation code)."),
+        _query("type", {"type": "string", "enum": ["skill", "technical-skill", "unified"]}, "Only this type."),
+        _query("lang", text, "Only items with text in this language, shown in it."),
+        _query("all", flag, "1: every published version (superseded ones too), not only the current one."),
+        _query("drafts", flag, "1: add the drafts the caller may see (its body's); needs a bearer token."),
+        _query("page", {"type": "integer", "minimum": 1}, "Page number; page × per_page is at most 1000."),
+        _query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "Hits per page."),
+    ]
+    responses = {"200": _response("Hits in a stable order, facet counts over every match, and a spelling "
+                                  "suggestion.", _json(body)),
+                 **_errors(400, 401, 503, notes={
+                     400: "A malformed query (unbalanced parenthesis or quote, leading wildcard, too short a "
+                          "prefix, too broad an expansion, too long or too many terms) or parameter.",
+                     401: "drafts=1 without a valid bearer token.",
+                     503: "The search index is being rebuilt; retry after Retry-After seconds."})}
+    operation = _operation("search", "Search requirements, knowledge items and standards", "search", responses,
+                           security=[{}, {"bearerAuth": []}], parameters=parameters,
+                           description="Only the current published version of each standard is searched "
+                                       "unless all=1. Exact and title matches rank first.")
+    return {"/search": {"get": operation}}

@@ -198,6 +198,28 @@ def render_html(doc: dict, *, lang: Optional[str] = None, status_info: StatusInf
     return _render_html(doc, lang=lang, status_info=status_info, standalone=standalone, **kwargs)
 
 
+#: Largest number of table entries (work contents, requirements, knowledge items, behaviours) a
+#: standard may have to be rendered; the largest real standard has about 600. Beyond it the
+#: render is refused at once (RenderFailed, limit "size"), before any time or memory is spent.
+MAX_RENDER_ITEMS = 20_000
+
+
+def count_items(doc: dict) -> int:
+    total = 0
+    for section in doc.get("work_requirements", {}).get("sections", []):
+        for fn in section.get("functions", []):
+            for wc in fn.get("work_contents", []):
+                total += 1 + len(wc.get("requirements", [])) + len(wc.get("knowledge", [])) + len(wc.get("behaviours", []))
+    return total
+
+
+def check_size(doc: dict, limit: int = MAX_RENDER_ITEMS) -> None:
+    items = count_items(doc)
+    if items > limit:
+        raise RenderFailed(f"the document is too large to render: {items} table entries (at most {limit})",
+                           details={"limit": "size", "items": items, "max_items": limit})
+
+
 def source_attachment_name(doc: dict) -> str:
     return f"{doc['code']}-{doc['version']}.yaml"
 
@@ -206,12 +228,15 @@ def render_standard_pdf(doc: dict, *, source: bytes, status_info: StatusInfo, la
                         timeout: Optional[float] = None) -> bytes:
     """HTML of ``doc`` rendered to PDF/A-3b in the warm worker, with ``source`` attached.
 
+    ``lang`` as for :func:`render_html` (``None``: master text with the English translation).
+
     Raises :class:`RenderFailed` (422), :class:`RenderUnavailable` (503) or
     :class:`RenderAssetError` (500).
     """
     from .html import render_html as _render_html
     from .worker import get_worker
 
+    check_size(doc)
     html = _render_html(doc, lang=lang, status_info=status_info, standalone=False, for_pdf=True)
     return get_worker().render_pdf(
         html,
@@ -221,6 +246,6 @@ def render_standard_pdf(doc: dict, *, source: bytes, status_info: StatusInfo, la
 
 
 __all__ = [
-    "RENDER_REVISION", "RenderAssetError", "RenderFailed", "RenderUnavailable", "STATUSES", "StatusInfo",
+    "MAX_RENDER_ITEMS", "RENDER_REVISION", "RenderAssetError", "check_size", "count_items", "RenderFailed", "RenderUnavailable", "STATUSES", "StatusInfo",
     "render_html", "render_standard_pdf", "source_attachment_name", "template_version",
 ]

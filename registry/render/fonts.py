@@ -178,7 +178,7 @@ def font_stack(prepared: bool) -> str:
 
 
 def font_face_css(asset_base: str, fonts_dir: Path = FONTS_DIR) -> str:
-    """``@font-face`` rules for the prepared font, and the font stack as a custom property.
+    """``@font-face`` rules for the prepared font, and the font stack of the document.
 
     Without prepared fonts this declares none (a missing asset would fail the render): the
     stack then starts with the system Noto Sans CJK SC.
@@ -189,7 +189,7 @@ def font_face_css(asset_base: str, fonts_dir: Path = FONTS_DIR) -> str:
         "font-weight: %d; font-style: normal; }" % (f'"{FAMILY}"', asset_base, face.file_name, face.weight)
         for face in faces
     ]
-    rules.append(":root { --print-font: %s; }" % font_stack(bool(faces)))
+    rules.append("html { font-family: %s; }" % font_stack(bool(faces)))
     return "\n".join(rules)
 
 
@@ -327,7 +327,7 @@ def prepare(out_dir: Path = FONTS_DIR, *, force: bool = False, standards_dir: Pa
     if current and not force:
         same_sources = all(current["faces"][face.style_name]["source"] == _source_identity(sources[face.style_name])
                            for face in FACES)
-        if same_sources and current.get("extra_sha256") in (extra_digest, None if not extra else extra_digest):
+        if same_sources and (not extra or current.get("extra_sha256") == extra_digest):
             return current
     workers = max(1, min(len(FACES), jobs or os.cpu_count() or 1))
     if workers == 1:

@@ -266,7 +266,7 @@ def build_view(doc: dict, *, lang: Optional[str], status_info: StatusInfo) -> di
     successor_label = None
     if status_info.successor_code and status_info.successor_version:
         successor_label = f"{status_info.successor_code} {label('version', master)} {status_info.successor_version}"
-    reason = (status_info.withdrawn_reason or "").strip()
+    reason = (status_info.withdrawn_reason or "").strip() if status == STATUS_WITHDRAWN else ""
     notice = _status_notice(texts, status, successor_label, status_info.successor_url(), reason,
                             status_info.draft_revision)
     notices = [{"number": n["number"], "date": n.get("date"), "role": texts.fixed(f"notice.{n['role']}")}
@@ -355,7 +355,7 @@ def build_view(doc: dict, *, lang: Optional[str], status_info: StatusInfo) -> di
     basic = {
         "ethics": {"knowledge": [item(x) for x in ethics.get("knowledge", [])],
                    "code_of_conduct": [item(x) for x in ethics.get("code_of_conduct", [])]},
-        "groups": [{"number": g.get("number"), "title": texts(g["title"]), "items": [item(x) for x in g["items"]]}
+        "groups": [{"number": g.get("number"), "title": texts(g["title"]), "entries": [item(x) for x in g["items"]]}
                    for g in br["basic_knowledge"]],
         "behaviours": [item(x) for x in doc.get("behaviours", [])],
     }
@@ -401,6 +401,7 @@ def build_view(doc: dict, *, lang: Optional[str], status_info: StatusInfo) -> di
         "version": doc["version"],
         "edition": texts.fixed("edition", year=doc["edition"]),
         "title": texts(doc["title"]),
+        "run_title": _truncate(text_in(doc["title"], master, master), 120),
         "occupation": texts(doc["occupation"]),
         "standard_type": texts.vocab(STANDARD_TYPES.get(doc["standard_type"]), doc["standard_type"]),
         "status": status,
@@ -430,6 +431,11 @@ def build_view(doc: dict, *, lang: Optional[str], status_info: StatusInfo) -> di
         "attachment_name": f"{doc['code']}-{doc['version']}.yaml",
         "template_version": template_version(),
     }
+
+
+def _truncate(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _skills_weights_title(col3: T, texts: Texts) -> T:
@@ -565,14 +571,14 @@ def _weight_table(columns: list[dict], kind: str, texts: Texts, levels: dict, di
     rows = []
     if kind == "theory" and any("ethics" in c or "basic_knowledge" in c for c in cols):
         rows.append({"group": texts.fixed("basic"), "span": 2, "name": texts.fixed("ethics"),
-                     "values": [cell(c.get("ethics")) for c in cols]})
+                     "cells": [cell(c.get("ethics")) for c in cols]})
         rows.append({"group": None, "name": texts.fixed("basic_knowledge"),
-                     "values": [cell(c.get("basic_knowledge")) for c in cols]})
+                     "cells": [cell(c.get("basic_knowledge")) for c in cols]})
     group_label = texts.fixed("knowledge") if kind == "theory" else None
     for index, fid in enumerate(function_ids):
         rows.append({"group": group_label if index == 0 else None, "span": len(function_ids),
                      "name": functions.get(fid, T(fid, texts.master)),
-                     "values": [cell(c["functions"].get(fid)) for c in cols]})
+                     "cells": [cell(c["functions"].get(fid)) for c in cols]})
     totals = [str(sum(v for v in ([c.get("ethics"), c.get("basic_knowledge")] + list(c["functions"].values()))
                       if isinstance(v, int))) for c in cols]
     return {
@@ -639,21 +645,28 @@ def css_string(value: str) -> str:
     return f'"{escaped}"'
 
 
+def default_lang(doc: dict) -> Optional[str]:
+    """The translation shown by default: English if the document has it, else its first one."""
+    translations = doc["languages"].get("translations", [])
+    return "en" if "en" in translations else (translations[0] if translations else None)
+
+
 def render_html(doc: dict, *, lang: Optional[str] = None, status_info: StatusInfo, standalone: bool = True,
                 for_pdf: bool = False, asset_base: str = ASSET_BASE) -> str:
     """The HTML of ``doc``.
 
-    ``lang``: a translation to show under the master text (``None`` or the master: master only).
+    ``lang``: the translation shown under each master text where it exists (the master text is
+    the fallback); ``None`` picks :func:`default_lang`; the master language shows the master only.
     ``standalone``: the CSS is inlined and nothing is referenced, so the file opens offline.
     ``for_pdf``: the page layout for WeasyPrint (running header and footer, notices in the page
     margins, the prepared CJK font as ``@font-face`` under ``asset_base``).
     """
-    view = build_view(doc, lang=lang, status_info=status_info)
+    view = build_view(doc, lang=default_lang(doc) if lang is None else lang, status_info=status_info)
     css = "\n".join(_stylesheet(name) for name in STYLESHEETS)
     if for_pdf:
         font_css = _fonts.font_face_css(asset_base)
     else:
-        font_css = ":root { --print-font: %s; }" % _fonts.font_stack(False)
+        font_css = "html { font-family: %s; }" % _fonts.font_stack(False)
     return environment().get_template("standard.html").render(
         **view,
         standalone=standalone or for_pdf,

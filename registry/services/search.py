@@ -100,6 +100,7 @@ class SearchService:
         self._last_catch_up = 0.0
         self._guard = threading.Lock()
         self._rebuilding: threading.Thread | None = None
+        self._started = False
 
     def start(self, *, background: bool | None = None) -> str | None:
         """Check the index and rebuild it when missing or damaged (logged); then catch up.
@@ -107,6 +108,7 @@ class SearchService:
         A large catalog is rebuilt in a background thread (searches answer 503 meanwhile) so that
         a web worker starts within its boot timeout; ``background`` forces either way.
         """
+        self._started = True
         try:
             self.index.check()
         except IndexProblem as problem:
@@ -120,7 +122,11 @@ class SearchService:
                 self._rebuilding.start()
                 return str(problem)
             return self.index.ensure(self.feed, procs=self.procs)
-        self.index.catch_up(self.feed, wait=True)
+        try:
+            self.index.catch_up(self.feed, wait=True)
+        except IndexProblem as problem:
+            self._recover(problem)
+            return str(problem)
         return None
 
     def _rebuild_quietly(self) -> None:
@@ -146,6 +152,10 @@ class SearchService:
             self._guard.release()
 
     def search(self, request: SearchRequest, overlay: list[VersionRecord] | None = None) -> SearchResult:
+        if not self._started:
+            with self._guard:
+                if not self._started:
+                    self.start()
         if self._rebuilding is not None and self._rebuilding.is_alive():
             raise ServiceUnavailable("the search index is being rebuilt; retry shortly")
         try:
@@ -155,10 +165,14 @@ class SearchService:
                 pass  # another writer is busy: answer from the current generation
             return self.index.search(request, overlay or ())
         except IndexProblem as problem:
-            # the index vanished or broke under a running process: rebuild once, then answer
-            log.warning("search index at %s is %s while searching: rebuilding", self.index.root, problem)
-            self.index.ensure(self.feed, procs=self.procs)
+            # the index vanished, broke or got ahead of a restored catalog: rebuild once, then answer
+            self._recover(problem)
             return self.index.search(request, overlay or ())
+
+    def _recover(self, problem: IndexProblem) -> None:
+        log.warning("search index at %s is %s: rebuilding it from the catalog", self.index.root, problem)
+        if self.index.ensure(self.feed, procs=self.procs) is None:  # sound files, wrong contents
+            self.index.rebuild(self.feed, procs=self.procs, reason=str(problem))
 
 
 def index_dir(config: dict) -> Path:
@@ -166,16 +180,22 @@ def index_dir(config: dict) -> Path:
     return Path(config["DATA_DIR"]).resolve() / "index"
 
 
-def init_app(app, *, background: bool | None = None) -> SearchService:
-    """Create this process's search service, check the index (rebuilding it if needed) and catch up.
+def init_app(app, *, check: bool | None = None, background: bool | None = None) -> SearchService:
+    """Create this process's search service; check the index (rebuilding it, with a log line, when
+    missing or damaged) and catch up with the change log.
 
-    Called from the application factory; nothing heavy happens at import time.
+    Called from the application factory; nothing heavy happens at import time. With ``check``
+    false (or ``REGISTRY_SEARCH_CHECK_ON_START`` false), the check waits for the first search,
+    which suits test suites that create many apps and rarely search.
     """
     service = SearchService(index_dir({"DATA_DIR": app.config["REGISTRY_DATA_DIR"]}),
                             app.extensions["registry.engine"],
                             catch_up_interval=float(app.config.get("REGISTRY_SEARCH_CATCH_UP_MS", 250)) / 1000)
     app.extensions[EXTENSION] = service
-    service.start(background=background)
+    if check is None:
+        check = bool(app.config.get("REGISTRY_SEARCH_CHECK_ON_START", True))
+    if check:
+        service.start(background=background)
     return service
 
 
@@ -196,7 +216,7 @@ def drafts_overlay(session, actor) -> list[VersionRecord]:
     from ..models import PUBLISHED
     from .drafts import list_drafts
 
-    return [VersionRecord(d.code, d.version, "draft", d.document, None, d.id)
+    return [VersionRecord(d.code, d.version, "draft", d.document, None, d.id, f"{d.sha256}:{d.revision}")
             for d in list_drafts(session, actor) if d.status != PUBLISHED]
 
 

@@ -1,46 +1,49 @@
-"""Web pages and downloads (not under /api)."""
+"""Web pages and downloads (not under /api).
+
+``bp`` ("web") holds the public pages and the downloads; :mod:`.auth`, :mod:`.portal` (standards
+bodies) and :mod:`.review` (registrars) are blueprints of their own. :func:`init_app` sets up the
+rest (secret key, cookies, CSRF, headers, languages); registering ``bp`` calls it once.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
-
-from ..db import read_session
-from ..services import catalog, exports, verification
+from flask import Blueprint, Flask
 
 bp = Blueprint("web", __name__)
 
 
-def _engine():
-    return current_app.extensions["registry.engine"]
+def init_app(app: Flask) -> None:
+    """Set up sessions, CSRF, security headers and languages; register the page blueprints."""
+    from . import auth, portal, review, setup
+
+    setup.init_app(app)
+    for blueprint in (auth.bp, portal.bp, review.bp):
+        app.register_blueprint(blueprint)
+    app.jinja_env.filters["dict_without"] = lambda mapping, key: {k: v for k, v in mapping.items() if k != key}
+    app.jinja_env.filters["atom_date"] = _atom_date
+
+    @app.context_processor
+    def _globals():
+        from .common import lang, level_label, marked, tr
+        from .setup import LANGUAGES
+
+        return {"current_actor": auth.current_actor, "ui_lang": lang(), "tr": tr, "level_label": level_label,
+                "marked": marked, "languages": LANGUAGES}
 
 
-@bp.get("/standards/<code>/<name>")
-def download(code: str, name: str):
-    """``/standards/{code}/{version}.{pdf,html,csv,json,yaml,case.json}``; ``latest.*`` redirects."""
-    version, fmt = exports.split_name(name)
-    config = current_app.config
-    with read_session(_engine()) as session:
-        if version == "latest":
-            current = catalog.current_version(session, code)
-            response = redirect(url_for("web.download", code=code, name=current.version + exports.FORMATS[fmt].suffix))
-            response.headers["Cache-Control"] = "no-cache"
-            return response
-        export, path = exports.ensure(session, exports_dir(), code, version, fmt, config["REGISTRY_BASE_URL"])
-    response = send_file(path, mimetype=export.media_type, etag=export.etag, conditional=True,
-                         download_name=export.filename, as_attachment=fmt not in ("html",), max_age=31536000)
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-    return response
+def _atom_date(value) -> str:
+    from datetime import datetime, timezone
+
+    value = value or datetime.now(timezone.utc)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@bp.get("/verify/<sha256>")
-def verify_page(sha256: str):
-    with read_session(_engine()) as session:
-        result = verification.verify(session, sha256)
-    status = 200 if result["authentic"] else 404
-    return render_template("web/verify.html", result=result, sha256=sha256), status
+# app.py registers only ``bp``: set up the rest when it is registered (once per application)
+bp.record_once(lambda state: init_app(state.app))
 
+from . import public  # noqa: E402,F401  (the routes of bp)
+from .common import register_error_pages  # noqa: E402
 
-def exports_dir():
-    from pathlib import Path
-
-    return Path(current_app.config["REGISTRY_EXPORTS_DIR"]).resolve()
+register_error_pages(bp)

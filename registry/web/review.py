@@ -1,0 +1,122 @@
+"""Pages for registrars under /review/: the queue, comments, request changes, approve, publish, withdraw."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..db import read_session, write_session
+from ..diff import bump_is_sufficient, required_bump
+from ..errors import BumpTooSmall, RegistryError
+from ..models import APPROVED, CHANGES_REQUESTED, SUBMITTED
+from ..services import catalog, drafts as service
+from .auth import current_actor, login_required
+from .common import CODE, VERSION_NAME, engine, register_error_pages, status_of
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+register_error_pages(bp)
+
+
+@bp.get("/")
+@login_required(registrar=True)
+def queue():
+    """Drafts waiting for a registrar: submitted first, then approved ones to publish."""
+    with read_session(engine()) as session:
+        rows = service.list_drafts(session, current_actor())
+    groups = [(SUBMITTED, [d for d in rows if d.status == SUBMITTED]),
+              (APPROVED, [d for d in rows if d.status == APPROVED]),
+              (CHANGES_REQUESTED, [d for d in rows if d.status == CHANGES_REQUESTED])]
+    return render_template("web/review/queue.html", groups=groups)
+
+
+def _draft_page(draft_id: int, *, error: str | None = None, status: int = 200):
+    actor = current_actor()
+    with read_session(engine()) as session:
+        draft = service.get_draft(session, draft_id, actor)
+        comments = service.list_comments(session, draft_id, actor)
+        base, diff = service.compare_with_published(session, draft_id, actor)
+    suggested = required_bump(base.version, diff) if base is not None else None
+    sufficient = bump_is_sufficient(base.version, draft.version, diff) if base is not None else True
+    return render_template("web/review/draft.html", draft=draft, comments=comments, base=base, diff=diff,
+                           suggested=suggested, sufficient=sufficient, error=error, doc=draft.document,
+                           old_doc=base.document if base else None), status
+
+
+@bp.get("/drafts/<int:draft_id>")
+@login_required(registrar=True)
+def draft(draft_id: int):
+    """A draft under review: its diff with the version in force, the suggested bump, comments, actions."""
+    return _draft_page(draft_id)
+
+
+def _act(draft_id: int, action, done: str):
+    try:
+        with write_session(engine()) as session:
+            action(session)
+    except BumpTooSmall as error:
+        return _draft_page(draft_id, error=error.message, status=409)
+    except RegistryError as error:
+        if status_of(error) not in (400, 409):
+            raise
+        return _draft_page(draft_id, error=error.message, status=status_of(error))
+    flash(done)
+    return redirect(url_for("review.draft", draft_id=draft_id))
+
+
+@bp.post("/drafts/<int:draft_id>/comment")
+@login_required(registrar=True)
+def comment(draft_id: int):
+    body = request.form.get("body", "")[:10000]
+    return _act(draft_id, lambda s: service.add_comment(s, draft_id, current_actor(), body), _("Comment added."))
+
+
+@bp.post("/drafts/<int:draft_id>/request-changes")
+@login_required(registrar=True)
+def request_changes(draft_id: int):
+    body = request.form.get("body", "")[:10000].strip() or None
+    return _act(draft_id, lambda s: service.request_changes(s, draft_id, current_actor(), body),
+                _("Changes requested."))
+
+
+@bp.post("/drafts/<int:draft_id>/approve")
+@login_required(registrar=True)
+def approve(draft_id: int):
+    return _act(draft_id, lambda s: service.approve(s, draft_id, current_actor()), _("Approved."))
+
+
+@bp.post("/drafts/<int:draft_id>/publish")
+@login_required(registrar=True)
+def publish(draft_id: int):
+    reason = request.form.get("bump_reason", "")[:2000].strip() or None
+    published = {}
+
+    def run(session):
+        result = service.publish_draft(session, draft_id, current_actor(), bump_reason=reason)
+        published.update(code=result.version.code, version=result.version.version)
+
+    response = _act(draft_id, run, _("Published."))
+    if published:
+        return redirect(url_for("web.download", code=published["code"], name=published["version"]))
+    return response
+
+
+@bp.route("/standards/<code>/<version>/withdraw", methods=["GET", "POST"])
+@login_required(registrar=True)
+def withdraw(code: str, version: str):
+    """Withdraw a version, with a reason that is shown on its page, its PDF and the feed."""
+    if not (CODE.match(code) and VERSION_NAME.match(version)):
+        return render_template("web/error.html", message="not found", status=404), 404
+    error = None
+    if request.method == "POST":
+        reason = request.form.get("reason", "")[:2000].strip()
+        if not reason:
+            error = _("Give the reason for the withdrawal.")
+        else:
+            with write_session(engine()) as session:
+                catalog.withdraw(session, code, version, current_actor(), reason)
+            flash(_("Withdrawn."))
+            return redirect(url_for("web.download", code=code, name=version))
+    with read_session(engine()) as session:
+        row = catalog.get_version(session, code, version)
+    return render_template("web/review/withdraw.html", version=row, doc=row.document, error=error), \
+        (400 if error else 200)

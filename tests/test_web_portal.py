@@ -1,0 +1,117 @@
+"""Standards bodies and registrars through the pages: drafts, errors by line, review, publish, withdraw."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from .conftest import STANDARDS, VALID
+from .web_helpers import add_people, csrf, sign_in
+
+CODE = "4-04-05-05"
+HOSTILE = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "{{7*7}}"]
+
+
+@pytest.fixture
+def people(engine):
+    return add_people(engine, "body-a")
+
+
+def _new_version(title_suffix: str = "") -> str:
+    """Version 3.0 of the sample standard: 2.0 with a new version number (and a changed title)."""
+    text = (STANDARDS / CODE / "2.0.yaml").read_text("utf-8")
+    text = re.sub(r"(?m)^version: .*$", "version: '3.0'", text, count=1)
+    if title_suffix:
+        text = text.replace("（示例）", "（示例）" + title_suffix, 1)
+    return text
+
+
+def _create(client, source: str):
+    return client.post("/portal/drafts/new", data={"source": source, "csrf_token": csrf(client, "/portal/drafts/new")})
+
+
+def test_a_broken_draft_shows_every_problem_at_its_line(client, corpus, people):
+    sign_in(client, people["body"])
+    source = _new_version().replace("level_scheme: skill-grades", "level_scheme: no-such-scheme", 1)
+    line = source.split("\n").index("level_scheme: no-such-scheme") + 1
+    response = _create(client, source)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    row = re.search(rf'<tr id="L{line}" class="has-issue">.*?</tr>', page, re.S)
+    assert row and 'class="issue"' in row.group(0)
+    assert "nothing was saved" in page or "未保存" in page
+
+
+def test_body_creates_edits_submits_and_reads_comments(client, corpus, people, app):
+    sign_in(client, people["body"])
+    response = _create(client, _new_version())
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    draft_url = response.headers["Location"]
+    draft_id = int(draft_url.rstrip("/").split("/")[-1])
+    page = client.get(f"/portal/drafts/{draft_id}/edit").get_data(as_text=True)
+    etag = re.search(r'name="etag" value="([^"]+)"', page).group(1)
+    token = csrf(client, f"/portal/drafts/{draft_id}/edit")
+    edited = client.post(f"/portal/drafts/{draft_id}/edit", data={"source": _new_version(" 修订"), "etag": etag,
+                                                                   "csrf_token": token})
+    assert edited.status_code == 302
+    stale = client.post(f"/portal/drafts/{draft_id}/edit", data={"source": _new_version(), "etag": etag,
+                                                                  "csrf_token": token})
+    assert stale.status_code == 412  # the second editor with an old copy is refused, not merged
+    compare = client.get(f"/portal/drafts/{draft_id}/compare")
+    assert compare.status_code == 200 and "2.0" in compare.get_data(as_text=True)
+    assert client.post(f"/portal/drafts/{draft_id}/submit", data={"csrf_token": token}).status_code == 302
+    # the registrar asks for changes with a hostile comment; the body reads it escaped
+    other = app.test_client()
+    sign_in(other, people["registrar"])
+    queue = other.get("/review/").get_data(as_text=True)
+    assert f"/review/drafts/{draft_id}" in queue
+    rtoken = csrf(other, f"/review/drafts/{draft_id}")
+    other.post(f"/review/drafts/{draft_id}/request-changes", data={"body": HOSTILE[0], "csrf_token": rtoken})
+    page = client.get(f"/portal/drafts/{draft_id}").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and HOSTILE[0] not in page
+
+
+def test_registrar_approves_and_publishes_after_seeing_the_diff(client, corpus, people, app):
+    body = app.test_client()
+    sign_in(body, people["body"])
+    draft_id = int(_create(body, _new_version(" 修订")).headers["Location"].split("/")[-1])
+    body.post(f"/portal/drafts/{draft_id}/submit", data={"csrf_token": csrf(body, f"/portal/drafts/{draft_id}")})
+    sign_in(client, people["registrar"])
+    page = client.get(f"/review/drafts/{draft_id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Suggested version" in page and "Change class" in page
+    token = csrf(client, f"/review/drafts/{draft_id}")
+    assert client.post(f"/review/drafts/{draft_id}/approve", data={"csrf_token": token}).status_code == 302
+    published = client.post(f"/review/drafts/{draft_id}/publish", data={"csrf_token": token})
+    assert published.status_code == 302 and published.headers["Location"] == f"/standards/{CODE}/3.0"
+    public = client.get(f"/standards/{CODE}").get_data(as_text=True)
+    assert "3.0" in public and "diff?from=2.0&amp;to=3.0" in public
+    assert "3.0" in client.get("/feed.atom").get_data(as_text=True)
+    # withdraw with a reason
+    assert client.post(f"/review/standards/{CODE}/3.0/withdraw", data={"reason": "", "csrf_token": token}).status_code == 400
+    done = client.post(f"/review/standards/{CODE}/3.0/withdraw", data={"reason": "issued in error", "csrf_token": token})
+    assert done.status_code == 302
+    assert "issued in error" in client.get(f"/standards/{CODE}/3.0").get_data(as_text=True)
+
+
+def test_other_bodies_cannot_see_a_draft(client, corpus, people, engine, app):
+    sign_in(client, people["body"])
+    draft_id = int(_create(client, _new_version()).headers["Location"].split("/")[-1])
+    stranger = app.test_client()
+    sign_in(stranger, add_people(engine, "body-b")["body"].replace("body-a", "body-b"))
+    assert stranger.get(f"/portal/drafts/{draft_id}").status_code == 404
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_hostile_document_text_is_escaped_everywhere(client, corpus, people, payload):
+    sign_in(client, people["body"])
+    source = _new_version().replace("人工智能训练师国家职业技能标准（示例）", json.dumps(payload), 1)
+    response = _create(client, source)
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert payload not in page.replace("&#34;", '"') or payload == "{{7*7}}"
+    if payload == "{{7*7}}":
+        assert "{{7*7}}" in page and ">49<" not in page
+    else:
+        assert "<script>alert" not in page and "<img src=x" not in page
