@@ -4,9 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# Debian packages: CJK fonts for PDFs, Chromium for the browser tests (scripts/system-packages.sh
+# Debian packages: CJK fonts and Pango/HarfBuzz for PDFs, Chromium for the browser tests (scripts/system-packages.sh
 # installs only what is missing, as root or with sudo).
-SYSTEM_PACKAGES := fonts-noto-cjk chromium
+SYSTEM_PACKAGES := fonts-noto-cjk chromium fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
+	libharfbuzz-subset0
 
 .PHONY: install serve test clean system-packages fonts
 

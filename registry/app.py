@@ -32,5 +32,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .web import bp as web_bp
 
     app.register_blueprint(web_bp)
+    if config["RENDER_WARM"] and not app.testing:
+        from .render.worker import start_warm_worker
+
+        start_warm_worker(timeout=config["RENDER_TIMEOUT"], memory_mb=config["RENDER_MEMORY_MB"])
     register_error_handlers(app)
     return app

@@ -24,6 +24,9 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "SECRET_KEY": ("", str, "Key signing session cookies and CSRF tokens; empty means a random key kept in "
                             "<DATA_DIR>/secret_key, shared by this machine's processes. Set the same value on "
                             "every machine when several serve the registry."),
+    "RENDER_TIMEOUT": (60.0, float, "Seconds a PDF render may take before it is stopped (422 render_failed)."),
+    "RENDER_MEMORY_MB": (2048, int, "Address-space limit of the PDF render process, in MB."),
+    "RENDER_WARM": (1, int, "1: each app process starts a warm PDF renderer, so the first PDF pays no cold start."),
     "FAULT_PUBLISH_DELAY": (0.0, float, "Test-only fault injection: seconds to sleep inside the publish transaction."),
 }
 

@@ -154,7 +154,8 @@ def app(db_url, tmp_path):
     from registry import create_app
 
     application = create_app({"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "instance"),
-                              "EXPORTS_DIR": str(tmp_path / "exports"), "LOG_LEVEL": "WARNING"})
+                              "EXPORTS_DIR": str(tmp_path / "exports"), "LOG_LEVEL": "WARNING",
+                              "RENDER_WARM": 0})
     yield application
     application.extensions["registry.engine"].dispose()
 

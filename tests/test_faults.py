@@ -37,7 +37,7 @@ class LiveServer:
         self.port = _free_port()
         env = {**os.environ, "REGISTRY_DATABASE_URL": db_url, "REGISTRY_DATA_DIR": str(tmp_path / "instance"),
                "REGISTRY_EXPORTS_DIR": str(tmp_path / "exports"), "REGISTRY_FAULT_PUBLISH_DELAY": str(publish_delay),
-               "REGISTRY_LOG_LEVEL": "WARNING"}
+               "REGISTRY_LOG_LEVEL": "WARNING", "REGISTRY_RENDER_WARM": "0"}
         self.log = open(tmp_path / f"server-{self.port}.log", "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind",

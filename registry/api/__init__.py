@@ -125,7 +125,7 @@ def verify(sha256: str):
 
     with read_session(engine()) as session:
         result = verify_digest(session, sha256)
-    return jsonify(result), 200 if result["authentic"] else 404
+    return jsonify(result)  # "not authentic" is an answer, not an error
 
 
 @bp.get("/openapi.json")

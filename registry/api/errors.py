@@ -8,6 +8,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .. import errors as e
+from ..render import RenderAssetError, RenderFailed
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,8 @@ STATUS: dict[type[e.RegistryError], int] = {
     e.PayloadTooLarge: 413,
     e.UnsupportedMediaType: 415,
     e.ServiceUnavailable: 503,
+    RenderFailed: 422,
+    RenderAssetError: 500,
 }
 
 

@@ -449,6 +449,21 @@ def _misc_paths() -> dict[str, Any]:
                               _json(_schema("ValidationResult"))),
              **_errors(413, 415)},
             body=_ref("requestBodies", "StandardYaml"))},
+        "/verify/{sha256}": {"parameters": [{"name": "sha256", "in": "path", "required": True,
+                                             "description": "The sha256 printed on a document (or computed from "
+                                                            "its YAML source).", "schema": _string()}],
+                             "get": _operation(
+            "verify", "Is a document an authentic registry version, and is it current?", "verification",
+            {"200": _response("The verdict: authentic or not and, when authentic, the version's status, its "
+                              "successor and the withdrawal reason.", _json(_object({
+                                  "authentic": {"type": "boolean"}, "sha256": _string(),
+                                  "reason": _string(), "code": _string(), "version": _string(),
+                                  "status": _string(), "current": {"type": "boolean"},
+                                  "superseded_by": _nullable(_string()), "withdrawn_reason": _nullable(_string()),
+                                  "withdrawn_at": _nullable(_string()), "effective_from": _nullable(_string()),
+                                  "effective_until": _nullable(_string())},
+                                  required=["authentic", "sha256"]))),
+             **_errors()})},
         "/openapi.json": {"get": _operation(
             "openapi", "This document", "meta",
             {"200": _response("The OpenAPI 3.1 description of the API.", _json({"type": "object"})),
