@@ -1,0 +1,205 @@
+"""Issue 5 benchmark: rendering the largest standard of the corpus to PDF.
+
+Measures, for the largest standard (by YAML size):
+
+* warm render in-process (after a warm-up page): median and best of N, split into layout and
+  ``write_pdf``, pages and PDF size, bilingual (master + en) and master only;
+* warm render through the render worker (a warm child process; adds the pipe round trip);
+* cold start: a new worker process until its first PDF, without and with the warm-up render
+  (what the first PDF after a server start would cost without a warm worker);
+* peak memory (VmHWM) of the worker process after the renders;
+* the fallback without the prepared font (system Noto Sans CJK SC), once.
+
+Writes a "## Issue 5: rendering" section into benchmarks/RESULTS.md (replacing that section
+only; the other sections belong to other benchmarks).
+
+    .venv/bin/python benchmarks/bench_render.py [--runs 5] [--no-write] [--standard PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from registry.loader import load_bytes  # noqa: E402
+from registry.render import StatusInfo, render_html, source_attachment_name  # noqa: E402
+from registry.render import fonts  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+SECTION = "## Issue 5: rendering"
+TARGET_S = 2.5
+TARGET_BYTES = 1024 * 1024
+
+
+def largest_standard() -> Path:
+    return max((ROOT / "standards").glob("*/*.yaml"), key=lambda p: p.stat().st_size)
+
+
+def proc_status(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) // 1024  # MB
+    return 0
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def bench_in_process(doc: dict, source: bytes, info: StatusInfo, lang, runs: int, html_override=None) -> dict:
+    from registry.render.pdf import render_pdf
+
+    html = html_override or render_html(doc, lang=lang, status_info=info, standalone=False, for_pdf=True)
+    totals, layouts, writes, cpu = [], [], [], []
+    stats: dict = {}
+    for _ in range(runs):
+        stats = {}
+        c0, t0 = time.process_time(), time.perf_counter()
+        html_now = html_override or render_html(doc, lang=lang, status_info=info, standalone=False, for_pdf=True)
+        pdf = render_pdf(html_now, attachments=[(source_attachment_name(doc), source)], stats=stats)
+        totals.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        layouts.append(stats["layout_s"])
+        writes.append(stats["write_s"])
+    return {"median_s": statistics.median(totals), "best_s": min(totals), "cpu_median_s": statistics.median(cpu),
+            "layout_s": statistics.median(layouts), "write_s": statistics.median(writes),
+            "pages": stats["pages"], "bytes": len(pdf), "runs": runs, "html_bytes": len(html.encode())}
+
+
+def bench_worker(doc: dict, source: bytes, info: StatusInfo, runs: int) -> dict:
+    from registry.render.worker import RenderWorker
+
+    html = render_html(doc, lang="en", status_info=info, standalone=False, for_pdf=True)
+    attachments = [(source_attachment_name(doc), source)]
+    out: dict = {}
+
+    # cold: a new process, no warm-up, until the first PDF
+    t0 = time.perf_counter()
+    cold = RenderWorker(warm=False, timeout=600).start()
+    cold.render_pdf(html, attachments=attachments)
+    out["cold_first_pdf_s"] = time.perf_counter() - t0
+    cold.close()
+
+    # warm worker: start (import, fonts, warm-up page), then renders
+    t0 = time.perf_counter()
+    worker = RenderWorker(warm=True, timeout=600).start()
+    worker._await_ready()
+    out["warm_start_s"] = time.perf_counter() - t0
+    out["warm_up_in_child_s"] = worker._ready["start_s"]
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        worker.render_pdf(html, attachments=attachments)
+        times.append(time.perf_counter() - t0)
+    out["first_after_start_s"] = times[0]
+    out["worker_median_s"] = statistics.median(times)
+    out["worker_best_s"] = min(times)
+    out["peak_rss_mb"] = proc_status(worker.pid, "VmHWM")
+    out["vm_peak_mb"] = proc_status(worker.pid, "VmPeak")
+    out["start_plus_first_s"] = out["warm_start_s"] + times[0]
+    worker.close()
+    return out
+
+
+def write_results(text: str) -> None:
+    current = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    if SECTION in current:
+        start = current.index(SECTION)
+        nxt = current.find("\n## ", start + len(SECTION))
+        current = current[:start] + text + (current[nxt + 1:] if nxt != -1 else "")
+    else:
+        current = current.rstrip("\n") + "\n\n" + text
+    RESULTS.write_text(current.rstrip("\n") + "\n", "utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--standard", type=Path, default=None)
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--no-fallback", action="store_true", help="skip the slow system-font render")
+    args = parser.parse_args()
+
+    path = args.standard or largest_standard()
+    source = path.read_bytes()
+    doc = load_bytes(source).data
+    info = StatusInfo.for_source(source)
+    load_before = loadavg()
+
+    from registry.render import pdf as pdf_module
+
+    t0 = time.perf_counter()
+    warm = pdf_module.warm_up()
+    warm_up_s = time.perf_counter() - t0
+    rows = {}
+    rows["bilingual zh+en, in-process"] = bench_in_process(doc, source, info, "en", args.runs)
+    rows["master only (zh), in-process"] = bench_in_process(doc, source, info, doc["languages"]["master"], args.runs)
+    if not args.no_fallback:
+        html = render_html(doc, lang="en", status_info=info, standalone=False, for_pdf=True)
+        prepared_css = fonts.font_face_css(pdf_module.ASSET_BASE)
+        fallback_css = fonts.font_face_css(pdf_module.ASSET_BASE, fonts_dir=Path("/nonexistent"))
+        rows["bilingual, system Noto CJK (no prepared font)"] = bench_in_process(
+            doc, source, info, "en", 1, html_override=html.replace(prepared_css, fallback_css))
+    worker = bench_worker(doc, source, info, args.runs)
+    load_after = loadavg()
+
+    rel = path.relative_to(ROOT)
+    lines = [
+        SECTION, "",
+        f"Command: `.venv/bin/python benchmarks/bench_render.py --runs {args.runs}` "
+        f"({time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, WeasyPrint {__import__('weasyprint').__version__}).",
+        f"Standard: `{rel}` (the largest YAML of the corpus, {len(source) // 1024} KB). "
+        f"Fonts: {'prepared subset' if fonts.prepared_faces() else 'system Noto CJK (not prepared)'}. "
+        f"Load average before/after: {load_before} / {load_after} (the machine is shared; CPU seconds "
+        "are less sensitive to load than wall seconds).",
+        "",
+        "| render | wall median s | wall best s | CPU median s | layout s | write_pdf s | pages | PDF bytes |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in rows.items():
+        lines.append(f"| {name} | {r['median_s']:.2f} | {r['best_s']:.2f} | {r['cpu_median_s']:.2f} | "
+                     f"{r['layout_s']:.2f} | {r['write_s']:.2f} | {r['pages']} | {r['bytes']:,} |")
+    lines += [
+        "",
+        "| worker (separate process, limits on) | s |",
+        "|---|---|",
+        f"| cold: new process without warm-up, until its first PDF | {worker['cold_first_pdf_s']:.2f} |",
+        f"| warm worker start (spawn, import, fonts, warm-up page) | {worker['warm_start_s']:.2f} |",
+        f"| first PDF after the warm worker is ready | {worker['first_after_start_s']:.2f} |",
+        f"| warm render through the worker, median of {args.runs} | {worker['worker_median_s']:.2f} |",
+        f"| warm render through the worker, best | {worker['worker_best_s']:.2f} |",
+        f"| in-process warm-up page (import already done) | {warm_up_s:.2f} |",
+        "",
+        f"Peak memory of the worker process after the renders: RSS {worker['peak_rss_mb']} MB "
+        f"(VmPeak {worker['vm_peak_mb']} MB; the worker's RLIMIT_AS is 2048 MB).",
+        "",
+        f"Targets: warm render < {TARGET_S} s -> "
+        f"{'met' if rows['bilingual zh+en, in-process']['median_s'] < TARGET_S else 'NOT met'} "
+        f"(bilingual median {rows['bilingual zh+en, in-process']['median_s']:.2f} s, "
+        f"master only {rows['master only (zh), in-process']['median_s']:.2f} s); "
+        f"PDF < 1 MB -> {'met' if rows['bilingual zh+en, in-process']['bytes'] < TARGET_BYTES else 'NOT met'}; "
+        f"no cold start on the first PDF -> the warm worker's first PDF took "
+        f"{worker['first_after_start_s']:.2f} s against {worker['cold_first_pdf_s']:.2f} s cold.",
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_write:
+        write_results(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
