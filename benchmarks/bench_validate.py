@@ -66,6 +66,54 @@ def calibrate() -> float:
     return time.process_time() - started
 
 
+def reference_blobs(n: int = 40) -> list[bytes]:
+    """Documents shaped like the baselines.md corpus (its generator is not in this repository): levels ->
+    functions -> work contents -> skills + knowledge, each statement {id, lang, text}, ~143 statements,
+    20% Chinese, English about 20 words, block style. Approximate, for a machine-speed reference only."""
+    import random
+
+    rng = random.Random("reference")
+    words = ("data model network cloud security deploy monitor configure analyse test report system user "
+             "service platform quality device record process maintain design operate install calibrate").split()
+    zh = "数据清洗数据标注模型训练网络安全云计算系统运维平台部署质量检测"
+    blobs = []
+    for d in range(n):
+        out = [f"code: 9-{d % 90 + 10:02d}-00-00\ntitle:\n  en: Reference standard {d}\n  zh: 参考标准{d}\n"
+               "sector: digital-technology\nstatus: active\nversion: '1.0'\npublished: '2022-01-01'\n"
+               "definition:\n  en: Workers who operate and maintain systems.\n  zh: 从事系统运行维护的人员。\n"
+               "keywords: [data, cloud, security]\nlevels:\n"]
+        k = 0
+        for lv in range(3):
+            out.append(f"- level: {lv + 1}\n  functions:\n")
+            for f in range(4):
+                out.append(f"  - name: Function {f + 1}\n    work_contents:\n")
+                for w in range(3):
+                    out.append(f"    - name: Work content {w + 1}\n")
+                    for kind, count in (("skills", 2 + (k % 2)), ("knowledge", 1 + (k % 2))):
+                        out.append(f"      {kind}:\n")
+                        for _ in range(count):
+                            k += 1
+                            if rng.random() < 0.2:
+                                text, lang = zh[rng.randrange(10):][:rng.randint(12, 20)] + "。", "zh"
+                            else:
+                                text = " ".join(rng.choice(words) for _ in range(rng.randint(10, 25))).capitalize() + "."
+                                lang = "en"
+                            out.append(f"      - id: S{k}\n        lang: {lang}\n        text: {text}\n")
+        blobs.append("".join(out).encode("utf-8"))
+    return blobs
+
+
+def reference_speed() -> float:
+    """CSafeLoader MB/s (CPU time) on the baselines.md-shaped documents."""
+    import yaml
+
+    blobs = reference_blobs()
+    started = time.process_time()
+    for blob in blobs:
+        yaml.load(blob, Loader=yaml.CSafeLoader)
+    return sum(map(len, blobs)) / 1e6 / (time.process_time() - started)
+
+
 def loadavg() -> str:
     try:
         return "%.2f %.2f %.2f" % os.getloadavg()
@@ -449,6 +497,12 @@ def report(res: dict) -> str:
       f"load average at start {m['load_start']}, at end {res.get('load_end')}; CPU yardstick (10M-addition "
       f"Python loop, CPU s, lower = faster core) at start {m['calibration_start_s']:.2f}, at end "
       f"{res.get('calibration_end_s', float('nan')):.2f}")
+    ref = [m["reference_mbps_start"], res.get("reference_mbps_end", float("nan"))]
+    w(f"Machine speed reference: PyYAML CSafeLoader on documents shaped like the baselines.md corpus "
+      f"(approximate imitation, {{id, lang, text}} statements) ran at {ref[0]:.2f} MB/s at the start and "
+      f"{ref[1]:.2f} MB/s at the end; baselines.md measured 5.88 MB/s on its corpus, i.e. this run's cores "
+      f"were about {5.88 / max(min(ref[0], ref[1] if ref[1] == ref[1] else ref[0]), 1e-9):.1f}x to "
+      f"{5.88 / max(max(ref[0], ref[1] if ref[1] == ref[1] else ref[0]), 1e-9):.1f}x slower than then")
     c = res["corpus"]
     w(f"Corpus: {c['files']:,} files, {c['bytes']:,} bytes ({c['bytes'] / 1e6:.1f} MB), {c.get('source')}")
     if "a" in res:
@@ -591,7 +645,7 @@ def machine() -> dict:
     return {"cpu": cpu, "nproc": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)),
             "python": platform.python_version(), "pyyaml": yaml.__version__, "libyaml": libyaml,
             "jsonschema": js, "jsonschema_rs": jrs, "load_start": loadavg(), "kernel": platform.release(),
-            "calibration_start_s": calibrate()}
+            "calibration_start_s": calibrate(), "reference_mbps_start": reference_speed()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -653,6 +707,7 @@ def main(argv: list[str] | None = None) -> int:
             res["e"] = part_e(files, args)
         res["load_end"] = loadavg()
         res["calibration_end_s"] = calibrate()
+        res["reference_mbps_end"] = reference_speed()
     finally:
         if tmpdir:
             shutil.rmtree(tmpdir, ignore_errors=True)
