@@ -4,16 +4,17 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# Debian packages: CJK fonts and Pango/HarfBuzz for PDFs, Chromium for the browser tests (scripts/system-packages.sh
-# installs only what is missing, as root or with sudo).
-SYSTEM_PACKAGES := fonts-noto-cjk chromium fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
+# Debian packages: venv for Debian's own python3, CJK fonts and Pango/HarfBuzz for PDFs, Chromium for the
+# browser tests (scripts/system-packages.sh installs only what is missing, as root or with sudo; scripts/postgres.sh
+# installs PostgreSQL for the suite itself).
+SYSTEM_PACKAGES := python3-venv fonts-noto-cjk chromium fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
 	libharfbuzz-subset0
 
 .PHONY: install serve test clean system-packages fonts
 
 # The virtualenv is rebuilt when the dependencies change. The editable install uses a plain
 # .pth entry (compat mode): no import hook, so `registry validate` starts faster.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml | system-packages
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres]' --config-settings editable_mode=compat

@@ -8,10 +8,12 @@ Measures, for the largest standard (by YAML size):
 * cold start: a new worker process until its first PDF, without and with the warm-up render
   (what the first PDF after a server start would cost without a warm worker);
 * peak memory (VmHWM) of the worker process after the renders;
-* the fallback without the prepared font (system Noto Sans CJK SC), once.
+* the fallback without the prepared font (system Noto Sans CJK SC), once;
+* a document at the render size limit (``MAX_RENDER_ITEMS`` table entries) in a fresh worker:
+  time, pages, PDF size and the worker's peak memory (``--no-cap`` skips it).
 
-Writes a "## Issue 5: rendering" section into benchmarks/RESULTS.md (replacing that section
-only; the other sections belong to other benchmarks).
+Writes its part ("One standard") of the "## Issue 5: rendering" section of benchmarks/RESULTS.md
+(bench_exports.py writes the other part).
 
     .venv/bin/python benchmarks/bench_render.py [--runs 5] [--no-write] [--standard PATH]
 """
@@ -28,13 +30,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _results import loadavg, report  # noqa: E402
 
 from registry.loader import load_bytes  # noqa: E402
 from registry.render import StatusInfo, render_html, source_attachment_name  # noqa: E402
 from registry.render import fonts  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Issue 5: rendering"
+PART = "### One standard (bench_render.py)"
 TARGET_S = 2.5
 TARGET_BYTES = 1024 * 1024
 
@@ -48,13 +53,6 @@ def proc_status(pid: int, key: str) -> int:
         if line.startswith(key + ":"):
             return int(line.split()[1]) // 1024  # MB
     return 0
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
 
 
 def bench_in_process(doc: dict, source: bytes, info: StatusInfo, lang, runs: int, html_override=None) -> dict:
@@ -112,15 +110,38 @@ def bench_worker(doc: dict, source: bytes, info: StatusInfo, runs: int) -> dict:
     return out
 
 
-def write_results(text: str) -> None:
-    current = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if SECTION in current:
-        start = current.index(SECTION)
-        nxt = current.find("\n## ", start + len(SECTION))
-        current = current[:start] + text + (current[nxt + 1:] if nxt != -1 else "")
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    RESULTS.write_text(current.rstrip("\n") + "\n", "utf-8")
+def bench_at_the_limit(source: bytes) -> dict:
+    """A standard with MAX_RENDER_ITEMS table entries (the largest a render accepts), in a fresh worker."""
+    import copy
+
+    from registry.render import MAX_RENDER_ITEMS, count_items
+    from registry.render.worker import RenderWorker
+
+    doc = copy.deepcopy(load_bytes((ROOT / "tests" / "data" / "valid" / "example.yaml").read_bytes()).data)
+    text = {"zh": "能根据工作要求完成规定的工作内容，并记录和分析结果。",
+            "en": "Can do the work as required and record the results."}
+    rows, per_row = 100, MAX_RENDER_ITEMS // 100 - 2  # each row: the work content, its requirements, one item
+    sections = doc["work_requirements"]["sections"]
+    sections[0]["functions"][0]["work_contents"] = [
+        {"id": f"WC-{i}", "number": f"1.{i + 1}", "name": {"zh": f"工作内容{i}", "en": f"Work content {i}"},
+         "requirements": [{"id": f"R-{i}-{j}", "number": f"1.{i + 1}.{j + 1}", "text": text} for j in range(per_row)],
+         "knowledge": [{"id": f"K-{i}", "number": f"1.{i + 1}.1", "text": text}]} for i in range(rows)]
+    del sections[1:]
+    sections[0]["functions"] = sections[0]["functions"][:1]
+    items = count_items(doc)
+    assert items <= MAX_RENDER_ITEMS, items
+    info = StatusInfo.for_source(source)
+    html = render_html(doc, lang="en", status_info=info, standalone=False, for_pdf=True)
+    worker = RenderWorker(warm=True, timeout=600).start()
+    try:
+        t0 = time.perf_counter()
+        pdf = worker.render_pdf(html, attachments=[("limit.yaml", source)])
+        wall = time.perf_counter() - t0
+        return {"items": items, "max_items": MAX_RENDER_ITEMS, "wall_s": wall, "pages": worker.last_stats["pages"],
+                "bytes": len(pdf), "peak_rss_mb": proc_status(worker.pid, "VmHWM"),
+                "vm_peak_mb": proc_status(worker.pid, "VmPeak")}
+    finally:
+        worker.close()
 
 
 def main() -> int:
@@ -129,6 +150,7 @@ def main() -> int:
     parser.add_argument("--standard", type=Path, default=None)
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--no-fallback", action="store_true", help="skip the slow system-font render")
+    parser.add_argument("--no-cap", action="store_true", help="skip the render at the size limit")
     args = parser.parse_args()
 
     path = args.standard or largest_standard()
@@ -152,11 +174,12 @@ def main() -> int:
         rows["bilingual, system Noto CJK (no prepared font)"] = bench_in_process(
             doc, source, info, "en", 1, html_override=html.replace(prepared_css, fallback_css))
     worker = bench_worker(doc, source, info, args.runs)
+    cap = None if args.no_cap else bench_at_the_limit(source)
     load_after = loadavg()
 
     rel = path.relative_to(ROOT)
     lines = [
-        SECTION, "",
+        PART, "",
         f"Command: `.venv/bin/python benchmarks/bench_render.py --runs {args.runs}` "
         f"({time.strftime('%Y-%m-%d %H:%M')}, {platform.node()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, WeasyPrint {__import__('weasyprint').__version__}).",
@@ -185,6 +208,15 @@ def main() -> int:
         f"Peak memory of the worker process after the renders: RSS {worker['peak_rss_mb']} MB "
         f"(VmPeak {worker['vm_peak_mb']} MB; the worker's RLIMIT_AS is 2048 MB).",
         "",
+    ]
+    if cap:
+        lines += [
+            f"At the size limit ({cap['items']:,} table entries; MAX_RENDER_ITEMS = {cap['max_items']:,}), in a fresh "
+            f"warm worker: {cap['wall_s']:.1f} s, {cap['pages']} pages, {cap['bytes']:,} bytes, worker peak RSS "
+            f"{cap['peak_rss_mb']} MB (VmPeak {cap['vm_peak_mb']} MB), inside the default limits (60 s, 2048 MB).",
+            "",
+        ]
+    lines += [
         f"Targets: warm render < {TARGET_S} s -> "
         f"{'met' if rows['bilingual zh+en, in-process']['median_s'] < TARGET_S else 'NOT met'} "
         f"(bilingual median {rows['bilingual zh+en, in-process']['median_s']:.2f} s, "
@@ -194,10 +226,7 @@ def main() -> int:
         f"{worker['first_after_start_s']:.2f} s against {worker['cold_first_pdf_s']:.2f} s cold.",
         "",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        write_results(text)
+    report(SECTION, PART, lines, write=not args.no_write)
     return 0
 
 

@@ -6,9 +6,11 @@ import logging
 from typing import Any, Mapping
 
 from flask import Flask
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
-from .config import database_url, load_config
-from .db import make_engine
+from .config import load_config
+from .db import engine_from_config
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -18,11 +20,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = config["MAX_UPLOAD_BYTES"]
     app.config["JSON_SORT_KEYS"] = False
     logging.basicConfig(level=config["LOG_LEVEL"])
-    # One engine per application (per process); nothing is connected until the first request.
-    app.extensions["registry.engine"] = make_engine(database_url(config),
-                                                    busy_timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"])
+    # One engine per application (per process), made here, never at import time.
+    engine = engine_from_config(config)
+    app.extensions["registry.engine"] = engine
+    _bring_catalog_current(engine)
 
     from .api import bp as api_bp
+    from .api import search as _search_route  # noqa: F401  (adds GET /search to the api blueprint)
     from .api.case import bp as case_bp
     from .api.errors import register_error_handlers
 
@@ -37,4 +41,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
         start_warm_worker(timeout=config["RENDER_TIMEOUT"], memory_mb=config["RENDER_MEMORY_MB"])
     register_error_handlers(app)
+    from .services.search import init_app as init_search
+
+    init_search(app)  # checks the search index (rebuilt in the background when missing) and keeps it current
     return app
+
+
+def _bring_catalog_current(engine: Engine) -> None:
+    """Create or migrate the catalog, so that a fresh data directory just works (`flask run`).
+
+    Safe when many processes start at once (one migrates, the others wait and find it current);
+    when the catalog is current it costs one query.
+    """
+    from .migrate import upgrade
+
+    try:
+        upgrade(engine)
+    except OperationalError as exc:
+        raise RuntimeError(f"cannot open or migrate the catalog at {engine.url!r}: {exc.orig}") from exc

@@ -73,12 +73,11 @@ def list_standards(paths: tuple[str, ...]) -> None:
 
 def _engine(migrate: bool = True):
     """The catalog engine from REGISTRY_* settings, migrated to the current schema."""
-    from .config import database_url, load_config
-    from .db import make_engine
+    from .config import load_config
+    from .db import engine_from_config
     from .migrate import upgrade
 
-    config = load_config()
-    engine = make_engine(database_url(config), busy_timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"])
+    engine = engine_from_config(load_config())
     click.get_current_context().call_on_close(engine.dispose)
     if migrate:
         upgrade(engine)
@@ -137,29 +136,60 @@ def serve(host: str, port: int, workers: int | None, dev: bool, no_load: bool) -
     import os
 
     from .config import load_config
+
+    if dev:
+        _serve_dev(host, port, load=not no_load)
+        return
+    _prepare_catalog(load=not no_load)
+    workers = workers or os.cpu_count() or 1
+    # a PDF render may take REGISTRY_RENDER_TIMEOUT (then 422): gunicorn must not kill the worker first
+    timeout = max(60, int(load_config()["RENDER_TIMEOUT"]) + 30)
+    argv = ["gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}", "--access-logfile", "-",
+            "--timeout", str(timeout), "registry:create_app()"]
+    click.echo(f"serving on http://{host}:{port} with {workers} gunicorn worker(s)", err=True)
+    os.execvp(sys.executable, [sys.executable, "-m", *argv])
+
+
+def _prepare_catalog(load: bool) -> None:
+    """Migrate the catalog and (unless told not to) load REGISTRY_STANDARDS_DIR into it."""
+    import os
+
+    from .config import load_config
     from .services.catalog import load_corpus
 
     engine = _engine()
-    if not no_load:
-        standards = load_config()["STANDARDS_DIR"]
-        if os.path.isdir(standards):
-            outcomes = load_corpus(engine, [standards])
-            refused = [o for o in outcomes if o.status in ("invalid", "refused")]
-            for outcome in refused:
-                click.echo(f"{outcome.file}: {outcome.status}: {outcome.message}", err=True)
-            click.echo(f"loaded {standards}: {len(outcomes) - len(refused)} versions, {len(refused)} refused",
-                       err=True)
-    engine.dispose()  # workers open their own connections
-    if dev:
+    standards = load_config()["STANDARDS_DIR"]
+    if load and os.path.isdir(standards):
+        outcomes = load_corpus(engine, [standards])
+        refused = [o for o in outcomes if o.status in ("invalid", "refused")]
+        for outcome in refused:
+            click.echo(f"{outcome.file}: {outcome.status}: {outcome.message}", err=True)
+        click.echo(f"loaded {standards}: {len(outcomes) - len(refused)} versions, {len(refused)} refused", err=True)
+    engine.dispose()  # the serving processes open their own connections
+
+
+def _serve_dev(host: str, port: int, load: bool) -> None:
+    """Flask's development server with the reloader.
+
+    The reloader runs this command twice: a parent that only watches files and restarts a child,
+    and the child that serves (and is restarted on every change). The catalog is prepared once, in
+    the parent; only the child builds the app (and its warm PDF renderer).
+    """
+    from werkzeug.serving import is_running_from_reloader, run_simple
+
+    if is_running_from_reloader():
         from . import create_app
 
-        create_app().run(host=host, port=port, debug=True, use_reloader=True)
-        return
-    workers = workers or os.cpu_count() or 1
-    argv = ["gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}", "--access-logfile", "-",
-            "--timeout", "60", "registry:create_app()"]
-    click.echo(f"serving on http://{host}:{port} with {workers} gunicorn worker(s)", err=True)
-    os.execvp(sys.executable, [sys.executable, "-m", *argv])
+        app = create_app()
+        app.debug = True
+    else:
+        _prepare_catalog(load)
+        app = _watching_only
+    run_simple(host, port, app, use_reloader=True, use_debugger=True, threaded=True)
+
+
+def _watching_only(environ, start_response):  # pragma: no cover - the reloader parent never serves
+    raise RuntimeError("the reloader's parent process does not serve requests")
 
 
 # --- administration ----------------------------------------------------------------------------
@@ -216,7 +246,7 @@ def token_create(body_id: str | None, registrar: str | None) -> None:
 @token.command("revoke")
 @click.argument("token")
 def token_revoke(token: str) -> None:
-    """Revoke a token, given whole, by its id, or by the prefix `registry token list` shows."""
+    """Revoke a token, given whole, by its id, or by the prefix (osr_<public id>) `registry token list` shows."""
     from .db import write_session
     from .errors import RegistryError
     from .services.accounts import revoke_token
@@ -232,14 +262,14 @@ def token_revoke(token: str) -> None:
 
 @token.command("list")
 def token_list() -> None:
-    """List tokens (id, prefix, account, state); never the tokens themselves."""
+    """List tokens (id, public prefix, account, state); never their secrets."""
     from .db import read_session
-    from .services.accounts import list_tokens
+    from .services.accounts import list_tokens, token_label
 
     with read_session(_engine()) as session:
         for row, account in list_tokens(session):
             state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
-            click.echo(f"{row.id:5} {row.prefix}…  {account.name:30} {account.role:12} {state}")
+            click.echo(f"{row.id:5} {token_label(row):20} {account.name:30} {account.role:12} {state}")
 
 
 # --- exports ------------------------------------------------------------------------------------
@@ -287,7 +317,7 @@ def export(everything: bool, formats: tuple[str, ...], jobs: int | None) -> None
 # --- people ---------------------------------------------------------------------------------------
 
 
-@click.group()
+@main.group()
 def user() -> None:
     """People's accounts (e-mail and password) for the web pages."""
 
@@ -322,3 +352,8 @@ def user_add(email: str, body_id: str | None, registrar: bool, generate_password
     if generate_password:
         click.echo(password)
     click.echo(f"account {name} ({role}{', body ' + body_id if body_id else ''}) created", err=True)
+
+
+from .search_cli import reindex  # noqa: E402  (imports only click: `registry validate` stays light)
+
+main.add_command(reindex)

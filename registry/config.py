@@ -10,6 +10,12 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
+
+def _flag(raw: str) -> int:
+    """1 or 0, from 1/0, true/false, yes/no, on/off."""
+    return 0 if raw.strip().lower() in ("0", "false", "no", "off") else 1
+
+
 #: name -> (default, converter, description)
 SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "DATA_DIR": ("instance", str, "Folder for local state: the SQLite catalog and the search index."),
@@ -20,14 +26,27 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "MAX_UPLOAD_BYTES": (4 * 1024 * 1024, int, "Largest request body accepted (413 beyond)."),
     "BASE_URL": ("http://127.0.0.1:5000", str, "Public address of the registry, used in permalinks."),
     "SQLITE_BUSY_TIMEOUT_MS": (30000, int, "How long a SQLite writer waits for the write lock before failing."),
+    "PG_LOCK_TIMEOUT_MS": (30000, int, "PostgreSQL lock_timeout: how long a statement waits for a lock before the "
+                                       "request fails with 503 (0: forever). Migrations are exempt."),
+    "PG_STATEMENT_TIMEOUT_MS": (60000, int, "PostgreSQL statement_timeout: the longest a statement may run before "
+                                            "the request fails with 503 (0: no limit). Migrations are exempt."),
     "LOG_LEVEL": ("INFO", str, "Logging level of the application."),
     "SECRET_KEY": ("", str, "Key signing session cookies and CSRF tokens; empty means a random key kept in "
                             "<DATA_DIR>/secret_key, shared by this machine's processes. Set the same value on "
                             "every machine when several serve the registry."),
+    "TRUSTED_PROXIES": (0, int, "How many reverse proxies in front of the app set X-Forwarded-For/-Proto; the "
+                                "client address (sign-in rate limits) and HTTPS are read from them only when > 0."),
     "RENDER_TIMEOUT": (60.0, float, "Seconds a PDF render may take before it is stopped (422 render_failed)."),
     "RENDER_MEMORY_MB": (2048, int, "Address-space limit of the PDF render process, in MB."),
     "RENDER_WARM": (1, int, "1: each app process starts a warm PDF renderer, so the first PDF pays no cold start."),
+    "SEARCH_CHECK_ON_START": (1, _flag, "1: each app process checks its search index at start (rebuilding it "
+                                        "when missing or damaged); 0 (or false): at its first search."),
+    "SEARCH_CATCH_UP_MS": (200, int, "Milliseconds between two looks at the catalog's change log by each "
+                                     "process's search index."),
     "FAULT_PUBLISH_DELAY": (0.0, float, "Test-only fault injection: seconds to sleep inside the publish transaction."),
+    "FAULT_PUBLISH_POINT": ("versions", str, "Test-only: where FAULT_PUBLISH_DELAY holds the publish open: "
+                                             "'versions' (the version rows written) or 'commit' (every row "
+                                             "written, just before COMMIT)."),
 }
 
 PREFIX = "REGISTRY_"

@@ -4,27 +4,51 @@ SQLite runs in WAL mode so readers never block the writer. Write transactions st
 ``BEGIN IMMEDIATE``: the write lock is taken up front (waiting up to the busy timeout), so a
 transaction never has to upgrade a read lock into a write lock halfway, which is what produces
 "database is locked" under concurrent writers. Read transactions stay deferred and concurrent.
+
+PostgreSQL connections get a ``lock_timeout`` and a ``statement_timeout``, so a request stuck
+behind a lock answers 503 (retry) instead of hanging its worker.
+
+The append-only logs (``change_log`` and ``audit_event``) are written with
+:func:`append_in_commit_order`: their rows are inserted as the last statements of the
+transaction, after a lock that serialises those inserts, so their ids follow commit order.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator, Mapping
 
-from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, create_engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, SQLModel, create_engine
 
 from .errors import Conflict, ServiceUnavailable
 
+#: PostgreSQL advisory lock serialising the inserts into the append-only logs (see below)
+LOG_ORDER_LOCK = 7321002
+_PENDING = "registry.commit_ordered"
+_AFTER = "registry.after_commit_ordered"
 
-def make_engine(url: str, *, busy_timeout_ms: int = 30000, echo: bool = False) -> Engine:
-    """Create the engine for a catalog URL (no connection is made until first use)."""
+#: PostgreSQL SQLSTATEs that mean "busy, retry": lock_not_available (lock_timeout), query_canceled
+#: (statement_timeout), deadlock_detected, serialization_failure
+_BUSY_SQLSTATES = frozenset({"55P03", "57014", "40P01", "40001"})
+_UNIQUE_SQLSTATE = "23505"
+_SQLITE_UNIQUE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 30000, lock_timeout_ms: int = 30000,
+                statement_timeout_ms: int = 60000, echo: bool = False) -> Engine:
+    """Create the engine for a catalog URL (no connection is made until first use).
+
+    ``busy_timeout_ms`` applies to SQLite; ``lock_timeout_ms`` and ``statement_timeout_ms`` to
+    PostgreSQL (0 disables them).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        options = f"-c lock_timeout={int(lock_timeout_ms)} -c statement_timeout={int(statement_timeout_ms)}"
+        return create_engine(url, echo=echo, pool_pre_ping=True, connect_args={"options": options})
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False,
@@ -49,10 +73,19 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30000, echo: bool = False) -
     return engine
 
 
+def engine_from_config(config: Mapping[str, Any]) -> Engine:
+    """The catalog's engine as the ``REGISTRY_*`` settings describe it (``registry.config``)."""
+    from .config import database_url
+
+    return make_engine(database_url(config), busy_timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"],
+                       lock_timeout_ms=config["PG_LOCK_TIMEOUT_MS"],
+                       statement_timeout_ms=config["PG_STATEMENT_TIMEOUT_MS"])
+
+
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
     """A session for reading; nothing it does is committed."""
-    with Session(engine, expire_on_commit=False) as session:
+    with _translated_errors(), Session(engine, expire_on_commit=False) as session:
         yield session
 
 
@@ -64,15 +97,76 @@ def write_session(engine: Engine) -> Iterator[Session]:
     transaction and conflicts surface as integrity errors or row locks in the service code.
     """
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
+    with _translated_errors(), Session(bind, expire_on_commit=False) as session:
+        with session.begin():
+            yield session
+
+
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    """Database errors a client can act on become domain errors; any other stays an error (a 500)."""
     try:
-        with Session(bind, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        yield
     except IntegrityError as exc:
+        if not _is_unique_violation(exc):
+            raise  # a broken invariant is a bug: logged as a 500, never shown to the client
         # two writers raced past the service's checks; the database kept its invariant
-        raise Conflict("the change conflicts with a concurrent change; reload and retry",
-                       details={"constraint": str(exc.orig).splitlines()[0]}) from exc
+        raise Conflict("the change conflicts with a concurrent change; reload and retry") from exc
     except OperationalError as exc:
-        if "locked" in str(exc.orig) or "deadlock" in str(exc.orig).lower():
+        if _is_busy(exc):
             raise ServiceUnavailable("the catalog is busy; retry shortly") from exc
         raise
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    return (getattr(exc.orig, "sqlstate", None) == _UNIQUE_SQLSTATE
+            or getattr(exc.orig, "sqlite_errorname", None) in _SQLITE_UNIQUE)
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    if getattr(exc.orig, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    return getattr(exc.orig, "sqlite_errorname", "").startswith("SQLITE_BUSY") or "locked" in str(exc.orig)
+
+
+# --- the append-only logs, in commit order --------------------------------------------------------
+
+
+def append_in_commit_order(session: Session, row: SQLModel) -> None:
+    """Queue a row of an append-only log (``change_log``, ``audit_event``) for this transaction.
+
+    The queued rows are inserted, in the order queued, when the transaction commits: as its last
+    statements, after :data:`LOG_ORDER_LOCK` (PostgreSQL; SQLite's write lock already serialises
+    writers), which is held until the commit. So ids and sequence numbers are handed out in commit
+    order, and a reader paging by ``id > last seen`` never skips a row committed late (see
+    ``registry.models.ChangeLog``). A rollback discards the queue.
+    """
+    if _PENDING not in session.info:
+        session.info[_PENDING] = []
+        event.listen(session, "before_commit", _insert_pending)
+        event.listen(session, "after_soft_rollback", _discard_pending)
+    session.info[_PENDING].append(row)
+
+
+def _insert_pending(session: Session) -> None:
+    rows, session.info[_PENDING] = session.info[_PENDING], []
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_ORDER_LOCK})
+    session.add_all(rows)
+    session.flush()
+    for callback in session.info.pop(_AFTER, []):
+        callback(session)
+
+
+def run_after_appends(session: Session, callback) -> None:
+    """Call ``callback(session)`` at the commit, once the queued log rows are inserted (and their
+    ordering lock taken): the last moment before COMMIT. Needs a queued row; for fault injection."""
+    session.info.setdefault(_AFTER, []).append(callback)
+
+
+def _discard_pending(session: Session, _previous) -> None:
+    session.info[_PENDING] = []
+    session.info.pop(_AFTER, None)

@@ -69,6 +69,12 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class TooManyAttempts(RegistryError):
+    """Refused for a while after too many failures (sign-ins); ``details["retry_after"]`` in seconds."""
+
+    code = "too_many_attempts"
+
+
 class PreconditionFailed(RegistryError):
     """The client's copy is stale (If-Match does not match the current ETag)."""
 

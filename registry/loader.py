@@ -71,11 +71,18 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff
 
 
 class LoadError(Exception):
-    """The text is not a loadable standard; ``issues`` says every reason found, with places."""
+    """The text is not a loadable standard; ``issues`` says every reason found, with places.
 
-    def __init__(self, issues: list[Issue]):
+    ``partial`` is the document as far as it could be read when every problem was local (a
+    duplicate key, a tag, an ambiguous number): the validator still checks it, so an author
+    sees the schema and rule problems of the same file in one pass. It is ``None`` after a
+    problem that stops the parse (syntax, encoding, size, depth, aliases).
+    """
+
+    def __init__(self, issues: list[Issue], partial: dict[str, Any] | None = None):
         super().__init__("; ".join(f"{i.location}: {i.message}" for i in issues))
         self.issues = issues
+        self.partial = partial
 
 
 class _Fatal(Exception):
@@ -124,7 +131,8 @@ def load_bytes(source: bytes, *, file: str | None = None, limits: Limits = DEFAU
         issues.append(Issue(fatal.rule, fatal.message, json_path(fatal.path), fatal.line, fatal.column))
         data = None
     if issues:
-        raise LoadError([_with_file(i, file) for i in sorted(issues, key=Issue.sort_key)])
+        raise LoadError([_with_file(i, file) for i in sorted(issues, key=Issue.sort_key)],
+                        partial=data if isinstance(data, dict) else None)
     assert isinstance(data, dict)
     return LoadedDocument(data=data, source=source, file=file)
 
@@ -135,8 +143,9 @@ def _with_file(issue: Issue, file: str | None) -> Issue:
 
 def _check_text(source: bytes, limits: Limits) -> None:
     if len(source) > limits.max_bytes:
+        # reported at the start of the file: the whole file is the problem, and nothing is parsed
         raise _Fatal(
-            "yaml-size", f"file is {len(source):,} bytes; the limit is {limits.max_bytes:,} bytes", None, None
+            "yaml-size", f"file is {len(source):,} bytes; the limit is {limits.max_bytes:,} bytes", 1, 1
         )
     if source.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _Fatal("yaml-encoding", "file is UTF-16; standards must be UTF-8", 1, 1)

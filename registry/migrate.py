@@ -1,9 +1,20 @@
-"""Apply the catalog's migrations (Alembic), safely when several processes start at once."""
+"""Apply the catalog's migrations (Alembic), safely when several processes start at once.
+
+One migrator at a time, across every process and machine sharing the catalog: on PostgreSQL an
+advisory transaction lock, on SQLite the write lock (``BEGIN IMMEDIATE``), taken before Alembic
+reads the catalog's revision and held until the migration commits. Whoever comes second waits,
+then finds the catalog current and does nothing. SQLite's DDL is transactional, so the check and
+the upgrade are one transaction on both backends.
+"""
 
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+
+MIGRATION_LOCK = 7321001
 
 
 def alembic_config(url: str):
@@ -15,23 +26,38 @@ def alembic_config(url: str):
     return config
 
 
+@functools.cache
+def head_revisions() -> frozenset[str]:
+    """The revisions of this code's migrations that nothing follows (read once per process)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def is_current(engine: Engine) -> bool:
+    """Whether the catalog is at this code's head revision (a read, no lock)."""
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return frozenset(MigrationContext.configure(connection).get_current_heads()) == head_revisions()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the catalog to ``revision``. Concurrent callers wait for each other (lock below)."""
+    """Bring the catalog to ``revision``. Concurrent callers wait for each other (see the module)."""
     from alembic import command
 
+    if revision == "head" and is_current(engine):
+        return  # the common case at every start: no lock, no Alembic environment
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.connect() as connection:
+    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
+    with bind.connect() as connection, connection.begin():
         if connection.dialect.name == "postgresql":
-            # one migrator at a time across every process and machine sharing the database
-            connection.execute(text("SELECT pg_advisory_lock(7321001)"))
-        try:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-            connection.commit()
-        finally:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_unlock(7321001)"))
-                connection.commit()
+            # a migration may outlast the request timeouts; waiting for another migrator is expected
+            connection.execute(text("SET LOCAL lock_timeout = 0"))
+            connection.execute(text("SET LOCAL statement_timeout = 0"))
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
 
 
 def revision_autogenerate(url: str, message: str) -> None:  # pragma: no cover - a developer tool

@@ -46,12 +46,16 @@ class Account(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
-    """An API token. Only a SHA-256 hash of the token is stored; the token is shown once."""
+    """An API token: ``osr_<public_id>_<secret>``, shown once.
+
+    The public id is stored in clear (to find the row and to tell tokens apart in listings); of the
+    secret only a SHA-256 hash is stored, compared in constant time.
+    """
 
     id: Optional[int] = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id", index=True)
-    token_hash: str = Field(max_length=64, unique=True, index=True)
-    prefix: str = Field(max_length=16)  # the first characters, to tell tokens apart in listings
+    public_id: str = Field(max_length=32, unique=True, index=True)
+    secret_hash: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: Optional[datetime] = None
 
@@ -145,7 +149,11 @@ class ReviewComment(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """Append-only audit trail: who did what, when, from which state to which."""
+    """Append-only audit trail: who did what, when, from which state to which.
+
+    The database refuses UPDATE and DELETE of its rows (triggers, migration 3c5d0f2a8e61). Ids are
+    handed out in commit order (see ``ChangeLog``).
+    """
 
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_code_id", "code", "id"),)
@@ -167,6 +175,14 @@ class ChangeLog(SQLModel, table=True):
 
     Written in the same transaction as the change itself, so a cache that has applied every
     entry up to ``seq`` is exactly as current as the catalog was at that entry.
+
+    Invariant (relied on by every reader paging with ``seq > after``): ``seq`` order is commit
+    order. An entry with a larger ``seq`` was committed after every entry with a smaller one, so
+    once a reader has seen ``seq`` N, no entry with ``seq`` <= N can appear later; gaps (rolled-back
+    transactions) stay gaps forever. It holds because rows are inserted only through
+    ``registry.db.append_in_commit_order``: as the last statements before the commit, under a lock
+    held until the commit (a PostgreSQL advisory transaction lock; on SQLite the write lock).
+    ``AuditEvent.id`` has the same guarantee.
     """
 
     __tablename__ = "change_log"
@@ -177,3 +193,35 @@ class ChangeLog(SQLModel, table=True):
     code: str = Field(max_length=16)
     version: str = Field(max_length=16)
     version_id: int = Field(foreign_key="standard_version.id")
+
+
+# --- web sign-in: rate-limit counters and sessions ---------------------------------------------------
+
+
+class SignInCounter(SQLModel, table=True):
+    """Failed sign-ins under one key (an account, an address, or both) within the current window.
+
+    The rate limit's shared state: one row per key, counted with one atomic upsert, so processes on
+    several machines see the same count. Rows whose window has passed are deleted, so failed
+    sign-ins never grow a table (they are logged, not audited).
+    """
+
+    __tablename__ = "sign_in_counter"
+
+    key: str = Field(primary_key=True, max_length=64)  # sha256 of scope and value: no e-mail in clear
+    failures: int = 0
+    window_start: datetime = Field(default_factory=utcnow, index=True)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser session. The cookie holds a random id; only its SHA-256 is stored.
+
+    Signing out deletes the row, so a copy of the cookie stops working everywhere at once.
+    """
+
+    __tablename__ = "web_session"
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)

@@ -210,6 +210,15 @@ def unknown_work_type(doc: dict, context: Context) -> Iterator[Finding]:
                                       f"work type {work_type!r} is not declared in work_types")
 
 
+@rule("work-type-code", "a work type's code extends the occupation's code")
+def work_type_code(doc: dict, context: Context) -> Iterator[Finding]:
+    for i, work_type in enumerate(doc.get("work_types") or []):
+        code = work_type.get("code")
+        if code is not None and code.rsplit("-", 1)[0] != doc["code"]:
+            yield Finding("work-type-code", ("work_types", i, "code"),
+                          f"work type code {code!r} does not extend the occupation code {doc['code']!r}")
+
+
 @rule("level-requirements", "every declared level has work requirements, once per direction")
 def level_requirements(doc: dict, context: Context) -> Iterator[Finding]:
     seen: dict[tuple[str, str | None], int] = {}
@@ -224,6 +233,13 @@ def level_requirements(doc: dict, context: Context) -> Iterator[Finding]:
         if level["id"] not in covered:
             yield Finding("level-requirements", ("levels", i),
                           f"level {level['id']!r} is declared but has no work requirements")
+    # A direction may start at a higher level only, so it need not appear at every level;
+    # but one that no level has is a section lost in editing.
+    used = {direction for _, direction in seen}
+    for i, direction in enumerate(doc.get("directions") or []):
+        if direction["id"] not in used:
+            yield Finding("level-requirements", ("directions", i),
+                          f"direction {direction['id']!r} is declared but no level has work requirements for it")
 
 
 @rule("weights-sum", "each weight column sums to 100")

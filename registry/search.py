@@ -1,54 +1,79 @@
-"""Full-text search over published standards: the only module that imports Whoosh and jieba.
+"""Full-text search over published standards: the only module that imports Whoosh, jieba and OpenCC.
 
 Callers see a small interface that does not mention the engine: :class:`SearchIndex` with
-``index_version``, ``remove_version``, ``catch_up``, ``rebuild`` and ``search``, plain records in
-(:class:`VersionRecord`) and plain dicts out (:class:`SearchResult`). The index is a rebuildable
-cache of the catalog; the catalog's change log is the one source of truth.
+``index_version``, ``remove_version``, ``catch_up``, ``rebuild``, ``ensure``, ``check``, ``refresh``
+and ``search``, plain records in (:class:`VersionRecord`) and plain dicts out
+(:class:`SearchResult`). The index is a rebuildable cache of the catalog; the catalog's change log
+is the one source of truth. Nothing happens at import time: the schema, jieba's dictionary and the
+OpenCC converters are built on first use.
 
 Text analysis
-    One tokenizer for every text field (:class:`MixedTokenizer`). Text is first folded without
-    changing its length (full-width to half-width, NFKC where it maps one character to one, and
-    traditional to simplified Chinese with OpenCC), so offsets stay valid for highlighting. Runs of
-    CJK characters are segmented by jieba (default mode, no HMM, so the same text always gives the
-    same words; the dictionary is a memory-mapped trie rather than a 500,000-entry dict in every
-    process), and jieba's search-mode sub-words are emitted *at the position of the word they come
-    from*, so phrase queries over default-mode words still line up. Runs of Latin letters and digits
-    are lower-cased and stemmed by Snowball (PyStemmer: ``calibrate`` and ``calibrated`` give the
-    same stem, which Whoosh's own stemmer does not), one position per word. Every language of an
-    item goes into one ``body`` field (Chinese words and English stems cannot collide), followed by
-    its function and work content names at a lower weight; a standard's title, occupation and
-    keywords go into ``title``. One field per role keeps each query word to one or two posting
-    lists, which is what Whoosh's per-document Python loop costs.
+    One tokenizer for every text field (:class:`MixedTokenizer`). Text is first folded: full-width
+    to half-width and NFKC where it maps one character to one; runs of CJK characters that contain
+    traditional characters are converted with OpenCC's ``tw2sp`` (Taiwan phrases too: 軟體 → 软件,
+    資料庫 → 数据库). Runs already in simplified characters are left alone: ``tw2sp`` would turn a
+    mainland 程序 into 进程. When a phrase conversion changes the length, offsets are mapped back
+    through an alignment of the two texts, so highlighting stays right. (Hong Kong-only words
+    written in traditional characters get the character conversion and the Taiwan phrases, not
+    Hong Kong's own phrases; Taiwan words typed in simplified characters, such as 软体, are kept.)
+    Runs of CJK characters are segmented by jieba (default mode, no HMM, so the same text always
+    gives the same words; the dictionary is a memory-mapped trie, cached in the index directory),
+    and jieba's search-mode sub-words are emitted *at the position of the word they come from*, so
+    phrase queries over default-mode words still line up. Runs of Latin letters and digits are
+    lower-cased and stemmed by Snowball (PyStemmer), one position per word. Every language of an
+    item goes into one ``body`` field, followed by its context (function and work content names,
+    or the basic-knowledge group) at a lower weight; a standard's title, occupation and keywords go
+    into ``title``.
+
+Queries
+    Words are ANDed. A word typed without spaces is segmented like the text (jieba for Chinese, a
+    break between Chinese and Latin letters), particles such as 的 and English stop words are
+    dropped, and the remaining terms are ANDed, each matching in any field; a Chinese word also
+    matches as the dictionary words it is made of (数据采集 = 数据 + 采集). Adjacent terms earn a
+    phrase boost; only "quoted text" is a strict phrase. An occupation code (2-02-38-03, or
+    2-02-38-03@1.1 for one version) finds the standard and its items; an item, function or work
+    content ID (E-K1, F-collect) finds those items.
 
 Several processes
-    Writers take an ``fcntl`` lock file (one writer at a time across processes; the OS drops it when
-    a process dies). Whoosh commits by writing a new table of contents atomically, so readers only
-    ever open a complete generation. The index records the last change-log ``seq`` it applied in a
-    meta document committed together with the changes. A rebuild writes a fresh directory and swaps
-    the ``current`` symlink atomically; the previous generation is kept for readers still using it.
+    Writers take an ``fcntl`` lock file (one writer per index directory across processes; the OS
+    drops it when a process dies). Whoosh commits by writing a new table of contents atomically, so
+    readers only ever open a complete generation; each new segment's CRC-32 is recorded in the
+    generation's ``checksums.json`` and verified when a process first opens the segment. The index
+    records the last change-log ``seq`` it applied (and the gaps below it still to re-read) in a
+    meta document committed together with the changes. A rebuild writes a fresh directory under the
+    ``build.lock`` and swaps the ``current`` symlink atomically; the previous generation is kept for
+    readers still using it. Searches run concurrently: each generation keeps a small pool of
+    searchers (Whoosh readers seek shared file objects, so one searcher serves one thread at a time).
 """
 
 from __future__ import annotations
 
 import array
 import fcntl
+import functools
 import gc
 import hashlib
+import heapq
 import html
 import json
 import logging
+import math
 import os
+import pickle
 import re
 import shutil
+import struct
 import tempfile
 import threading
 import time
 import unicodedata
+import weakref
+import zlib
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Callable, Collection, Iterable, Iterator, Protocol, Sequence
 
 from whoosh import columns as wcolumns
 from whoosh import fields as wfields
@@ -58,7 +83,7 @@ from whoosh.analysis import Token, Tokenizer
 from whoosh.collectors import TopCollector
 from whoosh.filedb.filestore import RamStorage
 from whoosh.matching import AndNotMatcher
-from whoosh.reading import MultiReader
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 
 from .errors import BadRequest, ServiceUnavailable
@@ -66,9 +91,12 @@ from .errors import BadRequest, ServiceUnavailable
 log = logging.getLogger(__name__)
 
 #: Bump when the schema, the analyzers or the document mapping change: older indexes are rebuilt.
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
+#: the oldest format this code can still answer searches from while the new one is being built
+MIN_SERVABLE_FORMAT = 4
 INDEX_NAME = "MAIN"
 META_ID = "__meta__"
+CHECKSUMS = "checksums.json"
 
 #: Query limits (threats.md §31, §32)
 MAX_QUERY_CHARS = 256
@@ -80,10 +108,13 @@ MIN_CJK_PREFIX_CHARS = 2
 MAX_FUZZY_DISTANCE = 2
 MAX_PER_PAGE = 100
 MAX_RESULT_WINDOW = 1000
+#: seconds a search may run; beyond it the server is overloaded (503), not the query wrong
 QUERY_TIME_LIMIT = 2.0
 
 KINDS = ("requirement", "knowledge", "standard")
-FACETS = ("sector", "level", "direction", "occupation", "kind", "type")
+#: where an item comes from: the basic requirements (职业道德, 基础知识) or the work requirements
+PARTS = ("basic", "work")
+FACETS = ("sector", "level", "direction", "occupation", "kind", "type", "part")
 
 #: the stemmer of Latin-script words, in every language (the same at index and query time)
 STEMMER = "english"
@@ -101,6 +132,20 @@ STOP_WORDS = {
     "french": frozenset("au aux avec ce ces dans de des du elle en est et il la le les leur par pour qui que "
                         "sa se ses son sur un une".split()),
 }
+#: Chinese particles and conjunctions dropped from unquoted queries (they stay in the index, so
+#: "quoted phrases" with them still match)
+CJK_STOP_WORDS = frozenset("的 地 得 之 了 着 和 与 及 或 并 等".split())
+#: English function words: never offered as spelling corrections ("thee" is not "the" or "them")
+FUNCTION_WORDS = STOP_WORDS["english"] | frozenset(
+    "about above after again all also am any because been before being below between both but could did do "
+    "does doing down during each few further had having he her here hers him his how i me more most my no nor "
+    "not now off once only other our ours out over own same she should so some than them then there they "
+    "through too under until up very we what when where who whom why would you your".split())
+#: the search parameters and field names: never offered as spelling corrections
+FIELD_WORDS = frozenset("q kind sector level direction code type lang part function work_content page per_page all "
+                        "drafts title body id ids vid version exact spell data facets sort current".split())
+#: the name of the ethics group of the basic requirements (its items have no group title of their own)
+ETHICS_NAME = {"zh": "职业道德", "en": "Professional ethics"}
 
 
 # --- records passed in and out ------------------------------------------------------------------
@@ -135,8 +180,23 @@ class Removal:
         return version_key(self.code, self.version)
 
 
+@dataclass
+class Changes:
+    """What a change feed read: the records to apply, the last seq read, and every seq seen."""
+
+    records: list[VersionRecord | Removal]
+    last: int
+    seqs: list[int] | None = None  # None: the feed does not say (its seqs are assumed to have no gaps)
+
+
 class ChangeFeed(Protocol):
-    """What the index needs from the catalog (``registry.services.search.CatalogFeed``)."""
+    """What the index needs from the catalog (``registry.services.search.CatalogFeed``).
+
+    A feed may also offer ``read(after, limit, recheck, *, records=True) -> Changes``: the entries
+    after ``after`` plus those of the seqs in ``recheck`` (gaps seen earlier), with the seqs it saw
+    (without their records when ``records`` is false). Without it, ``changes`` is used and seqs are
+    assumed to be committed in order.
+    """
 
     def head(self) -> int: ...
 
@@ -157,9 +217,13 @@ class SearchRequest:
     code: str | None = None
     type: str | None = None
     lang: str | None = None
+    display_lang: str | None = None  # show titles, levels and snippets in this language, without filtering by it
     page: int = 1
     per_page: int = 20
     all_versions: bool = False
+    part: str | None = None
+    function: str | None = None
+    work_content: str | None = None
 
 
 @dataclass
@@ -181,6 +245,7 @@ def version_key(code: str, version: str, draft_id: int | None = None) -> str:
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _RUNS = re.compile(f"([{_CJK}]+)|([^\\W_{_CJK}]+)")
+_CJK_RUN = re.compile(f"[{_CJK}]+")
 _HAS_CJK = re.compile(f"[{_CJK}]")
 
 
@@ -198,38 +263,86 @@ class _FoldTable(dict):
 
 
 _FOLD = _FoldTable()
-_T2S_LOCK = threading.Lock()
-_T2S: Any = None
+_OPENCC_LOCK = threading.Lock()
+_OPENCC: dict[str, Any] = {}
 _T2S_CHARS: dict[str, str] = {}
 
 
-def _t2s(text: str) -> str:
-    global _T2S
-    if _T2S is None:
-        with _T2S_LOCK:
-            if _T2S is None:
+def _opencc(config: str):
+    converter = _OPENCC.get(config)
+    if converter is None:
+        with _OPENCC_LOCK:
+            converter = _OPENCC.get(config)
+            if converter is None:
                 import opencc
 
-                _T2S = opencc.OpenCC("t2s")
-    converted = _T2S.convert(text)
-    if len(converted) == len(text):
-        return converted
-    # a phrase conversion changed the length: convert character by character to keep offsets
-    out = []
-    for char in text:
-        if char not in _T2S_CHARS:
-            single = _T2S.convert(char)
-            _T2S_CHARS[char] = single if len(single) == 1 else char
-        out.append(_T2S_CHARS[char])
-    return "".join(out)
+                converter = _OPENCC[config] = opencc.OpenCC(config)
+    return converter
+
+
+def _char_t2s(char: str) -> str:
+    single = _T2S_CHARS.get(char)
+    if single is None:
+        single = _opencc("t2s").convert(char)
+        single = _T2S_CHARS[char] = single if len(single) == 1 else char
+    return single
+
+
+def _align(source: str, target: str, base: int) -> list[tuple[int, int]]:
+    """For each character of ``target`` (``source`` converted), the span of ``source`` it comes from.
+
+    Characters the two share line up one to one; a changed stretch (a phrase replaced, with at most
+    single shared characters inside: 程式設計 → 编程) maps each of its characters to the whole stretch.
+    """
+    from difflib import SequenceMatcher
+
+    basis = "".join(_char_t2s(c) for c in source)  # the same length as source
+    ops = SequenceMatcher(None, basis, target, autojunk=False).get_opcodes()
+    spans: list[tuple[int, int]] = []
+    changed: tuple[int, int] | None = None  # where the current changed stretch starts (source, target)
+    for n, (op, i1, i2, j1, j2) in enumerate(ops):
+        if op != "equal" or (changed is not None and i2 - i1 < 2 and n + 1 < len(ops)):
+            changed = changed or (i1, j1)
+            continue
+        if changed is not None:
+            spans.extend([(base + changed[0], base + max(i1, changed[0] + 1))] * (j1 - changed[1]))
+            changed = None
+        spans.extend((base + i1 + k, base + i1 + k + 1) for k in range(j2 - j1))
+    if changed is not None:
+        spans.extend([(base + changed[0], base + max(len(source), changed[0] + 1))] * (len(target) - changed[1]))
+    return spans
+
+
+def _fold_map(text: str) -> tuple[str, list[tuple[int, int]] | None]:
+    """The folded text and, when folding changed its length, each folded character's span in ``text``."""
+    text = text.translate(_FOLD)
+    if not _HAS_CJK.search(text) or _opencc("t2s").convert(text) == text:
+        return text, None  # nothing traditional: the common case costs one conversion
+    tw2sp = _opencc("tw2sp")
+    parts, spans, cursor, resized = [], [], 0, False
+    for match in _CJK_RUN.finditer(text):
+        run = match.group(0)
+        converted = tw2sp.convert(run) if _opencc("t2s").convert(run) != run else run
+        if converted == run:
+            continue
+        start, end = match.span()
+        parts.append(text[cursor:start])
+        spans.extend((i, i + 1) for i in range(cursor, start))
+        if len(converted) == len(run):
+            spans.extend((i, i + 1) for i in range(start, end))
+        else:
+            resized = True
+            spans.extend(_align(run, converted, start))
+        parts.append(converted)
+        cursor = end
+    parts.append(text[cursor:])
+    spans.extend((i, i + 1) for i in range(cursor, len(text)))
+    return "".join(parts), spans if resized else None
 
 
 def fold(text: str) -> str:
-    """Fold width, compatibility forms and traditional characters, keeping the length unchanged."""
-    text = text.translate(_FOLD)
-    if _HAS_CJK.search(text):
-        text = _t2s(text)
-    return text
+    """Fold width, compatibility forms and traditional characters (Taiwan phrases included)."""
+    return _fold_map(text)[0]
 
 
 def has_cjk(text: str) -> bool:
@@ -240,6 +353,31 @@ def has_cjk(text: str) -> bool:
 
 _JIEBA_LOCK = threading.Lock()
 _JIEBA: Any = None
+_CACHE_DIR: Path | None = None
+
+
+def set_cache_dir(path: str | Path) -> None:
+    """Where jieba's dictionary trie is kept (the index directory); the first caller wins."""
+    global _CACHE_DIR
+    if _CACHE_DIR is None:
+        _CACHE_DIR = Path(path)
+
+
+def _private_dir() -> Path:
+    """A folder only this user can write: ``$TMPDIR/registry-<uid>`` (0700), else a fresh temporary one."""
+    global _CACHE_DIR
+    candidate = Path(tempfile.gettempdir()) / f"registry-{os.getuid()}"
+    try:
+        candidate.mkdir(mode=0o700, exist_ok=True)
+        info = os.lstat(candidate)
+        import stat
+
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077:
+            return candidate
+    except OSError:
+        pass
+    _CACHE_DIR = Path(tempfile.mkdtemp(prefix="registry-"))  # someone else owns the usual one
+    return _CACHE_DIR
 
 
 class _TrieFreq:
@@ -288,7 +426,9 @@ def _jieba_trie_path() -> Path:
     dictionary = Path(jieba.__file__).parent / "dict.txt"
     stat = dictionary.stat()
     digest = hashlib.sha256(f"{jieba.__version__}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"registry-jieba-{digest}.marisa"
+    folder = _CACHE_DIR or _private_dir()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder / f"jieba-{digest}.marisa"
 
 
 def _segmenter():
@@ -315,7 +455,7 @@ def _segmenter():
                         total += int(parts[1])
             words.append(("__registry_total__", (min(total, 2**32 - 1),)))
             trie = marisa_trie.RecordTrie("<I", words)
-            handle_fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+            handle_fd, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")  # mode 0600
             os.close(handle_fd)
             trie.save(temp)
             os.replace(temp, path)
@@ -328,8 +468,27 @@ def _segmenter():
         return tokenizer
 
 
-def _cjk_words(run: str) -> list[str]:
-    return list(_segmenter().cut(run, HMM=False))
+@functools.lru_cache(maxsize=8192)
+def _pieces(word: str) -> tuple[str, ...]:
+    """The fewest dictionary words (2+ characters, shorter than ``word``) that cut it into parts.
+
+    数据采集 → (数据, 采集): a query word then also matches text that jieba cut differently.
+    Empty when no such cut exists.
+    """
+    freq = _segmenter().FREQ
+    n = len(word)
+    best: list[tuple[str, ...] | None] = [None] * (n + 1)
+    best[0] = ()
+    for i in range(n):
+        if best[i] is None:
+            continue
+        for j in range(i + 2, n + 1):
+            if j - i >= n:
+                break
+            piece = word[i:j]
+            if freq.get(piece) and (best[j] is None or len(best[i]) + 1 < len(best[j])):
+                best[j] = best[i] + (piece,)
+    return best[n] or ()
 
 
 # --- stemming ----------------------------------------------------------------------------------
@@ -354,7 +513,7 @@ def analyze(text: str, stem: str | None, *, subwords: bool = True) -> list[tuple
     CJK runs: jieba words at successive positions, and (when ``subwords``) jieba's search-mode
     sub-words at the position of their word. Latin runs: lower-cased, stop words dropped, stemmed.
     """
-    folded = fold(text)
+    folded, spans = _fold_map(text)
     out: list[tuple[str, int, int, int]] = []
     pos = 0
     stops = STOP_WORDS.get(stem or "", frozenset())
@@ -388,6 +547,8 @@ def analyze(text: str, stem: str | None, *, subwords: bool = True) -> list[tuple
             term = stemmer.stemWord(word) if stemmer else word
             out.append((term, pos, start, match.end()))
             pos += 1
+    if spans is not None:
+        out = [(term, p, spans[start][0], spans[end - 1][1]) for term, p, start, end in out]
     return out
 
 
@@ -448,6 +609,10 @@ def make_schema() -> wfields.Schema:
         "code": wfields.ID(stored=True),
         "version": wfields.ID(stored=True),
         "kind": wfields.ID(stored=True),
+        "part": wfields.ID(),
+        "function": wfields.ID(),
+        "work_content": wfields.ID(),
+        "ids": wfields.KEYWORD(lowercase=True),
         "sector": wfields.ID(),
         "type": wfields.ID(),
         "level": wfields.KEYWORD(),
@@ -458,13 +623,17 @@ def make_schema() -> wfields.Schema:
         "spell": wfields.TEXT(analyzer=SpellTokenizer(), phrase=False),
         "data": wfields.STORED(),
         "facets": wfields.COLUMN(wcolumns.VarBytesColumn()),
+        "sort": wfields.COLUMN(wcolumns.NumericColumn("Q")),
     }
     fields["body"] = wfields.TEXT(analyzer=MixedTokenizer(STEMMER), phrase=True)
     fields["title"] = wfields.TEXT(analyzer=MixedTokenizer(STEMMER), phrase=True)
     return wfields.Schema(**fields)
 
 
-SCHEMA = make_schema()
+@functools.lru_cache(maxsize=None)
+def schema() -> wfields.Schema:
+    """The index schema (built on first use, then shared)."""
+    return make_schema()
 
 
 def _field_lang(lang: str) -> str:
@@ -492,10 +661,12 @@ def _exact_key(text: str) -> str:
 
 def _spell_words(texts: Iterable[str]) -> str:
     words = set()
+    stops = STOP_WORDS[STEMMER]
     for text in texts:
         for match in _RUNS.finditer(fold(text)):
-            if match.group(2) and len(match.group(2)) >= 2 and not match.group(2).isdigit():
-                words.add(match.group(2).lower())
+            word = match.group(2)
+            if word and len(word) >= 2 and not word.isdigit() and word.lower() not in stops:
+                words.add(word.lower())
     return " ".join(sorted(words))
 
 
@@ -514,8 +685,23 @@ def _facet_bytes(*values: str) -> bytes:
     return "\x1f".join(values).encode()
 
 
+#: the facet values of a document, in the order ``_facet_bytes`` joins them
+_COMBO_FIELDS = ("sector", "level", "direction", "code", "kind", "type", "current", "lang", "part")
+
+
+def sort_key(code: str, version: str, order: int) -> int:
+    """A document's place in the stable order (code, version, item order), packed into 64 bits."""
+    digits = code.replace("-", "")
+    number = int(digits) if digits.isdigit() and len(digits) <= 8 else 0
+    major, _, minor = version.partition(".")
+    major_n = min(int(major), 1023) if major.isdigit() else 0
+    minor_n = min(int(minor), 1023) if minor.isdigit() else 0
+    return (number << 40) | (major_n << 30) | (minor_n << 20) | min(order, (1 << 20) - 1)
+
+
 def document_from(version: Any) -> list[dict[str, Any]]:
-    """The index documents of one version: one for the standard, one per requirement and knowledge item.
+    """The index documents of one version: one for the standard, one per requirement and knowledge
+    item of the work requirements, and one per knowledge item of the basic requirements.
 
     ``version`` is anything with ``code``, ``version``, ``status``, ``document`` (and optionally
     ``draft_id``): a catalog ``StandardVersion``, a ``Draft`` adapter or a :class:`VersionRecord`.
@@ -556,7 +742,8 @@ def document_from(version: Any) -> list[dict[str, Any]]:
                             "master": master, "status": status, "draft_id": draft_id,
                             "level_names": level_names, "sector": sector}, ensure_ascii=False),
         "facets": _facet_bytes(sector, " ".join(levels), " ".join(directions), code, "standard", std_type, current,
-                               " ".join(langs)),
+                               " ".join(langs), ""),
+        "sort": sort_key(code, number, 0),
     }
     standard_doc["title"] = "\n".join(t for parts in title_parts.values() for t in parts)
     standard_doc["body"] = "\n".join(t for parts in text_parts.values() for t in parts)
@@ -564,44 +751,66 @@ def document_from(version: Any) -> list[dict[str, Any]]:
     docs.append(standard_doc)
 
     order = 0
+
+    def item(kind: str, part: str, entry: dict, level: str, direction: str, context: list[dict[str, str]],
+             ids: list[str], extra: dict[str, Any]) -> None:
+        nonlocal order
+        order += 1
+        texts = _texts(entry.get("text"), master)
+        item_langs = sorted({_field_lang(lang) for lang in texts})
+        doc_fields = {
+            **common, "id": f"{vid}/{entry['id']}", "kind": kind, "part": part, "level": level,
+            "direction": direction, "lang": " ".join(item_langs), "ids": " ".join(i for i in ids if i),
+            "exact": " ".join({_exact_key(t) for t in texts.values()}),
+            "data": json.dumps({"text": texts, "title": title, "item_id": entry["id"], "number": entry.get("number"),
+                                "master": master, "status": status, "draft_id": draft_id, "sector": sector,
+                                "order": order, "part": part, **extra}, ensure_ascii=False),
+            "facets": _facet_bytes(sector, level, direction, code, kind, std_type, current, " ".join(item_langs),
+                                   part),
+            "sort": sort_key(code, number, order),
+            "body": "\n".join(texts.values()) + CONTEXT_MARK + "\n".join(t for names in context for t in names.values()),
+        }
+        for name in ("function", "work_content"):
+            if extra.get(f"{name}_id"):
+                doc_fields[name] = extra[f"{name}_id"]
+        spell_source.extend(texts.values())
+        docs.append(doc_fields)
+
+    # the basic requirements (2.1.1 职业道德基本知识, 2.2 基础知识): knowledge for every level
+    basic = doc.get("basic_requirements") or {}
+    groups = [("", ETHICS_NAME, (basic.get("ethics") or {}).get("knowledge") or [])]
+    groups += [(g.get("id", ""), _texts(g.get("title"), master), g.get("items") or [])
+               for g in basic.get("basic_knowledge") or []]
+    for group_id, group_name, entries in groups:
+        for entry in entries:
+            item("knowledge", "basic", entry, " ".join(levels), "", [group_name], [entry["id"], group_id],
+                 {"group": group_name, "group_id": group_id or None, "level": None})
+
+    # the work requirements: per level (and direction), function, work content
     for section in doc.get("work_requirements", {}).get("sections", []):
         level, direction = section.get("level", ""), section.get("direction") or ""
         for function in section.get("functions", []):
-            fname = function_names.get(function.get("function"), {})
+            function_id = function.get("function")
+            fname = function_names.get(function_id, {})
             for content in function.get("work_contents", []):
                 wname = _texts(content.get("name"), master)
-                context = "\n".join([*fname.values(), *wname.values()])
                 for kind, key in (("requirement", "requirements"), ("knowledge", "knowledge")):
-                    for item in content.get(key, []) or []:
-                        order += 1
-                        texts = _texts(item.get("text"), master)
-                        item_langs = sorted({_field_lang(lang) for lang in texts})
-                        entry = {
-                            **common, "id": f"{vid}/{item['id']}", "kind": kind, "level": level,
-                            "direction": direction, "lang": " ".join(item_langs),
-                            "exact": " ".join({_exact_key(t) for t in texts.values()}),
-                            "data": json.dumps({"text": texts, "title": title, "function": fname,
-                                                "function_id": function.get("function"), "work_content": wname,
-                                                "work_content_id": content.get("id"), "item_id": item["id"],
-                                                "number": item.get("number"), "level": level,
-                                                "level_name": level_names.get(level, {}), "direction": direction,
-                                                "direction_name": direction_names.get(direction, {}),
-                                                "master": master, "status": status, "draft_id": draft_id,
-                                                "sector": sector, "order": order}, ensure_ascii=False),
-                            "facets": _facet_bytes(sector, level, direction, code, kind, std_type, current,
-                                                   " ".join(item_langs)),
-                        }
-                        entry["body"] = "\n".join(texts.values()) + CONTEXT_MARK + context
-                        spell_source.extend(texts.values())
-                        docs.append(entry)
+                    for entry in content.get(key, []) or []:
+                        item(kind, "work", entry, level, direction, [fname, wname],
+                             [entry["id"], function_id, content.get("id")],
+                             {"function": fname, "function_id": function_id, "work_content": wname,
+                              "work_content_id": content.get("id"), "level": level,
+                              "level_name": level_names.get(level, {}), "direction": direction,
+                              "direction_name": direction_names.get(direction, {})})
     standard_doc["spell"] = _spell_words(spell_source)
     return docs
 
 
-def _meta_doc(seq: int) -> dict[str, Any]:
+def _meta_doc(seq: int, gaps: dict[str, float] | None = None) -> dict[str, Any]:
     return {"id": META_ID, "kind": "meta", "current": "n",
-            "data": json.dumps({"seq": seq, "format": FORMAT_VERSION, "written_at": time.time()}),
-            "facets": _facet_bytes("", "", "", "", "meta", "", "n", "")}
+            "data": json.dumps({"seq": seq, "format": FORMAT_VERSION, "written_at": time.time(),
+                                "gaps": gaps or {}}),
+            "facets": _facet_bytes("", "", "", "", "meta", "", "n", "", ""), "sort": (1 << 64) - 1}
 
 
 # --- query parsing -----------------------------------------------------------------------------
@@ -614,6 +823,9 @@ class _Word:
     prefix: bool = False
     fuzzy: int = 0
     start: int = 0
+    code: str | None = None  # an occupation code typed as a word
+    version: str | None = None  # with a version: 2-02-38-03@1.1
+    ident: str | None = None  # looks like an item, function or work content ID (E-K1, F-collect)
 
 
 @dataclass
@@ -625,6 +837,9 @@ class _Node:
 
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u300c": '"', "\u300d": '"', "\uff02": '"'})
 _KEYWORDS = {"AND": "AND", "OR": "OR", "NOT": "NOT", "&&": "AND", "||": "OR", "|": "OR"}
+_CODE = re.compile(r"([1-8]-[0-9]{2}-[0-9]{2}-[0-9]{2})(?:[@/:][vV]?((?:0|[1-9][0-9]{0,3})\.(?:0|[1-9][0-9]{0,3})))?")
+_VERSION = re.compile(r"[vV]?((?:0|[1-9][0-9]{0,3})\.(?:0|[1-9][0-9]{0,3}))")
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,79}")
 
 
 def _lex(q: str) -> list[tuple[str, Any, int]]:
@@ -655,8 +870,12 @@ def _lex(q: str) -> list[tuple[str, Any, int]]:
             while j < n and not q[j].isspace() and q[j] not in '()"':
                 j += 1
             raw = q[i:j]
+            previous = tokens[-1][1] if tokens and tokens[-1][0] == "WORD" else None
+            version = _VERSION.fullmatch(raw)
             if raw in _KEYWORDS:
                 tokens.append((_KEYWORDS[raw], None, i))
+            elif version and previous is not None and previous.code and previous.version is None:
+                previous.version = version.group(1)  # "2-02-38-03 1.1": the code's version
             else:
                 tokens.append(("WORD", _word(raw, i), i))
             i = j
@@ -664,6 +883,9 @@ def _lex(q: str) -> list[tuple[str, Any, int]]:
 
 
 def _word(raw: str, start: int) -> _Word:
+    code = _CODE.fullmatch(raw)
+    if code:
+        return _Word(raw, start=start, code=code.group(1), version=code.group(2))
     word = _Word(raw, start=start)
     fuzzy = re.fullmatch(r"(.*?)~(\d*)", raw)
     if fuzzy:
@@ -683,8 +905,9 @@ def _word(raw: str, start: int) -> _Word:
         word.text, word.prefix = word.text[:-1], True
     if "~" in word.text:
         raise BadRequest(f"~ may only end a word ({raw!r})", details={"field": "q", "position": start + 1})
+    if not word.prefix and not word.fuzzy and _IDENT.fullmatch(raw) and re.search(r"[-_.0-9]", raw):
+        word.ident = raw.lower()
     return word
-
 
 class _Parser:
     def __init__(self, tokens):
@@ -767,7 +990,7 @@ def parse_query(q: str) -> _Node | None:
                          details={"field": "q", "limit": MAX_QUERY_CHARS})
     if any(unicodedata.category(c) in ("Cc", "Cs", "Co") and not c.isspace() for c in q):
         raise BadRequest("the query contains control characters", details={"field": "q"})
-    tokens = _lex(fold(q.translate(_QUOTES)))
+    tokens = _lex(q.translate(_QUOTES).translate(_FOLD))  # width only: positions stay those of q
     words = sum(1 for kind, _, _ in tokens if kind in ("WORD", "PHRASE"))
     phrase_words = sum(len(v.text.split()) - 1 for kind, v, _ in tokens if kind == "PHRASE")
     if words + phrase_words > MAX_QUERY_TERMS:
@@ -777,6 +1000,8 @@ def parse_query(q: str) -> _Node | None:
     if node is not None and not _has_positive(node):
         raise BadRequest("the query only excludes words: add at least one word to look for", details={"field": "q"})
     return node
+
+
 
 
 def _has_positive(node: _Node) -> bool:
@@ -812,22 +1037,34 @@ class _Or(wq.Or):
 
     matcher_type = wq.Or.DEFAULT_MATCHER
 
+
 #: field -> boost (a standard's title and keywords rank above any text)
 FIELD_BOOSTS = {"title": 4.0, "body": 1.0}
+#: the score of a hit whose item, function or work content ID is the query word
+ID_SCORE = 20.0
+#: the score a standard gets when its code is typed (its items get 1 and follow in document order)
+CODE_SCORE = 10.0
 
 
 def _terms(text: str) -> list[str]:
     return [t for t, _, _, _ in analyze(text, STEMMER, subwords=False)]
 
 
+def _one_of(queries: list[wq.Query]) -> wq.Query | None:
+    return None if not queries else queries[0] if len(queries) == 1 else _Or(queries)
+
+
 class _Compiler:
-    def __init__(self, reader, schema):
+    def __init__(self, reader):
         self.reader = reader
-        self.schema = schema
         self.highlight: dict[str, set[str]] = {"cjk": set(), "latin": set()}
         self.unknown: list[str] = []  # Latin words found nowhere (for "did you mean")
         self.scripts: set[str] = set()
-        self.plain_words: list[str] = []
+        self.plain_terms: list[str] = []  # the terms of unquoted words outside NOT (for the phrase boost)
+        self.dropped = 0  # particles dropped between them
+        self.explicit_version = False  # the query names a version (2-02-38-03@1.0): any status may match
+        self.term_count = 0
+        self._negated = 0
 
     def compile(self, node: _Node) -> wq.Query:
         query = self._compile(node)
@@ -838,56 +1075,112 @@ class _Compiler:
         if node.op == "word":
             return self.word(node.word)
         if node.op == "not":
-            inner = self._compile(node.children[0])
+            inner = self._compile_negated(node.children[0])
             return None if inner is None else wq.Not(inner)
         if node.op == "or":
-            children = [q for q in (self._compile(c) for c in node.children) if q is not None]
-            return None if not children else children[0] if len(children) == 1 else _Or(children)
+            return _one_of([q for q in (self._compile(c) for c in node.children) if q is not None])
         positives = [q for q in (self._compile(c) for c in node.children if c.op != "not") if q is not None]
-        negatives = [q for q in (self._compile(c.children[0]) for c in node.children if c.op == "not")
+        negatives = [q for q in (self._compile_negated(c.children[0]) for c in node.children if c.op == "not")
                      if q is not None]
         if not positives:
             return None
         query = positives[0] if len(positives) == 1 else wq.And(positives)
         if negatives:
-            query = _AndNot(query, negatives[0] if len(negatives) == 1 else _Or(negatives))
+            query = _AndNot(query, _one_of(negatives))
         return query
+
+    def _compile_negated(self, node: _Node) -> wq.Query | None:
+        self._negated += 1
+        try:
+            return self._compile(node)
+        finally:
+            self._negated -= 1
 
     def _note(self, terms: Iterable[str]) -> None:
         for term in terms:
             self.highlight["cjk" if has_cjk(term) else "latin"].add(term)
 
+    def _count(self, n: int) -> None:
+        self.term_count += n
+        if self.term_count > MAX_QUERY_TERMS:
+            raise BadRequest(f"the query has more than {MAX_QUERY_TERMS} terms: make it shorter",
+                             details={"field": "q", "limit": MAX_QUERY_TERMS})
+
     def word(self, word: _Word) -> wq.Query | None:
-        text = word.text
+        if word.code:
+            return self.code(word)
         if word.prefix:
             return self.prefix(word)
         if word.fuzzy:
             return self.fuzzy(word)
-        if not word.phrase:
-            self.plain_words.append(text)
-        runs = list(_RUNS.finditer(text))
-        latin = [m.group(2) for m in runs if m.group(2)]
-        if latin:
+        runs = list(_RUNS.finditer(word.text))
+        if any(m.group(2) for m in runs):
             self.scripts.add("latin")
         if any(m.group(1) for m in runs):
             self.scripts.add("cjk")
-        terms = _terms(text)
-        if not terms:
+        query = self.phrase(word) if word.phrase else self.plain(word)
+        if word.ident:  # E-K1, F-collect: the items with that ID, first; else the words
+            exact = wq.ConstantScoreQuery(wq.Term("ids", word.ident), ID_SCORE)
+            return exact if query in (None, wq.NullQuery) else _Or([exact, query])
+        return query
+
+    def code(self, word: _Word) -> wq.Query:
+        self._count(1)
+        if word.version:
+            self.explicit_version = True
+            field_query = wq.Term("vid", version_key(word.code, word.version))
+        else:
+            field_query = wq.Term("code", word.code)
+        standard = wq.And([field_query, wq.Term("kind", "standard")])
+        return _Or([wq.ConstantScoreQuery(field_query, 1.0), wq.ConstantScoreQuery(standard, CODE_SCORE)])
+
+    def _field_term(self, term: str) -> wq.Query | None:
+        return _one_of([wq.Term(name, term, boost=boost) for name, boost in FIELD_BOOSTS.items()
+                        if (name, term) in self.reader])
+
+    def plain(self, word: _Word) -> wq.Query | None:
+        """An unquoted word: its terms ANDed, each in any field; Chinese words also as their parts."""
+        tokens = analyze(word.text, STEMMER, subwords=False)
+        kept = [(t, word.text[s:e]) for t, _, s, e in tokens if t not in CJK_STOP_WORDS]
+        if not kept:
             return None  # only stop words or punctuation: as if the word were absent
+        self._count(len(kept))
+        if not self._negated:
+            self.plain_terms.extend(t for t, _ in kept)
+            self.dropped += len(tokens) - len(kept)
+        self._note(t for t, _ in kept)
+        clauses, missing = [], False
+        for term, original in kept:
+            alternatives = [q for q in [self._field_term(term)] if q is not None]
+            if has_cjk(term) and len(term) > 2:
+                pieces = _pieces(term)
+                parts = [self._field_term(p) for p in pieces]
+                if pieces and all(p is not None for p in parts):
+                    self._note(pieces)
+                    alternatives.append(wq.And(parts))
+            clause = _one_of(alternatives)
+            if clause is None:
+                missing = True
+                if not has_cjk(term) and not word.ident:
+                    self.unknown.append(original)
+            clauses.append(clause)
+        if missing:
+            return wq.NullQuery
+        return clauses[0] if len(clauses) == 1 else wq.And(clauses)
+
+    def phrase(self, word: _Word) -> wq.Query | None:
+        """Quoted text: the terms next to each other, in one field."""
+        terms = _terms(word.text)
+        if not terms:
+            return None
+        self._count(len(terms))
         self._note(terms)
         alternatives = []
         for fieldname, boost in FIELD_BOOSTS.items():
-            if not all((fieldname, t) in self.reader for t in terms):
-                continue
-            if len(terms) == 1:
-                alternatives.append(wq.Term(fieldname, terms[0], boost=boost))
-            else:
-                alternatives.append(wq.Phrase(fieldname, terms, boost=boost))
-        if not alternatives:
-            if latin and not word.phrase:
-                self.unknown.extend(run for run in latin if run.lower() not in STOP_WORDS[STEMMER])
-            return wq.NullQuery
-        return _Or(alternatives) if len(alternatives) > 1 else alternatives[0]
+            if all((fieldname, t) in self.reader for t in terms):
+                alternatives.append(wq.Term(fieldname, terms[0], boost=boost) if len(terms) == 1
+                                    else wq.Phrase(fieldname, terms, boost=boost))
+        return _one_of(alternatives) or wq.NullQuery
 
     def _any_of(self, terms: Iterable[str], weight: float = 0.8) -> wq.Query:
         terms = set(terms)
@@ -895,7 +1188,7 @@ class _Compiler:
         alternatives = [wq.Term(fieldname, term, boost=boost * weight)
                         for fieldname, boost in FIELD_BOOSTS.items() for term in sorted(terms)
                         if (fieldname, term) in self.reader]
-        return _Or(alternatives) if alternatives else wq.NullQuery
+        return _one_of(alternatives) or wq.NullQuery
 
     def _too_many(self, word: _Word, found: list) -> None:
         if len(found) > MAX_EXPANSIONS:
@@ -903,6 +1196,7 @@ class _Compiler:
                              "make it more specific", details={"field": "q", "limit": MAX_EXPANSIONS})
 
     def prefix(self, word: _Word) -> wq.Query:
+        self._count(1)
         text = word.text.lower()
         if has_cjk(text):
             self.scripts.add("cjk")
@@ -914,16 +1208,13 @@ class _Compiler:
             head, last = words[:-1], words[-1]
             tails = _expand_prefix(self.reader, "body", last, MAX_EXPANSIONS + 1)
             self._too_many(word, tails)
+            tail = self._any_of(tails, 1.0)
+            head = [t for t in head if t not in CJK_STOP_WORDS]
             if not head:
-                return self._any_of(tails, 1.0)
-            self._note(tails + head)
-            alternatives = []
-            for fieldname, boost in FIELD_BOOSTS.items():
-                present = [t for t in tails if (fieldname, t) in self.reader]
-                if present and all((fieldname, t) in self.reader for t in head):
-                    tail = _Or([wq.Term(fieldname, t) for t in present])
-                    alternatives.append(wq.Sequence([*(wq.Term(fieldname, t) for t in head), tail], boost=boost))
-            return _Or(alternatives) if alternatives else wq.NullQuery
+                return tail
+            self._note(head)  # like any unquoted word: the complete words and the prefix, ANDed
+            parts = [self._field_term(t) for t in head]
+            return wq.NullQuery if None in parts else wq.And([*parts, tail])
         if len(text) < MIN_PREFIX_CHARS or not re.fullmatch(r"[^\W_]+", text):
             raise BadRequest(f"a prefix needs at least {MIN_PREFIX_CHARS} letters or digits before *: {word.text!r}*",
                              details={"field": "q"})
@@ -933,6 +1224,7 @@ class _Compiler:
         return self._any_of(t for w in words + [text] for t in _terms(w))
 
     def fuzzy(self, word: _Word) -> wq.Query:
+        self._count(1)
         text = word.text.lower()
         if has_cjk(text) or not re.fullmatch(r"[^\W_]+", text):
             raise BadRequest(f"fuzzy matching (~) applies to single Latin-script words, not {word.text!r}",
@@ -1020,13 +1312,13 @@ def snippet(text: str, lang: str, terms: dict[str, set[str]]) -> str:
     return ("…" if begin > 0 else "") + "".join(out) + ("…" if finish < len(text) else "")
 
 
+
 # --- locks -------------------------------------------------------------------------------------
 
 
 @contextmanager
 def _quiet_files() -> Iterator[None]:
     """Free what a failed open left behind, without ResourceWarnings for the files Whoosh left open."""
-    import gc
     import warnings
 
     with warnings.catch_warnings():
@@ -1056,7 +1348,7 @@ def file_lock(path: Path, timeout: float | None) -> Iterator[bool]:
     fd = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             try:
@@ -1074,23 +1366,111 @@ def file_lock(path: Path, timeout: float | None) -> Iterator[bool]:
         thread_lock.release()
 
 
-# --- the index ---------------------------------------------------------------------------------
+# --- problems ------------------------------------------------------------------------------------
 
 
 class IndexProblem(Exception):
-    """The index directory is missing, unreadable or from another format: it must be rebuilt."""
+    """The index must be rebuilt: it is missing, unreadable, damaged, of another format, or ahead of
+    a restored catalog. ``servable``: its generation can still answer searches meanwhile."""
+
+    def __init__(self, message: str, *, servable: bool = False):
+        super().__init__(message)
+        self.servable = servable
+
+
+class IndexDamaged(IndexProblem):
+    """The engine failed to read the files of the current generation (their checksums disagree)."""
+
+
+class SearchUnavailable(ServiceUnavailable):
+    """The search cannot be answered now (the index is being rebuilt, or the server is too busy)."""
+
+
+#: what reading damaged files raises, in the engine or in this module's use of what it read: zlib,
+#: struct and pickle errors, short reads, bad values and positions, and Whoosh's own bare
+#: ``Exception`` ("Block tag error"). The index is declared damaged only when its checksums then
+#: disagree: the same errors from sound files are mistakes (500), not damage.
+_DAMAGE_ERRORS = (zlib.error, struct.error, pickle.UnpicklingError, EOFError, OSError, ValueError, KeyError,
+                  IndexError, UnicodeDecodeError, OverflowError, MemoryError)
+
+
+def _may_be_damage(exc: BaseException) -> bool:
+    return type(exc) is Exception or isinstance(exc, _DAMAGE_ERRORS)
+
+
+# --- checksums -----------------------------------------------------------------------------------
+
+_SEGMENT_FILE = re.compile(rf"{INDEX_NAME}_[0-9a-z]+\.[A-Za-z0-9_.]+")
+
+
+def _crc32(path: Path) -> int:
+    crc = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+def _read_checksums(path: Path) -> dict[str, list[int]]:
+    try:
+        return json.loads((path / CHECKSUMS).read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise IndexProblem(f"damaged ({CHECKSUMS}: {exc})") from None
+
+
+def _record_checksums(path: Path) -> None:
+    """Add the segment files written since the last call to the generation's checksums (under the
+    write lock); files already listed are never re-read, so later damage cannot be blessed."""
+    try:
+        checksums = _read_checksums(path)
+    except IndexProblem:
+        checksums = {}
+    names = {n for n in os.listdir(path) if _SEGMENT_FILE.fullmatch(n)}
+    changed = False
+    for name in sorted(names - set(checksums)):
+        checksums[name] = [(path / name).stat().st_size, _crc32(path / name)]
+        changed = True
+    for name in set(checksums) - names:
+        del checksums[name]
+        changed = True
+    if changed:
+        fd, temp = tempfile.mkstemp(dir=path, prefix=".checksums-", suffix=".tmp")
+        with os.fdopen(fd, "w") as handle:
+            json.dump(checksums, handle, sort_keys=True)
+        os.replace(temp, path / CHECKSUMS)
+
+
+# --- collecting ----------------------------------------------------------------------------------
 
 
 class _QueryTimeout(Exception):
     pass
 
 
-class _TimedCollector(TopCollector):
-    """TopCollector (block-quality skipping intact) that gives up after a deadline."""
+class _RankCollector(TopCollector):
+    """Every match, and the top ``limit`` of them by score, ties broken by the stable sort key, then the
+    document number: pages of any size cut one total order. One pass gives the total and the facets
+    too: no block-quality skipping (every match is scored), which costs less than walking every match
+    a second time. Gives up after a deadline."""
 
-    def __init__(self, limit: int, deadline: float):
-        super().__init__(limit=limit)
+    def __init__(self, limit: int, keys: Sequence[int], deadline: float):
+        super().__init__(limit=limit, usequality=False)
+        self.keys = keys
         self.deadline = deadline
+        self.docnums: list[int] = []
+        # self.minscore stays 0: a higher one would let matchers drop documents from the total
+
+    def _collect(self, global_docnum, score):
+        self.docnums.append(global_docnum)
+        items = self.items
+        entry = (score, -self.keys[global_docnum], -global_docnum)
+        if len(items) < self.limit:
+            heapq.heappush(items, entry)
+        elif entry > items[0]:
+            heapq.heapreplace(items, entry)
+        return 0 - score
 
     def matches(self):
         deadline = self.deadline
@@ -1099,18 +1479,166 @@ class _TimedCollector(TopCollector):
                 raise _QueryTimeout
             yield docnum
 
+    def ranked(self) -> list[tuple[float, int]]:
+        return [(score, -negdoc) for score, _, negdoc in sorted(self.items, reverse=True)]
 
-@dataclass
+
+def _all_docs(searcher, query, deadline: float) -> list[int]:
+    out: list[int] = []
+    for subsearcher, offset in searcher.leaf_searchers():
+        matcher = query.matcher(subsearcher, subsearcher.boolean_context())
+        for n, docnum in enumerate(matcher.all_ids()):
+            if not n & 4095 and time.monotonic() > deadline:
+                raise _QueryTimeout
+            out.append(docnum + offset)
+    return out
+
+
+def _matches_any(searcher, query) -> bool:
+    for subsearcher, _ in searcher.leaf_searchers():
+        if query.matcher(subsearcher, subsearcher.boolean_context()).is_active():
+            return True
+    return False
+
+
+# --- opened generations --------------------------------------------------------------------------
+
+
+def _open_index(path: str | Path):
+    """The index in ``path``, its files read with ``pread``-like calls rather than memory-mapped: Whoosh
+    copies each memory-mapped part it opens into a private buffer (every searcher would hold a copy
+    of the whole index), while reads leave the data in the page cache, shared by every process."""
+    from whoosh.filedb.filestore import FileStorage
+
+    return FileStorage(str(path), supports_mmap=False).open_index(INDEX_NAME, schema=schema())
+
+
+
+def _open_searcher(ix, toc, previous=None) -> Searcher:
+    """A searcher on generation ``toc``, reusing the readers of ``previous`` (an idle searcher of an
+    older generation, not to be used afterwards) for the segments that did not change.
+
+    (Not ``Searcher.refresh()``: Whoosh's reader reuse keeps segments the new generation no longer
+    has, and a reused reader keeps the deletions it was opened with.)
+    """
+    old = {}
+    if previous is not None:
+        old = {r.segment().segment_id(): r for r, _ in previous.reader().leaf_readers() if r.segment() is not None}
+    kept: set[int] = set()
+    readers = []
+    try:
+        for segment in toc.segments:
+            reuse = old.get(segment.segment_id())
+            if reuse is not None and set(reuse.segment().deleted_docs()) == set(segment.deleted_docs()):
+                readers.append(reuse)
+                kept.add(id(reuse))
+            else:
+                readers.append(SegmentReader(ix.storage, schema(), segment, generation=toc.generation))
+    except BaseException:
+        for reader in readers:
+            if id(reader) not in kept:
+                reader.close()
+        raise
+    if not readers:
+        reader = EmptyReader(schema())
+    elif len(readers) == 1:
+        reader = readers[0]
+    else:
+        reader = MultiReader(readers, generation=toc.generation)
+    for reader_ in old.values():
+        if id(reader_) not in kept:
+            reader_.close()
+    return Searcher(reader, fromindex=ix)
+
+
 class _View:
-    """One opened generation: a searcher and what was derived from it."""
+    """One opened generation: what was derived from it, and a pool of searchers over it (a Whoosh
+    searcher serves one thread at a time: its readers seek shared file objects)."""
 
-    ix: Any
-    searcher: Any
-    path: str
-    generation: int
-    seq: int
-    combo_ids: array.array
-    combos: list[tuple]
+    MAX_IDLE = 8
+
+    def __init__(self, ix, toc, path: str, searcher, combo_ids: array.array, sort_keys: array.array,
+                 info: dict[str, Any]):
+        self.ix, self.toc, self.path = ix, toc, path
+        self.generation = toc.generation
+        self.seq = int(info.get("seq", 0))
+        self.format = info.get("format")
+        self.gaps: dict[str, float] = dict(info.get("gaps") or {})
+        self.combo_ids, self.sort_keys = combo_ids, sort_keys
+        self._idle = [searcher]
+        self._guard = threading.Lock()
+        self.retired = False
+        weakref.finalize(self, _close_searchers, self._idle)  # closes the files of an index never closed
+
+    @contextmanager
+    def lease(self) -> Iterator[Searcher]:
+        with self._guard:
+            searcher = self._idle.pop() if self._idle else None
+        if searcher is None:
+            searcher = _open_searcher(self.ix, self.toc)
+        try:
+            yield searcher
+        finally:
+            with self._guard:
+                if not self.retired and len(self._idle) < self.MAX_IDLE:
+                    self._idle.append(searcher)
+                    searcher = None
+            if searcher is not None:
+                searcher.close()
+
+    def take_idle(self) -> Searcher | None:
+        with self._guard:
+            return self._idle.pop() if self._idle else None
+
+    def retire(self) -> None:
+        with self._guard:
+            self.retired = True
+            idle, self._idle[:] = self._idle[:], []
+        _close_searchers(idle)
+
+
+def _close_searchers(searchers: list) -> None:
+    for searcher in searchers:
+        searcher.close()
+
+
+def _stored_meta(ix) -> dict[str, Any]:
+    with ix.searcher() as searcher:
+        meta = searcher.document(id=META_ID)
+    return json.loads(meta["data"]) if meta else {"seq": 0, "format": FORMAT_VERSION}
+
+
+def _read(feed: ChangeFeed, after: int, limit: int, recheck: Collection[int] = (), *, records: bool = True) -> Changes:
+    read = getattr(feed, "read", None)
+    if read is not None:
+        return read(after, limit, recheck, records=records)
+    found, last = feed.changes(after, limit)
+    return Changes(found, last)
+
+
+#: how long a seq missing below the last one read is re-read (a transaction that took its seq
+#: before another one but committed after it)
+GAP_GRACE = 120.0
+#: at most this many such seqs are remembered (the most recent)
+MAX_GAPS = 1000
+
+
+def _gaps_after(changes: Changes, after: int, gaps: dict[str, float], now: float) -> dict[str, float]:
+    """The gaps still open after reading ``changes``: old ones not seen yet and young enough, and the
+    seqs between ``after`` and ``changes.last`` the feed did not return."""
+    if changes.seqs is None:
+        return {}
+    seen = set(changes.seqs)
+    out = {s: t for s, t in gaps.items() if int(s) not in seen and now - t < GAP_GRACE}
+    for seq in range(after + 1, changes.last + 1):
+        if seq not in seen:
+            out[str(seq)] = now
+    if len(out) > MAX_GAPS:
+        out = dict(sorted(out.items(), key=lambda item: int(item[0]))[-MAX_GAPS:])
+    return out
+
+
+# --- the index ---------------------------------------------------------------------------------
 
 
 class SearchIndex:
@@ -1119,14 +1647,17 @@ class SearchIndex:
     def __init__(self, root: str | Path, *, check_interval: float = 0.1):
         self.root = Path(root)
         self.check_interval = check_interval
+        set_cache_dir(self.root / "cache")
         self._lock = threading.RLock()
         self._view: _View | None = None
         self._checked = 0.0
         self._pid = os.getpid()
-        self._segment_combos: dict[str, array.array] = {}
+        self._segments: dict[str, tuple[array.array, array.array]] = {}
         self._combo_table: dict[bytes, int] = {}
-        self._combo_values: list[tuple] = []
+        self._combo_values: list[tuple[str, ...]] = []
         self._overlays: dict[tuple, Any] = {}
+        self._verified: set[tuple] = set()
+        self._sound: dict[tuple, float] = {}  # generations found sound after a search error, and when
 
     # -- layout
 
@@ -1152,7 +1683,8 @@ class SearchIndex:
     # -- health
 
     def check(self) -> None:
-        """Raise :class:`IndexProblem` unless the current generation opens and reads cleanly."""
+        """Raise :class:`IndexProblem` unless the current generation opens, reads cleanly, matches its
+        checksums and is of this code's format."""
         path = self.current_dir()
         if path is None or not path.is_dir():
             raise IndexProblem("missing")
@@ -1160,37 +1692,86 @@ class SearchIndex:
         with _quiet_files():  # a damaged index leaves half-opened files to the garbage collector
             try:
                 self._probe(path)
-            except IndexProblem as exc:
-                reason = str(exc)
+            except IndexProblem:
+                raise
             except Exception as exc:  # any failure to open or read means the files are damaged
                 reason = f"unreadable ({type(exc).__name__}: {exc})"
-            if reason is not None:
                 gc.collect()
         if reason is not None:
             raise IndexProblem(reason)
 
-    @staticmethod
-    def _probe(path: Path) -> None:
-        ix = windex.open_dir(str(path), indexname=INDEX_NAME, schema=SCHEMA)
+    def _probe(self, path: Path) -> None:
+        ix = _open_index(path)
         toc = ix._read_toc()
-        names = set(ix.storage.list())
-        for segment in toc.segments:
-            if not any(n.startswith(f"{INDEX_NAME}_{segment.segment_id()}") or n.startswith(segment.segment_id())
-                       for n in names):
-                raise IndexProblem(f"damaged (segment {segment.segment_id()} has no files)")
+        self._verify(path, toc.segments, full=True)
         with ix.searcher() as searcher:
             meta = searcher.document(id=META_ID)
             if meta is None:
                 raise IndexProblem("damaged (no meta document)")
             info = json.loads(meta["data"])
             if info.get("format") != FORMAT_VERSION:
-                raise IndexProblem(f"of format {info.get('format')} (this code writes {FORMAT_VERSION})")
+                raise IndexProblem(f"of format {info.get('format')} (this code writes {FORMAT_VERSION})",
+                                   servable=(info.get("format") or 0) >= MIN_SERVABLE_FORMAT)
             reader = searcher.reader()
             for docnum in range(reader.doc_count_all()):
                 if not reader.is_deleted(docnum):
                     reader.stored_fields(docnum)
                     break
             searcher.search(wq.Term("kind", "standard"), limit=1)
+
+    def _verify(self, path: Path, segments, *, full: bool) -> int:
+        """Check the files of ``segments`` against the generation's checksums (each file once per
+        process unless ``full``); raise :class:`IndexProblem` on a mismatch. Returns how many files
+        had no checksum to check (written by an older version, or listed a moment after commit)."""
+        checksums = _read_checksums(path)
+        names = os.listdir(path)
+        unlisted = 0
+        for segment in segments:
+            prefix = segment.segment_id() + "."
+            files = [n for n in names if n.startswith(prefix)]
+            if not files:
+                raise FileNotFoundError(f"segment {segment.segment_id()} has no files")
+            for name in files:
+                expected = checksums.get(name)
+                if expected is None:
+                    unlisted += 1
+                    continue
+                file = path / name
+                info = file.stat()
+                mark = (str(file), info.st_size, info.st_mtime_ns)
+                if not full and mark in self._verified:
+                    continue
+                if info.st_size != expected[0] or _crc32(file) != expected[1]:
+                    raise IndexDamaged(f"damaged ({name} does not match its checksum)")
+                self._verified.add(mark)
+        return unlisted
+
+    def _confirm_damage(self, exc: BaseException) -> None:
+        """A search failed with an error that damaged files could cause: raise :class:`IndexDamaged`
+        when the files disagree with their checksums (or have none); return when they are sound, so
+        that the error is reported as what it is. A sound generation is not re-checked for a minute."""
+        path = self.current_dir()
+        mark = (str(path), self._view.generation if self._view is not None else None)
+        if self._sound.get(mark, -math.inf) > time.monotonic() - 60:
+            return
+        try:
+            if path is None:
+                raise IndexProblem("missing")
+            ix = _open_index(path)
+            unlisted = self._verify(path, ix._read_toc().segments, full=True)
+        except IndexProblem as problem:
+            reason = str(problem)
+        except Exception as error:
+            reason = f"unreadable ({type(error).__name__}: {error})"
+        else:
+            if not unlisted:
+                self._sound = {mark: time.monotonic()}
+                return
+            reason = f"unreadable ({type(exc).__name__}: {exc})"
+        log.error("search index at %s is %s: %s.%s while searching", self.root, reason, type(exc).__module__,
+                  type(exc).__name__)
+        self._discard_view()
+        raise IndexDamaged(reason) from exc
 
     # -- opening and refreshing
 
@@ -1202,9 +1783,10 @@ class SearchIndex:
         for _ in range(5):  # a writer may delete an old generation's files while we open it
             with _quiet_files():
                 try:
-                    ix = windex.open_dir(str(path), indexname=INDEX_NAME, schema=SCHEMA)
-                    searcher = ix.searcher()
-                    return self._make_view(ix, searcher, str(path))
+                    ix = _open_index(path)
+                    toc = ix._read_toc()
+                    self._verify(path, toc.segments, full=False)
+                    return self._make_view(ix, toc, str(path), _open_searcher(ix, toc))
                 except (OSError, EOFError, ValueError, KeyError) as exc:
                     last_error = f"{type(exc).__name__}: {exc}"
                 gc.collect()
@@ -1212,115 +1794,151 @@ class SearchIndex:
             path = self.current_dir() or path
         raise IndexProblem(f"unreadable ({last_error})")
 
-    def _make_view(self, ix, searcher, path: str) -> _View:
-        meta = searcher.document(id=META_ID)
-        seq = json.loads(meta["data"])["seq"] if meta else 0
-        combo_ids = self._combo_ids(searcher.reader())
-        generation = searcher.reader().generation()
-        return _View(ix, searcher, path, -1 if generation is None else generation, seq, combo_ids,
-                     self._combo_values)
+    def _make_view(self, ix, toc, path: str, searcher) -> _View:
+        try:
+            meta = searcher.document(id=META_ID)
+            info = json.loads(meta["data"]) if meta else {}
+            combo_ids, sort_keys = self._per_doc(searcher.reader(), cache=True)
+        except BaseException:
+            searcher.close()
+            raise
+        return _View(ix, toc, path, searcher, combo_ids, sort_keys, info)
 
-    def _combo_ids(self, reader) -> array.array:
-        """Per document, the id of its combination of facet values (cached per immutable segment)."""
-        out = array.array("I")
+    def _combo(self, raw: bytes) -> int:
+        combo = self._combo_table.get(raw)
+        if combo is None:
+            values = tuple(raw.decode().split("\x1f")) if raw else ()
+            values += ("",) * (len(_COMBO_FIELDS) - len(values))
+            combo = self._combo_table[raw] = len(self._combo_values)
+            self._combo_values.append(values)
+        return combo
+
+    def _per_doc(self, reader, *, cache: bool) -> tuple[array.array, array.array]:
+        """Per document: the id of its combination of facet values, and its sort key (computed once
+        per immutable segment when ``cache``)."""
+        combos, keys = array.array("I"), array.array("Q")
         live = set()
-        for segreader, _offset in reader.leaf_readers():
-            segment = getattr(segreader, "segment", lambda: None)()
-            key = segment.segment_id() if segment is not None else f"ram{id(segreader)}"
-            live.add(key)
-            ids = self._segment_combos.get(key)
-            if ids is None:
-                ids = array.array("I")
-                table, values = self._combo_table, self._combo_values
-                if segreader.has_column("facets"):
-                    column = segreader.column_reader("facets")
-                    for raw in column:
-                        combo = table.get(raw)
-                        if combo is None:
-                            combo = table[raw] = len(values)
-                            values.append(tuple(raw.decode().split("\x1f")) if raw else ("",) * 8)
-                        ids.append(combo)
-                else:
-                    ids.extend([0] * segreader.doc_count_all())
-                if segment is not None:
-                    self._segment_combos[key] = ids
-            out.extend(ids)
-        for key in list(self._segment_combos):
-            if key not in live:
-                del self._segment_combos[key]
-        return out
-
-    def _ensure_view(self, force: bool = False) -> _View:
         with self._lock:
-            if os.getpid() != self._pid:  # forked: nothing opened by the parent is ours
-                self._pid, self._view = os.getpid(), None
-            view = self._view
-            now = time.monotonic()
-            if view is None:
-                self._view = view = self._open_view()
-                self._checked = now
+            for segreader, _offset in reader.leaf_readers():
+                segment = getattr(segreader, "segment", lambda: None)()
+                name = segment.segment_id() if cache and segment is not None else None
+                arrays = self._segments.get(name) if name else None
+                if arrays is None:
+                    arrays = self._segment_arrays(segreader)
+                    if name:
+                        self._segments[name] = arrays
+                if name:
+                    live.add(name)
+                combos.extend(arrays[0])
+                keys.extend(arrays[1])
+            if cache:
+                for name in set(self._segments) - live:
+                    del self._segments[name]
+        return combos, keys
+
+    def _segment_arrays(self, segreader) -> tuple[array.array, array.array]:
+        count = segreader.doc_count_all()
+        combos = array.array("I")
+        if segreader.has_column("facets"):
+            combos.extend(map(self._combo, segreader.column_reader("facets")))
+        else:
+            combos.extend([self._combo(b"")] * count)
+        keys = array.array("Q")
+        if segreader.has_column("sort"):
+            keys.extend(segreader.column_reader("sort"))
+        else:
+            keys.extend([0] * count)
+        return combos, keys
+
+    def _current(self, force: bool = False) -> _View:
+        """The view of the current generation, reopened when another writer committed since. Unless
+        ``force``, a thread that finds another one reopening it goes on with the view it has."""
+        view = self._view
+        if view is not None and not force and os.getpid() == self._pid:
+            if time.monotonic() - self._checked < self.check_interval or not self._lock.acquire(blocking=False):
                 return view
-            if not force and now - self._checked < self.check_interval:
-                return view
+        else:
+            self._lock.acquire()
+        try:
+            return self._current_locked(force)
+        finally:
+            self._lock.release()
+
+    def _current_locked(self, force: bool) -> _View:
+        if os.getpid() != self._pid:  # forked: nothing opened by the parent is ours
+            self._pid, self._view = os.getpid(), None
+        view = self._view
+        now = time.monotonic()
+        if view is None:
+            self._view = view = self._open_view()
             self._checked = now
-            path = self.current_dir()
-            if path is None:
-                raise IndexProblem("missing")
-            if str(path) != view.path:
-                old = view
-                self._view = view = self._open_view()
-                old.searcher.close()
-                return view
-            try:
-                if view.ix.latest_generation() != view.generation:
-                    self._view = view = self._reopen(view)
-            except (OSError, EOFError, ValueError, KeyError):
-                self._view = view = self._open_view()
             return view
+        if not force and now - self._checked < self.check_interval:
+            return view
+        self._checked = now
+        path = self.current_dir()
+        if path is None:
+            raise IndexProblem("missing")
+        if str(path) != view.path:
+            fresh = self._open_view()
+        else:
+            try:
+                if view.ix.latest_generation() == view.generation:
+                    return view
+            except OSError:
+                pass
+            fresh = self._reopen(view)
+        self._view = fresh
+        view.retire()
+        return fresh
 
     def _reopen(self, view: _View) -> _View:
-        """A searcher on the latest generation, reusing the readers of segments that did not change.
+        """A view of the latest generation of the same directory, reusing an idle searcher's readers."""
+        for _ in range(5):
+            previous = None
+            try:
+                toc = view.ix._read_toc()
+                self._verify(Path(view.path), toc.segments, full=False)
+                previous = view.take_idle()
+                searcher = _open_searcher(view.ix, toc, previous)
+                previous = None
+                return self._make_view(view.ix, toc, view.path, searcher)
+            except (OSError, EOFError, ValueError, KeyError):
+                if previous is not None:
+                    previous.close()
+                time.sleep(0.02)
+        return self._open_view()
 
-        (Not ``Searcher.refresh()``: Whoosh's reader reuse keeps segments the new generation no
-        longer has, and a reused reader keeps the deletions it was opened with.)
-        """
-        from whoosh.reading import EmptyReader, SegmentReader
+    def _discard_view(self) -> None:
+        with self._lock:
+            view, self._view = self._view, None
+        if view is not None:
+            view.retire()
 
-        toc = view.ix._read_toc()
-        old = {r.segment().segment_id(): r for r, _ in view.searcher.reader().leaf_readers()
-               if r.segment() is not None}
-        kept: set[int] = set()
-        readers = []
-        for segment in toc.segments:
-            previous = old.get(segment.segment_id())
-            if previous is not None and set(previous.segment().deleted_docs()) == set(segment.deleted_docs()):
-                readers.append(previous)
-                kept.add(id(previous))
-            else:
-                readers.append(SegmentReader(view.ix.storage, SCHEMA, segment, generation=toc.generation))
-        if not readers:
-            reader = EmptyReader(SCHEMA)
-        elif len(readers) == 1:
-            reader = readers[0]
-        else:
-            reader = MultiReader(readers, generation=toc.generation)
-        searcher = Searcher(reader, fromindex=view.ix)
-        for segid, previous in old.items():
-            if id(previous) not in kept:
-                previous.close()
-        fresh = self._make_view(view.ix, searcher, view.path)
-        fresh.generation = toc.generation
-        return fresh
+    def refresh(self) -> int:
+        """Reopen the current generation if it changed (another process wrote or rebuilt it), and check
+        that its files did not change since they were verified (a ``stat`` each; a changed file is
+        verified again: :class:`IndexDamaged` when it no longer matches). Returns the last change-log
+        seq the generation applied."""
+        view = self._current(force=True)
+        try:
+            self._verify(Path(view.path), view.toc.segments, full=False)
+        except FileNotFoundError:
+            pass  # merged away by a writer a moment ago: the next refresh opens the new generation
+        except IndexDamaged:
+            self._discard_view()
+            raise
+        return view.seq
 
     def close(self) -> None:
         with self._lock:
-            if self._view is not None and os.getpid() == self._pid:
-                self._view.searcher.close()
-            self._view = None
+            view, self._view = self._view, None
+        if view is not None and os.getpid() == self._pid:
+            view.retire()
 
     def last_seq(self) -> int:
         """The last change-log seq applied to the current generation."""
-        return self._ensure_view(force=True).seq
+        return self._current(force=True).seq
 
     # -- writing
 
@@ -1328,10 +1946,11 @@ class SearchIndex:
         path = self.current_dir()
         if path is None:
             raise IndexProblem("missing")
-        return windex.open_dir(str(path), indexname=INDEX_NAME, schema=SCHEMA)
+        return _open_index(path), path
 
     @staticmethod
-    def _apply(ix, records: Sequence[VersionRecord | Removal], seq: int | None) -> None:
+    def _apply(ix, path: Path, records: Sequence[VersionRecord | Removal], seq: int | None,
+               gaps: dict[str, float] | None = None) -> None:
         writer = ix.writer(timeout=30.0, delay=0.05)
         try:
             for record in records:
@@ -1340,28 +1959,32 @@ class SearchIndex:
                     for doc in document_from(record):
                         writer.add_document(**doc)
             if seq is not None:
-                writer.update_document(**_meta_doc(seq))
+                writer.update_document(**_meta_doc(seq, gaps))
         except BaseException:
             writer.cancel()
             raise
         writer.commit()
+        _record_checksums(path)
 
-    def _stored_seq(self, ix) -> int:
-        with ix.searcher() as searcher:
-            meta = searcher.document(id=META_ID)
-        return json.loads(meta["data"])["seq"] if meta else 0
+    @staticmethod
+    def _check_format(info: dict[str, Any]) -> None:
+        if info.get("format") != FORMAT_VERSION:
+            raise IndexProblem(f"of format {info.get('format')} (this code writes {FORMAT_VERSION})",
+                               servable=(info.get("format") or 0) >= MIN_SERVABLE_FORMAT)
 
     def apply(self, records: Sequence[VersionRecord | Removal], seq: int | None = None, *,
               timeout: float = 600.0) -> None:
         """Write versions (index published and superseded ones, drop the rest) in one commit."""
         with file_lock(self.write_lock_path, timeout) as locked:
             if not locked:
-                raise ServiceUnavailable("the search index is busy; retry shortly")
-            ix = self._writable()
+                raise SearchUnavailable("the search index is busy; retry shortly")
+            ix, path = self._writable()
+            info = _stored_meta(ix)
+            self._check_format(info)
             if seq is not None:
-                seq = max(seq, self._stored_seq(ix))
-            self._apply(ix, records, seq)
-        self._ensure_view(force=True)
+                seq = max(seq, int(info.get("seq", 0)))
+            self._apply(ix, path, records, seq, info.get("gaps"))
+        self._current(force=True)
 
     def index_version(self, version: Any, *, seq: int | None = None) -> None:
         """Index one version (replacing what the index held for it)."""
@@ -1375,72 +1998,95 @@ class SearchIndex:
 
     def catch_up(self, feed: ChangeFeed, *, wait: bool = False, batch: int = 200,
                  max_batches: int | None = None) -> int:
-        """Apply the change log's entries after the index's seq; returns how many were applied.
+        """Apply the change log's entries after the index's seq (and those of earlier gaps that have
+        appeared since), one commit per batch; returns how many versions were written.
 
         Without ``wait``, gives up at once when another process holds the write lock (that process
         is applying the same entries, and this one will see them on its next refresh).
         """
         head = feed.head()
-        seq = self._ensure_view(force=True).seq
-        if head < seq:
-            raise IndexProblem(f"ahead of the catalog (index at change {seq}, catalog at {head}: "
-                               "the catalog was restored or replaced)")
-        if head == seq:
+        view = self._current(force=True)
+        if head < view.seq:
+            raise IndexProblem(f"ahead of the catalog (index at change {view.seq}, catalog at {head}: "
+                               "the catalog was restored or replaced)", servable=True)
+        self._check_format({"format": view.format})
+        if head == view.seq and not view.gaps:
             return 0
         applied = 0
         with file_lock(self.write_lock_path, None if wait else 0) as locked:
             if not locked:
                 return 0
-            ix = self._writable()
-            after = self._stored_seq(ix)
+            ix, path = self._writable()
+            info = _stored_meta(ix)
+            self._check_format(info)
+            after, gaps = int(info.get("seq", 0)), dict(info.get("gaps") or {})
             batches = 0
-            while after < head and (max_batches is None or batches < max_batches):
-                records, last = feed.changes(after, batch)
-                if last <= after:
+            while max_batches is None or batches < max_batches:
+                step = self._step(path, feed, after, gaps, batch)
+                if step is None:
                     break
-                self._apply(ix, records, last)
-                applied += last - after
-                after = last
+                after, gaps, written = step
+                applied += written
                 batches += 1
-                ix = self._writable()
-        self._ensure_view(force=True)
+                if after >= head:
+                    break
+        self._current(force=True)
         return applied
+
+    def _step(self, path: Path, feed: ChangeFeed, after: int, gaps: dict[str, float],
+              batch: int) -> tuple[int, dict[str, float], int] | None:
+        """Read the change log after ``after`` (and the gaps) and commit what it says to the generation
+        at ``path`` (under the write lock); None when there was nothing to commit."""
+        changes = _read(feed, after, batch, sorted(int(s) for s in gaps))
+        last = max(after, changes.last)
+        fresh = _gaps_after(changes, after, gaps, time.time())
+        if not changes.records and last == after and fresh == gaps:
+            return None
+        self._apply(_open_index(path), path, changes.records, last,
+                    fresh)
+        return last, fresh, len(changes.records)
 
     # -- rebuilding
 
     def rebuild(self, feed: ChangeFeed, *, procs: int | None = None, reason: str = "requested") -> dict[str, Any]:
         """Build a new generation from the catalog (``procs`` processes) and swap it in atomically."""
-        started = time.monotonic()
-        procs = max(1, procs or min(2, os.cpu_count() or 1))
         with file_lock(self.build_lock_path, None):
-            self.root.mkdir(parents=True, exist_ok=True)
-            seq = feed.head()  # read first: anything published meanwhile is replayed after the build
-            target = Path(tempfile.mkdtemp(prefix=f"gen-{time.strftime('%Y%m%dT%H%M%S')}-", dir=self.root))
-            try:
-                count = _build(target, feed, seq, procs)
-                with file_lock(self.write_lock_path, None):
-                    ix = windex.open_dir(str(target), indexname=INDEX_NAME, schema=SCHEMA)
-                    after = seq
-                    head = feed.head()
-                    while after < head:
-                        records, last = feed.changes(after, 500)
-                        if last <= after:
-                            break
-                        self._apply(ix, records, last)
-                        ix = windex.open_dir(str(target), indexname=INDEX_NAME, schema=SCHEMA)
-                        after = last
-                    previous = self.current_dir()
-                    link = self.root / f".current-{os.getpid()}-{threading.get_ident()}"
-                    if link.is_symlink():
-                        link.unlink()
-                    os.symlink(target.name, link)
-                    os.replace(link, self.current_link)
-                    _fsync_dir(self.root)
-                self._clean(keep={target, previous})
-            except BaseException:
-                shutil.rmtree(target, ignore_errors=True)
-                raise
-        self._ensure_view(force=True)
+            return self._rebuild_locked(feed, procs, reason)
+
+    def _rebuild_locked(self, feed: ChangeFeed, procs: int | None, reason: str) -> dict[str, Any]:
+        started = time.monotonic()
+        procs = max(1, procs or _default_procs(feed))
+        self.root.mkdir(parents=True, exist_ok=True)
+        seq = feed.head()  # read first: anything published meanwhile is replayed after the build
+        target = Path(tempfile.mkdtemp(prefix=f"gen-{time.strftime('%Y%m%dT%H%M%S')}-", dir=self.root))
+        try:
+            count = _build(target, feed, seq, procs)
+            with file_lock(self.write_lock_path, None):
+                # seqs missing just below the head may still commit: re-read them for a while
+                window = _read(feed, max(0, seq - MAX_GAPS), MAX_GAPS, records=False)
+                gaps = _gaps_after(Changes([], min(seq, window.last), window.seqs), max(0, seq - MAX_GAPS), {},
+                                   time.time())
+                after, head = seq, feed.head()
+                if gaps:
+                    self._apply(_open_index(target), target, [],
+                                after, gaps)
+                while after < head or gaps:  # replay what was published during the build
+                    step = self._step(target, feed, after, gaps, 500)
+                    if step is None:
+                        break
+                    after, gaps, _ = step
+                previous = self.current_dir()
+                link = self.root / f".current-{os.getpid()}-{threading.get_ident()}"
+                if link.is_symlink():
+                    link.unlink()
+                os.symlink(target.name, link)
+                os.replace(link, self.current_link)
+                _fsync_dir(self.root)
+            self._clean(keep={target, previous})
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        self._current(force=True)
         seconds = time.monotonic() - started
         log.info("search index rebuilt in %s (%s): %d documents, seq %d, %.1f s, %d process(es)",
                  target, reason, count, seq, seconds, procs)
@@ -1452,100 +2098,138 @@ class SearchIndex:
             if entry.resolve() not in keep:
                 shutil.rmtree(entry, ignore_errors=True)
 
-    def ensure(self, feed: ChangeFeed, *, procs: int | None = None) -> str | None:
-        """Check the index; rebuild it (with a log line) when it is missing or damaged.
+    def generation_dir(self) -> str | None:
+        """The directory of the current generation (changes only when the index is rebuilt)."""
+        path = self.current_dir()
+        return None if path is None else str(path)
 
-        Returns the problem that caused a rebuild, or None when the index was sound.
+    def ensure(self, feed: ChangeFeed, *, procs: int | None = None, replace: str | None = None) -> str | None:
+        """Check the index; rebuild it (with a log line) when it is missing, damaged or stale, or when
+        ``replace`` (a generation directory known to be bad) is still the current one.
+
+        Only one process per index directory rebuilds: the others wait for it, then find the index
+        sound. Returns the problem that caused a rebuild, or None when the index was sound.
         """
-        try:
-            self.check()
-            return None
-        except IndexProblem as problem:
-            first = problem
-        with file_lock(self.build_lock_path, None):
-            try:  # another process may have rebuilt it while we waited
+        def problem() -> str | None:
+            try:
                 self.check()
+            except IndexProblem as found:
+                return str(found)
+            if replace is not None and self.generation_dir() == replace:
+                return "damaged (the engine failed to read it)"
+            return None
+
+        if problem() is None:
+            return None
+        with file_lock(self.build_lock_path, None):
+            reason = problem()  # another process may have rebuilt it while we waited
+            if reason is None:
                 return None
-            except IndexProblem as problem:
-                reason = str(problem)
-        log.warning("search index at %s is %s: rebuilding it from the catalog", self.root, reason or first)
-        self.close()
-        self.rebuild(feed, procs=procs, reason=reason)
+            log.warning("search index at %s is %s: rebuilding it from the catalog", self.root, reason)
+            self._rebuild_locked(feed, procs, reason)
         return reason
 
     # -- searching
 
     def search(self, request: SearchRequest, overlay: Sequence[VersionRecord] = ()) -> SearchResult:
-        """Run a search; ``overlay`` adds versions that are not in the index (a body's drafts)."""
+        """Run a search; ``overlay`` adds versions that are not in the index (a body's drafts).
+
+        Raises :class:`IndexProblem` when the index cannot answer (:class:`IndexDamaged` when the
+        engine failed on damaged files), :class:`SearchUnavailable` past the time limit and
+        ``BadRequest`` for a malformed or pathological query (checked before anything runs).
+        """
         _check_paging(request)
         node = parse_query(request.q.strip())
-        with self._lock:
-            view = self._ensure_view()
-            if overlay:
-                return self._search_with_overlay(view, request, node, overlay)
-            return self._run(view.searcher, view.combo_ids, request, node, view.seq)
+        for attempt in (1, 2):
+            try:
+                view = self._current(force=attempt == 2)
+                with view.lease() as searcher:
+                    if overlay:
+                        return self._search_with_overlay(view, searcher, request, node, overlay)
+                    return self._run(searcher, view.combo_ids, view.sort_keys, request, node, view.seq)
+            except (BadRequest, ServiceUnavailable, IndexProblem):
+                raise
+            except Exception as exc:
+                if isinstance(exc, FileNotFoundError) and attempt == 1:
+                    continue  # a writer deleted an old generation's files under us: retry on the new one
+                if not _may_be_damage(exc):
+                    raise
+                self._confirm_damage(exc)
+                raise
+        raise AssertionError("unreachable")
 
-    def _search_with_overlay(self, view: _View, request, node, overlay) -> SearchResult:
+    def _search_with_overlay(self, view: _View, searcher, request, node, overlay) -> SearchResult:
         key = tuple((r.key, r.fingerprint) for r in overlay)
-        ram = self._overlays.get(key) if all(r.fingerprint for r in overlay) else None
+        with self._lock:
+            ram = self._overlays.get(key) if all(r.fingerprint for r in overlay) else None
         if ram is None:
-            ram = RamStorage().create_index(SCHEMA)
+            ram = RamStorage().create_index(schema())
             writer = ram.writer()
             for record in overlay:
                 for doc in document_from(record):
                     writer.add_document(**doc)
             writer.commit()
-            if len(self._overlays) >= 16:
-                self._overlays.pop(next(iter(self._overlays)))
-            self._overlays[key] = ram
+            with self._lock:
+                if len(self._overlays) >= 16:
+                    self._overlays.pop(next(iter(self._overlays)))
+                self._overlays[key] = ram
         ram_reader = ram.reader()
-        readers = [r for r, _ in view.searcher.reader().leaf_readers()] + [r for r, _ in ram_reader.leaf_readers()]
-        combined = MultiReader(readers)
-        searcher = Searcher(combined, fromindex=None, closereader=False)
-        combos = self._combo_ids(combined)
-        return self._run(searcher, combos, request, node, view.seq, drafts=True)
+        readers = [r for r, _ in searcher.reader().leaf_readers()] + [r for r, _ in ram_reader.leaf_readers()]
+        combined = Searcher(MultiReader(readers), fromindex=None, closereader=False)
+        combos, keys = self._per_doc(ram_reader, cache=False)
+        try:
+            return self._run(combined, view.combo_ids + combos, view.sort_keys + keys, request, node, view.seq,
+                             drafts=True)
+        finally:
+            ram_reader.close()
 
-    def _run(self, searcher, combo_ids, request: SearchRequest, node, seq: int, drafts: bool = False) -> SearchResult:
+    def _run(self, searcher, combo_ids, sort_keys, request: SearchRequest, node, seq: int,
+             drafts: bool = False) -> SearchResult:
         deadline = time.monotonic() + QUERY_TIME_LIMIT
-        reader = searcher.reader()
-        compiler = _Compiler(reader, SCHEMA)
-        filters = _filters(request, drafts)
-        if node is None:
-            text_query = None
-        else:
-            text_query = compiler.compile(node)
-        query = _combine(text_query, filters)
-        boost = _boosts(request.q, compiler, node)
+        compiler = _Compiler(searcher.reader())
+        text_query = None if node is None else compiler.compile(node)
+        query = _combine(text_query, _filters(request, drafts, compiler.explicit_version))
         window = request.page * request.per_page
         try:
-            if text_query is None:
+            if text_query is None:  # filters only: the stable order (code, version, item order)
                 docnums = _all_docs(searcher, query, deadline)
-                top = [(0.0, d) for d in docnums[: window + request.per_page]]
+                ranked = [(0.0, d) for d in heapq.nsmallest(window, docnums, key=sort_keys.__getitem__)]
             else:
-                scored = wq.AndMaybe(query, boost) if boost is not None else query
-                collector = _TimedCollector(window + request.per_page, deadline)
-                searcher.search_with_collector(scored, collector)
-                top = [(score, docnum) for score, docnum in _items(collector)]
-                docnums = _all_docs(searcher, query, deadline)
+                boost = _boosts(request.q, compiler, node)
+                collector = _RankCollector(window, sort_keys, deadline)
+                searcher.search_with_collector(wq.AndMaybe(query, boost) if boost is not None else query, collector)
+                ranked, docnums = collector.ranked(), collector.docnums
         except _QueryTimeout:
-            raise BadRequest(f"the query took longer than {QUERY_TIME_LIMIT:g} s: make it more specific",
-                             details={"field": "q"}) from None
-        total = len(docnums)
-        ordered = sorted(((round(score, 4), searcher.stored_fields(d)) for score, d in top),
-                         key=lambda item: (-item[0], item[1]["id"]))
-        page = ordered[(request.page - 1) * request.per_page: window]
+            raise SearchUnavailable(f"the search took longer than {QUERY_TIME_LIMIT:g} s: the server is busy, "
+                                    "retry shortly") from None
         display = _display_language(request, compiler)
-        hits = [_hit(fields, score, display, compiler.highlight) for score, fields in page]
-        facets = self._facets(combo_ids, docnums, display)
-        suggestion = _suggest(searcher, request.q, compiler) if compiler.unknown else None
-        return SearchResult(total, hits, facets, suggestion, request.page, request.per_page, seq)
+        hits = [_hit(searcher.stored_fields(d), round(score, 4), display, compiler.highlight)
+                for score, d in ranked[(request.page - 1) * request.per_page: window]]
+        facets = self._facets(combo_ids, docnums)
+        suggestion = None
+        if compiler.unknown:
+            suggestion = _suggest(searcher, request.q, compiler,
+                                  lambda text: self._has_hits(searcher, text, request, drafts))
+        return SearchResult(len(docnums), hits, facets, suggestion, request.page, request.per_page, seq)
 
-    def _facets(self, combo_ids: array.array, docnums: Sequence[int], lang: str) -> dict[str, list[dict]]:
+    @staticmethod
+    def _has_hits(searcher, text: str, request: SearchRequest, drafts: bool) -> bool:
+        try:
+            node = parse_query(text)
+            if node is None:
+                return False
+            compiler = _Compiler(searcher.reader())
+            query = _combine(compiler.compile(node), _filters(request, drafts, compiler.explicit_version))
+        except BadRequest:
+            return False
+        return _matches_any(searcher, query)
+
+    def _facets(self, combo_ids: array.array, docnums: Sequence[int]) -> dict[str, list[dict]]:
         counts = Counter(map(combo_ids.__getitem__, docnums))
         values = self._combo_values
         tallies: dict[str, Counter] = {name: Counter() for name in FACETS}
         for combo, n in counts.items():
-            sector, levels, directions, code, kind, std_type = values[combo][:6]
+            sector, levels, directions, code, kind, std_type, _current, _langs, part = values[combo]
             tallies["sector"][sector] += n
             for level in levels.split():
                 tallies["level"][level] += n
@@ -1554,28 +2238,24 @@ class SearchIndex:
             tallies["occupation"][code] += n
             tallies["kind"][kind] += n
             tallies["type"][std_type] += n
+            tallies["part"][part] += n
         out = {}
         for name, tally in tallies.items():
             out[name] = [{"value": v, "count": c} for v, c in sorted(tally.items(), key=lambda i: (-i[1], i[0])) if v]
         return out
 
 
-def _items(collector) -> list[tuple[float, int]]:
-    # TopCollector keeps (score, 0 - docnum) in a heap
-    return [(score, -negdoc) for score, negdoc in sorted(collector.items, reverse=True)]
+def _default_procs(feed: ChangeFeed) -> int:
+    """Two build processes when there are two cores and enough versions to pay for starting them."""
+    cores = min(2, os.cpu_count() or 1)
+    count = getattr(feed, "count", None)
+    if cores > 1 and count is not None and count() < PARALLEL_MIN_VERSIONS:
+        return 1
+    return cores
 
 
-def _all_docs(searcher, query, deadline: float) -> list[int]:
-    out: list[int] = []
-    for subsearcher, offset in getattr(searcher, "subsearchers", None) or [(searcher, 0)]:
-        matcher = query.matcher(subsearcher, subsearcher.boolean_context())
-        n = 0
-        for docnum in matcher.all_ids():
-            out.append(docnum + offset)
-            n += 1
-            if not n & 4095 and time.monotonic() > deadline:
-                raise _QueryTimeout
-    return out
+#: below this many versions a rebuild runs in one process (starting workers costs more than it saves)
+PARALLEL_MIN_VERSIONS = 200
 
 
 def _check_paging(request: SearchRequest) -> None:
@@ -1589,19 +2269,24 @@ def _check_paging(request: SearchRequest) -> None:
                          details={"field": "page", "limit": MAX_RESULT_WINDOW // request.per_page})
     if request.kind is not None and request.kind not in KINDS:
         raise BadRequest(f"kind must be one of {', '.join(KINDS)}", details={"field": "kind"})
+    if request.part is not None and request.part not in PARTS:
+        raise BadRequest(f"part must be one of {', '.join(PARTS)}", details={"field": "part"})
 
 
-def _filters(request: SearchRequest, drafts: bool) -> tuple[list[wq.Query], list[wq.Query]]:
+def _filters(request: SearchRequest, drafts: bool, any_status: bool = False) -> tuple[list[wq.Query], list[wq.Query]]:
     """Terms every hit must have, and terms no hit may have (small lists: cheap to skip over)."""
     terms: list[wq.Query] = []
     for fieldname, value in (("kind", request.kind), ("sector", request.sector), ("level", request.level),
-                             ("direction", request.direction), ("code", request.code), ("type", request.type)):
+                             ("direction", request.direction), ("code", request.code), ("type", request.type),
+                             ("part", request.part), ("function", request.function),
+                             ("work_content", request.work_content)):
         if value:
             terms.append(wq.Term(fieldname, value))
     if request.lang:
         terms.append(wq.Term("lang", _field_lang(request.lang)))
-    # the meta document is current="n", so excluding old versions excludes it too
-    excluded = [wq.Term("kind", "meta")] if request.all_versions else [wq.Term("current", "n")]
+    # the meta document is current="n", so excluding old versions excludes it too; a version named in
+    # the query (2-02-38-03@1.0) is searched whatever its status
+    excluded = [wq.Term("kind", "meta")] if request.all_versions or any_status else [wq.Term("current", "n")]
     return terms, excluded
 
 
@@ -1620,21 +2305,19 @@ def _combine(text_query: wq.Query | None, filters: tuple[list[wq.Query], list[wq
 
 
 def _boosts(q: str, compiler: _Compiler, node) -> wq.Query | None:
-    """Optional clauses that lift exact matches and, for several words, matches of the whole phrase."""
+    """Optional clauses that lift exact matches and, for several terms, matches of them side by side."""
     if node is None:
         return None
     clauses: list[wq.Query] = [wq.Term("exact", _exact_key(q), boost=8.0)]
-    words = compiler.plain_words
-    if len(words) >= 2 and node.op == "and":
-        terms = _terms(" ".join(words))
-        if len(terms) >= 2 and all(("body", t) in compiler.reader for t in terms):
-            clauses.append(wq.Phrase("body", terms, boost=2.0))
-    return _Or(clauses) if len(clauses) > 1 else clauses[0]
+    terms = compiler.plain_terms
+    if len(terms) >= 2 and node.op in ("and", "word") and all(("body", t) in compiler.reader for t in terms):
+        clauses.append(wq.Phrase("body", terms, slop=2 if compiler.dropped else 1, boost=2.0))
+    return _one_of(clauses)
 
 
 def _display_language(request: SearchRequest, compiler: _Compiler) -> str:
-    if request.lang:
-        return request.lang
+    if request.lang or request.display_lang:
+        return request.lang or request.display_lang  # type: ignore[return-value]
     if compiler.scripts == {"cjk"}:
         return "zh"
     if compiler.scripts == {"latin"}:
@@ -1661,29 +2344,29 @@ def _hit(fields: dict[str, Any], score: float, lang: str, terms: dict[str, set[s
     kind = fields["kind"]
     text, text_lang = _pick(data.get("text", {}), lang, master)
     title, _ = _pick(data.get("title", {}), lang or text_lang, master)
+    common = {"code": fields["code"], "version": fields["version"], "title": title, "kind": kind, "lang": text_lang,
+              "text": text, "score": score, "status": data.get("status"), "draft_id": data.get("draft_id"),
+              "sector": data.get("sector")}
     if kind == "standard":
         occupation, _ = _pick(data.get("occupation", {}), lang or text_lang, master)
         shown = title + ("\n" + text if text else "")
-        snippet_text, snippet_lang = (title, text_lang) if not text else (shown, text_lang)
-        return {"code": fields["code"], "version": fields["version"], "title": title, "occupation": occupation,
-                "level": None, "direction": None, "function": None, "work_content": None, "item_id": None,
-                "number": None, "kind": kind, "lang": text_lang, "text": text,
-                "snippet": snippet(snippet_text, snippet_lang, terms), "score": score,
-                "status": data.get("status"), "draft_id": data.get("draft_id"), "sector": data.get("sector")}
+        return {**common, "occupation": occupation, "part": None, "group": None, "level": None, "direction": None,
+                "function": None, "function_id": None, "work_content": None, "work_content_id": None,
+                "item_id": None, "number": None, "snippet": snippet(shown if text else title, text_lang, terms)}
     function, _ = _pick(data.get("function", {}), text_lang, master)
     work_content, _ = _pick(data.get("work_content", {}), text_lang, master)
-    return {"code": fields["code"], "version": fields["version"], "title": title, "level": data.get("level"),
+    group, _ = _pick(data.get("group") or {}, text_lang, master)
+    return {**common, "part": data.get("part", "work"), "group": group or None, "level": data.get("level") or None,
             "level_name": _pick(data.get("level_name", {}), text_lang, master)[0] or None,
             "direction": data.get("direction") or None, "function": function or None,
-            "work_content": work_content or None, "item_id": data.get("item_id"), "number": data.get("number"),
-            "kind": kind, "lang": text_lang, "text": text,
-            "snippet": _item_snippet(text, text_lang, terms, work_content, function),
-            "score": score, "status": data.get("status"), "draft_id": data.get("draft_id"),
-            "sector": data.get("sector")}
+            "function_id": data.get("function_id"), "work_content": work_content or None,
+            "work_content_id": data.get("work_content_id"), "item_id": data.get("item_id"),
+            "number": data.get("number"), "snippet": _item_snippet(text, text_lang, terms, work_content, function, group)}
 
 
 def _item_snippet(text: str, lang: str, terms: dict[str, set[str]], *context: str) -> str:
-    """The item's text highlighted; when only its work content or function matched, that name first."""
+    """The item's text highlighted; when only its context (work content, function, group) matched, that
+    name first."""
     shown = snippet(text, lang, terms)
     if "<mark>" in shown:
         return shown
@@ -1695,22 +2378,27 @@ def _item_snippet(text: str, lang: str, terms: dict[str, set[str]], *context: st
     return shown
 
 
-def _suggest(searcher, q: str, compiler: _Compiler) -> str | None:
-    """ "Did you mean": each unknown Latin word replaced by the closest, most frequent known word."""
+def _suggest(searcher, q: str, compiler: _Compiler, has_hits: Callable[[str], bool]) -> str | None:
+    """ "Did you mean": each unknown Latin word replaced by the closest, most frequent known word that
+    is neither a stop word nor a field name, when the corrected query finds something."""
     reader = searcher.reader()
     suggestion, changed = q, False
     for word in dict.fromkeys(compiler.unknown):
         lowered = word.lower()
-        if len(lowered) < 3:
+        if len(lowered) < 3 or lowered in FIELD_WORDS:
             continue
-        candidates = _terms_within(reader, "spell", lowered, 1, 200) or _terms_within(reader, "spell", lowered, 2, 200)
-        candidates = [c for c in candidates if c != lowered]
+        candidates = []
+        for distance in (1, 2):
+            candidates = [c for c in _terms_within(reader, "spell", lowered, distance, 200)
+                          if c != lowered and c not in FUNCTION_WORDS and c not in FIELD_WORDS]
+            if candidates:
+                break
         if not candidates:
             continue
         best = min(candidates, key=lambda c: (_edit_distance(lowered, c), -reader.doc_frequency("spell", c), c))
-        suggestion = re.sub(re.escape(word), best, suggestion, flags=re.IGNORECASE)
+        suggestion = re.sub(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", best, suggestion, flags=re.IGNORECASE)
         changed = True
-    return suggestion if changed else None
+    return suggestion if changed and has_hits(suggestion) else None
 
 
 def _fsync_dir(path: Path) -> None:
@@ -1729,12 +2417,14 @@ def _build(target: Path, feed: ChangeFeed, seq: int, procs: int) -> int:
 
     With ``procs`` > 1, each worker process reads its share of the versions from the catalog and
     writes its own segment; the segments are then listed in one table of contents without being
-    merged (merging is what made Whoosh's own ``procs=2`` slower than one process).
+    merged (merging is what made Whoosh's own ``procs=2`` slower than one process). Workers are
+    forked when this is the process's only thread, else spawned (forking a process that runs other
+    threads can copy their locks held).
     """
     from whoosh.writing import SegmentWriter
 
     _segmenter()  # load once before forking: the workers share it
-    ix = windex.create_in(str(target), SCHEMA, indexname=INDEX_NAME)
+    ix = windex.create_in(str(target), schema(), indexname=INDEX_NAME)
     if procs <= 1:
         writer = ix.writer(limitmb=256)
         count = 0
@@ -1744,13 +2434,15 @@ def _build(target: Path, feed: ChangeFeed, seq: int, procs: int) -> int:
                 count += 1
         writer.add_document(**_meta_doc(seq))
         writer.commit(merge=False)
+        _record_checksums(target)
         return count + 1
 
     import multiprocessing
 
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
     results = context.Queue()
-    workers = [context.Process(target=_build_part, args=(str(target), feed, part, procs, results), daemon=True)
+    cache = str(_jieba_trie_path().parent)
+    workers = [context.Process(target=_build_part, args=(str(target), feed, part, procs, results, cache), daemon=True)
                for part in range(procs)]
     for worker in workers:
         worker.start()
@@ -1776,15 +2468,17 @@ def _build(target: Path, feed: ChangeFeed, seq: int, procs: int) -> int:
     final = segments + [writer._finalize_segment()]
     writer._commit_toc(final)
     writer._finish()
+    _record_checksums(target)
     return count + 1
 
 
-def _build_part(path: str, feed: ChangeFeed, part: int, parts: int, results) -> None:
+def _build_part(path: str, feed: ChangeFeed, part: int, parts: int, results, cache: str) -> None:
     try:
         from whoosh.writing import SegmentWriter
 
+        set_cache_dir(cache)
         own = feed.worker_copy()
-        ix = windex.open_dir(path, indexname=INDEX_NAME, schema=SCHEMA)
+        ix = _open_index(path)
         writer = SegmentWriter(ix, _lk=False, limitmb=192)
         count = 0
         for record in own.versions(part, parts):

@@ -9,10 +9,10 @@ import click
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Processes that build index segments in parallel [default: up to 2, one per core].")
 def reindex(jobs: int | None) -> None:
-    """Rebuild the search index from the catalog, then swap it in atomically.
+    """Rebuild this machine's search index from the catalog, then swap it in atomically.
 
-    Running searches keep answering from the previous index until the new one is in place; changes
-    published while it builds are replayed from the change log before the swap.
+    Running app processes keep answering from the previous index until the new one is in place, then
+    reopen it; changes published while it builds are replayed from the change log before the swap.
     """
     import logging
 
@@ -21,11 +21,6 @@ def reindex(jobs: int | None) -> None:
     from .services.search import reindex as rebuild
 
     logging.basicConfig(level=logging.WARNING)
-    config = load_config()
-    engine = _engine()
-    try:
-        report = rebuild(engine, config["DATA_DIR"], procs=jobs)
-    finally:
-        engine.dispose()
+    report = rebuild(_engine(), load_config()["DATA_DIR"], procs=jobs)
     click.echo(f"search index rebuilt: {report['documents']} documents up to change {report['seq']} "
                f"in {report['seconds']:.1f} s with {report['procs']} process(es) at {report['path']}")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from .issues import Issue, json_path
 from .loader import LoadedDocument, LoadError, load_bytes
 from .rules import Context, run_rules
-from .schema import CURRENT_VERSION, SCHEMA_FILES, get_gate, get_validator
+from .schema import CURRENT_VERSION, SCHEMA_FILES, get_gate, get_validator, passes_gate
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -44,8 +44,23 @@ def validate_bytes(source: bytes, *, file: str | None = None, check_path: bool =
     try:
         loaded = load_bytes(source, file=file)
     except LoadError as exc:
-        return Report(file, exc.issues)
+        if exc.partial is None:
+            return Report(file, exc.issues)
+        partial = LoadedDocument(data=exc.partial, source=source, file=file)
+        found = check_document(partial, check_path=check_path and file is not None)
+        return Report(file, sorted(exc.issues + _outside(found, exc.issues), key=Issue.sort_key))
     return Report(file, check_document(loaded, check_path=check_path and file is not None), loaded)
+
+
+def _outside(found: list[Issue], loading: list[Issue]) -> list[Issue]:
+    """The issues of ``found`` that are not at or under a place where loading already failed:
+    a value the loader had to drop would otherwise be reported twice (e.g. as a missing field)."""
+    places = {issue.path for issue in loading}
+
+    def under(path: str) -> bool:
+        return any(path == place or (path.startswith(place) and path[len(place)] in ".[") for place in places)
+
+    return [issue for issue in found if not under(issue.path)]
 
 
 def check_document(loaded: LoadedDocument, *, check_path: bool = True) -> list[Issue]:
@@ -64,9 +79,9 @@ def schema_issues(loaded: LoadedDocument) -> list[Issue]:
     """Check a document against the schema its ``schema_version`` names (or the current one)."""
     version = loaded.data.get("schema_version")
     version = version if isinstance(version, str) and version in SCHEMA_FILES else CURRENT_VERSION
-    gate = get_gate(version)
-    if gate.is_valid(loaded.data):
+    if passes_gate(loaded.data, version):
         return []
+    gate = get_gate(version)
     issues = [i for error in get_validator(version).iter_errors(loaded.data) for i in _schema_issues(loaded, error)]
     if not issues:  # the two engines disagree (a format edge case): report the gate's own findings
         for error in gate.iter_errors(loaded.data):
@@ -82,7 +97,7 @@ def validate_file(path: str | os.PathLike[str], *, check_path: bool = True) -> R
     try:
         source = Path(path).read_bytes()
     except OSError as exc:
-        return Report(name, [Issue("file-unreadable", exc.strerror or str(exc), "$", None, None, name)])
+        return Report(name, [Issue("file-unreadable", exc.strerror or str(exc), "$", 1, 1, name)])
     return validate_bytes(source, file=name, check_path=check_path)
 
 
@@ -135,6 +150,8 @@ def _message(error: ValidationError, path: tuple) -> str:
         hint = ""
         if "string" in expected and not isinstance(instance, (dict, list)):
             hint = "; quote the value"
+        elif "integer" in expected and isinstance(instance, float) and instance.is_integer():
+            hint = f"; write {int(instance)}"
         return f"{field}: expected {expected}, got {got} {_short(instance)}{hint}"
     if keyword == "pattern":
         return f"{field}: {_short(instance)} does not match the required pattern {value}"

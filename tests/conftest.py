@@ -115,6 +115,23 @@ def _load_sample_corpus(url: str) -> None:
     assert {o.status for o in outcomes} == {"published"}, [o for o in outcomes if o.status != "published"]
 
 
+@pytest.fixture(params=BACKENDS)
+def fresh_db_url(request, tmp_path):
+    """A catalog nothing has touched yet (no tables, no migrations), on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh' / 'registry.sqlite3'}"
+        return
+    base = make_url(postgres_base_url())
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = f"registry_fresh_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def sqlite_templates(tmp_path_factory):
     """Migrated SQLite files, empty and with the corpus, copied for each test (loading is the slow part)."""
@@ -149,15 +166,27 @@ def db_url(request, tmp_path):
     yield request.getfixturevalue("postgres_catalog").reset(with_corpus)
 
 
-@pytest.fixture
-def app(db_url, tmp_path):
+def make_test_app(db_url: str, tmp_path, **overrides):
+    """An app on the test's catalog, its state in tmp_path; close it with :func:`close_app`."""
     from registry import create_app
 
-    application = create_app({"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "instance"),
-                              "EXPORTS_DIR": str(tmp_path / "exports"), "LOG_LEVEL": "WARNING",
-                              "RENDER_WARM": 0})
-    yield application
+    return create_app({"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "instance"),
+                       "EXPORTS_DIR": str(tmp_path / "exports"), "LOG_LEVEL": "WARNING",
+                       "RENDER_WARM": 0, "SEARCH_CHECK_ON_START": 0,  # search starts at its first use
+                       **overrides})
+
+
+def close_app(application) -> None:
+    if "registry.search" in application.extensions:
+        application.extensions["registry.search"].close()  # its maintenance thread
     application.extensions["registry.engine"].dispose()
+
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    application = make_test_app(db_url, tmp_path)
+    yield application
+    close_app(application)
 
 
 @pytest.fixture

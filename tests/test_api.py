@@ -4,12 +4,14 @@ publishing, withdrawal, the audit trail, and every error answered as JSON."""
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 
 import pytest
 
 from registry.loader import load_bytes
 
-from .conftest import STANDARDS, Tokens
+from .conftest import STANDARDS, Tokens, close_app, make_test_app
 
 API = "/api/v1"
 CODE = "2-02-38-03"  # published in the corpus as 1.0 and 1.1
@@ -147,19 +149,16 @@ def registrar(tokens) -> dict:
 @pytest.fixture
 def make_app(db_url, tmp_path):
     """Builds extra apps on the test's catalog, as the ``app`` fixture does, with more settings."""
-    from registry import create_app
-
     made = []
 
     def build(**overrides):
-        application = create_app({"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "instance"),
-                                  "EXPORTS_DIR": str(tmp_path / "exports"), "LOG_LEVEL": "WARNING", **overrides})
+        application = make_test_app(db_url, tmp_path, **overrides)
         made.append(application)
         return application
 
     yield build
     for application in made:
-        application.extensions["registry.engine"].dispose()
+        close_app(application)
 
 
 # --- public: the list of standards ------------------------------------------------------------
@@ -190,7 +189,7 @@ def test_list_items_carry_the_latest_version(client, corpus):
     ({"sector": "big-data"}, ["2-02-38-03"]),
     ({"type": "unified"}, ["2-02-38-11", "2-02-38-12", "4-04-04-02"]),
     ({"sector": "data-security", "type": "unified"}, ["2-02-38-12", "4-04-04-02"]),
-    ({"status": "superseded"}, ["2-02-38-03", "4-04-04-02", "4-04-05-05"]),
+    ({"status": "superseded"}, ["2-02-38-03", "2-02-38-04", "4-04-04-02", "4-04-05-05"]),
     ({"status": "withdrawn"}, []),
     ({"sector": "no-such-sector"}, []),
     ({"body": "cesi"}, []),
@@ -302,10 +301,24 @@ def test_as_of_gives_the_version_in_force_on_a_date(client, corpus, day, version
     assert len(body["versions"]) == 2
 
 
-@pytest.mark.parametrize("day", ["2023-13-01", "yesterday", "01/05/2023", ""])
+@pytest.mark.parametrize("day", ["2023-13-01", "yesterday", "01/05/2023", "", "20230501", "2023-05-01T00:00",
+                                 "2023-W18-1", "\uff12\uff10\uff12\uff13-05-01"])
 def test_as_of_a_bad_date_is_400(client, corpus, day):
     error = assert_error(client.get(url("/standards/4-04-05-05"), query_string={"as_of": day}), 400, "bad_request")
     assert error["details"] == {"field": "as_of"}
+
+
+@pytest.mark.parametrize("day, version", [("2023-05-01", "1.0"), ("2025-07-01", "2.0")])
+def test_latest_as_of_a_date_redirects_to_the_version_in_force_that_day(client, corpus, day, version):
+    response = client.get(url("/standards/4-04-05-05/latest"), query_string={"as_of": day})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(url(f"/standards/4-04-05-05/versions/{version}"))
+
+
+def test_latest_as_of_a_bad_date_or_before_any_version(client, corpus):
+    error = assert_error(client.get(url("/standards/4-04-05-05/latest?as_of=20230501")), 400, "bad_request")
+    assert error["details"] == {"field": "as_of"}
+    assert_error(client.get(url("/standards/4-04-05-05/latest?as_of=2001-01-01")), 404, "not_found")
 
 
 def test_as_of_before_any_version_is_404(client, corpus):
@@ -386,6 +399,77 @@ def test_audit_filters_by_draft(client, corpus, cesi):
     assert [(e["action"], e["draft_id"]) for e in audit(client, draft_id=mine)] == [("draft-create", mine)]
 
 
+PERSON, REVIEWER, ADDRESS = "alice@cesi.example", "reg@registry.example", "203.0.113.7"
+
+
+@pytest.fixture
+def people_at_work(engine, corpus, cesi):
+    """What the web interface records: people (e-mail accounts) signing in, failing to, drafting and
+    approving. Returns the draft's id."""
+    from registry.db import write_session
+    from registry.models import ROLE_BODY_MEMBER, ROLE_REGISTRAR
+    from registry.services import accounts, audit as trail, drafts
+    from registry.services.context import Actor
+
+    alice, reviewer = Actor(PERSON, ROLE_BODY_MEMBER, "cesi"), Actor(REVIEWER, ROLE_REGISTRAR)
+    with write_session(engine) as session:
+        accounts.get_or_create_account(session, PERSON, ROLE_BODY_MEMBER, "cesi")
+        accounts.get_or_create_account(session, REVIEWER, ROLE_REGISTRAR)
+        trail.record(session, alice, "account-add", details={"account": PERSON, "role": ROLE_BODY_MEMBER})
+        trail.record(session, Actor(f"login:{PERSON}", "anonymous"), "login-failed", details={"ip": ADDRESS})
+        trail.record(session, alice, "login", details={"ip": ADDRESS})
+    with write_session(engine) as session:
+        draft_id = drafts.create_draft(session, reworded(), alice).id
+    with write_session(engine) as session:
+        drafts.submit(session, draft_id, alice)
+        drafts.approve(session, draft_id, reviewer)
+    return draft_id
+
+
+def test_the_public_audit_trail_is_the_lifecycle_without_emails_or_addresses(client, people_at_work):
+    response = client.get(url("/audit"), query_string={"limit": 1000})
+    text = response.get_data(as_text=True)
+    assert "@" not in text and ADDRESS not in text
+    events = ok(response)["items"]
+    assert {e["action"] for e in events} <= {"publish", "supersede", "withdraw", "draft-create", "draft-update",
+                                             "submit", "request-changes", "approve", "publish-draft", "comment"}
+    assert [(e["action"], e["actor"]) for e in events if e["draft_id"] == people_at_work] == [
+        ("draft-create", "body:cesi"), ("submit", "body:cesi"), ("approve", "registrar")]
+
+
+def test_a_body_members_token_sees_only_the_public_trail(client, people_at_work, cesi):
+    assert ok(client.get(url("/audit"), query_string={"limit": 1000}, headers=cesi)) == ok(
+        client.get(url("/audit"), query_string={"limit": 1000}))
+
+
+def test_registrars_see_the_whole_trail_with_account_names(client, people_at_work, registrar):
+    events = ok(client.get(url("/audit"), query_string={"limit": 1000}, headers=registrar))["items"]
+    actions = [e["action"] for e in events]
+    assert {"body-add", "token-create", "account-add", "login-failed", "login"} <= set(actions)
+    (failed,) = [e for e in events if e["action"] == "login-failed"]
+    assert (failed["actor"], failed["details"]) == (f"login:{PERSON}", {"ip": ADDRESS})
+    assert [(e["action"], e["actor"]) for e in events if e["draft_id"] == people_at_work] == [
+        ("draft-create", PERSON), ("submit", PERSON), ("approve", REVIEWER)]
+
+
+def test_a_version_published_by_a_person_names_no_email(client, engine, people_at_work):
+    from registry.db import write_session
+    from registry.models import ROLE_REGISTRAR
+    from registry.services import drafts
+    from registry.services.context import Actor
+
+    with write_session(engine) as session:
+        drafts.publish_draft(session, people_at_work, Actor(REVIEWER, ROLE_REGISTRAR))
+    response = client.get(url(f"/standards/{CODE}"))
+    assert "@" not in response.get_data(as_text=True)
+    assert {v["version"]: v["published_by"] for v in ok(response)["versions"]}["1.2"] == "registrar"
+
+
+def test_the_audit_trail_refuses_a_bad_token(client, corpus):
+    response = client.get(url("/audit"), headers={"Authorization": "Bearer osr_0123456789ab_not-the-secret"})
+    assert_error(response, 401, "unauthorized")
+
+
 # --- public: validate ---------------------------------------------------------------------------
 
 
@@ -404,7 +488,7 @@ def test_validate_reports_each_error_with_its_place(client):
 def test_validate_reports_yaml_errors(client):
     body = ok(post_yaml(client, "/validate", b"a: 1\na: 2\n"))
     assert body["valid"] is False
-    assert (body["errors"][0]["line"], body["errors"][0]["rule"]) == (2, "yaml-duplicate-key")
+    assert (2, "yaml-duplicate-key") in [(e["line"], e["rule"]) for e in body["errors"]]
     assert all(set(e) == {"line", "column", "path", "rule", "message"} for e in body["errors"])
 
 
@@ -464,7 +548,8 @@ def test_edit_a_draft_with_if_match(client, cesi):
     assert response.headers["ETag"] == f'"{draft_id}.2"' != created.headers["ETag"]
     assert client.get(url(f"/drafts/{draft_id}/source"), headers=cesi).data == reworded()
     assert client.get(url(f"/drafts/{draft_id}"), headers=cesi).headers["ETag"] == response.headers["ETag"]
-    assert [e["action"] for e in audit(client, draft_id=draft_id)] == ["draft-create", "draft-update"]
+    assert transitions(audit(client, draft_id=draft_id)) == [("draft-create", None, "draft"),
+                                                               ("draft-update", "draft", "draft")]
 
 
 def test_a_stale_if_match_is_412_and_changes_nothing(client, cesi):
@@ -477,6 +562,15 @@ def test_a_stale_if_match_is_412_and_changes_nothing(client, cesi):
     assert_error(put_yaml(client, f"/drafts/{draft_id}", versioned("1.3"), cesi, if_match='"not-an-etag"'), 412)
     assert client.get(url(f"/drafts/{draft_id}/source"), headers=cesi).data == reworded()
     assert ok(client.get(url(f"/drafts/{draft_id}"), headers=cesi))["revision"] == 2
+
+
+def test_a_weak_if_match_never_matches(client, cesi):
+    created = post_yaml(client, "/drafts", versioned("1.2"), cesi)
+    draft_id, etag = created.get_json()["id"], created.headers["ETag"]
+    assert_error(put_yaml(client, f"/drafts/{draft_id}", reworded(), cesi, if_match=f"W/{etag}"),
+                 412, "precondition_failed")
+    assert client.get(url(f"/drafts/{draft_id}/source"), headers=cesi).data == versioned("1.2")
+    ok(put_yaml(client, f"/drafts/{draft_id}", reworded(), cesi, if_match=etag))  # the strong tag still works
 
 
 def test_an_edit_without_if_match_is_428(client, cesi):
@@ -610,7 +704,7 @@ def test_changes_requested_then_edited_and_resubmitted(client, cesi, registrar):
     assert ok(step(client, draft_id, "approve", registrar))["status"] == "approved"
     assert [t for t in transitions(audit(client, draft_id=draft_id)) if t[0] != "comment"] == [
         ("draft-create", None, "draft"), ("submit", "draft", "submitted"),
-        ("request-changes", "submitted", "changes-requested"), ("draft-update", None, "draft"),
+        ("request-changes", "submitted", "changes-requested"), ("draft-update", "changes-requested", "draft"),
         ("submit", "draft", "submitted"), ("approve", "submitted", "approved")]
 
 
@@ -920,18 +1014,73 @@ def test_a_draft_larger_than_the_limit_is_413_and_not_stored(make_app):
     assert ok(client.get(url("/drafts"), headers=cesi))["items"] == []
 
 
-def test_an_unexpected_fault_is_a_json_500(make_app):
+def _exploding_app(make_app, path: str):
     app = make_app()
 
     def explode():
         raise RuntimeError("secret internals")
 
-    app.add_url_rule("/api/v1/_explode", "explode", explode)
-    response = app.test_client().get("/api/v1/_explode")
+    app.add_url_rule(path, "explode", explode)
+    return app
+
+
+def _logged_error(caplog, path: str) -> logging.LogRecord:
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR and path in r.getMessage()]
+    assert record.exc_info and "secret internals" in str(record.exc_info[1])  # with its traceback
+    return record
+
+
+@pytest.mark.parametrize("path", ["/api/v1/_explode", "/ims/case/v1p1/_explode"])
+def test_an_unexpected_fault_is_a_json_500_and_logged(make_app, caplog, path):
+    response = _exploding_app(make_app, path).test_client().get(path)
     error = assert_error(response, 500, "internal_error")
     assert "secret internals" not in response.get_data(as_text=True)
     assert "<html" not in response.get_data(as_text=True).lower()
     assert error["details"] is None
+    _logged_error(caplog, path)
+
+
+def test_an_unexpected_fault_on_a_page_is_an_html_500_and_logged(make_app, caplog):
+    response = _exploding_app(make_app, "/_explode").test_client().get("/_explode")
+    assert response.status_code == 500
+    assert response.mimetype == "text/html"
+    assert "secret internals" not in response.get_data(as_text=True)
+    _logged_error(caplog, "/_explode")
+
+
+def test_an_integrity_error_that_is_a_bug_is_a_500_without_sql(client, cesi, monkeypatch, caplog):
+    from registry.models import ReviewComment
+    from registry.services import drafts
+
+    def broken_add_comment(session, draft_id, *args, **kwargs):
+        session.add(ReviewComment(draft_id=999_999, author="nobody", body="on no draft"))
+        session.flush()
+
+    monkeypatch.setattr(drafts, "add_comment", broken_add_comment)
+    draft_id = create_draft(client, cesi, reworded())["id"]
+    response = client.post(url(f"/drafts/{draft_id}/comments"), headers=cesi, json={"body": "hello"})
+    assert_error(response, 500, "internal_error")
+    text = response.get_data(as_text=True).lower()
+    assert not any(word in text for word in ("foreign key", "insert", "review_comment", "constraint"))
+    assert any(r.levelno == logging.ERROR and "IntegrityError" in repr(r.exc_info) for r in caplog.records)
+
+
+def test_a_writer_that_cannot_get_its_lock_in_time_gets_503(make_app, corpus, engine):
+    from registry.db import write_session
+    from registry.services.catalog import _locked_standard
+
+    client = make_app(SQLITE_BUSY_TIMEOUT_MS=300, PG_LOCK_TIMEOUT_MS=300).test_client()
+    registrar = Tokens(engine).registrar("wang")
+    with write_session(engine) as session:
+        _locked_standard(session, "2-02-38-09")  # another writer holds the standard (SQLite: the catalog)
+        started = time.monotonic()
+        response = client.post(url("/standards/2-02-38-09/versions/1.0/withdraw"), headers=registrar,
+                               json={"reason": "replaced"})
+        waited = time.monotonic() - started
+    assert_error(response, 503, "service_unavailable")
+    assert response.headers["Retry-After"] == "1"
+    assert waited < 10
+    assert statuses(client, "2-02-38-09") == {"1.0": "published"}
 
 
 def test_a_failing_service_is_a_json_500(client, monkeypatch):

@@ -30,7 +30,8 @@ def broken(tmp_path, example_bytes):
     (root / "2.0.yaml").write_bytes(example_bytes.replace(b'\nversion: "1.0"', b'\nversion: "2.0"')
                                     .replace(b"F-sensing: 40", b"F-sensing: 41")
                                     .replace(b"edition: 2021", b"edition: twenty"))
-    (root / "3.0.yaml").write_bytes(b"a: 1\na: 2\n")
+    (root / "3.0.yaml").write_bytes(example_bytes.replace(b'\nversion: "1.0"', b'\nversion: "3.0"')
+                                    .replace(b"edition: 2021", b"edition: 2021\nedition: 2022"))
     return tmp_path / "corpus"
 
 
@@ -64,7 +65,9 @@ def test_json_format_for_machines(broken):
     assert by_file["1.0.yaml"]["valid"] is True
     error = by_file["3.0.yaml"]["errors"][0]
     assert set(error) >= {"line", "column", "path", "rule", "message"}
-    assert (error["line"], error["column"], error["rule"]) == (2, 1, "yaml-duplicate-key")
+    lines = (broken / "2-02-38-02" / "3.0.yaml").read_text("utf-8").splitlines()
+    second = [n for n, line in enumerate(lines, 1) if line.startswith("edition:")][1]
+    assert (error["line"], error["column"], error["rule"]) == (second, 1, "yaml-duplicate-key")
 
 
 def test_path_check_and_its_opt_out(tmp_path, example_bytes):
@@ -121,3 +124,20 @@ def test_precommit_hook_runs_the_same_validator():
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["id"] == "validate-standards" and hook["entry"] == "registry validate"
     assert hook["language"] == "python"
+
+
+def test_precommit_hook_checks_standards_and_leaves_other_yaml_alone():
+    """In a standards body's repository the hook must not fail on CI workflows or unrelated YAML."""
+    import re
+
+    import yaml
+
+    from .conftest import ROOT
+
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    files = re.compile(hook["files"])
+    corpus = [str(p.relative_to(ROOT)) for p in STANDARDS.rglob("*.yaml")]
+    assert corpus and all(files.search(p) for p in corpus)
+    assert files.search("4-04-05-05/1.0.yaml")
+    for other in (".github/workflows/ci.yaml", ".pre-commit-config.yaml", "docs/notes.yaml", "drafts/new.yaml"):
+        assert not files.search(other), other

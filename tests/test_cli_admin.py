@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from registry.cli import main
 
-from .conftest import STANDARDS
+from .conftest import STANDARDS, close_app
 
 API = "/api/v1"
 TOKEN = re.compile(r"^osr_[A-Za-z0-9_-]{20,}$")
@@ -127,6 +127,17 @@ def test_each_token_is_new(cli):
     assert first != second and first_id != second_id
 
 
+def public_part(token: str) -> str:
+    """osr_<public id>: the part of a token `token list` shows."""
+    public_id, _, secret = token[len("osr_"):].partition("_")
+    assert public_id and secret, token
+    return f"osr_{public_id}"
+
+
+def secret_part(token: str) -> str:
+    return token[len(public_part(token)) + 1:]
+
+
 def test_token_list_never_prints_a_token(cli):
     add_body(cli)
     body_token, body_id = create_token(cli, "--body", "cesi")
@@ -137,16 +148,45 @@ def test_token_list_never_prints_a_token(cli):
     assert len(lines) == 2
     for line, token, token_id, account in ((lines[0], body_token, body_id, "body:cesi"),
                                            (lines[1], registrar_token, registrar_id, "registrar:wang")):
-        assert line.split()[0] == str(token_id)
+        assert line.split()[:2] == [str(token_id), public_part(token)]  # the prefix, to tell tokens apart
         assert account in line and "active" in line
-        assert token[:12] in line  # the prefix, to tell tokens apart
     for token in (body_token, registrar_token):
         assert token not in result.output
-        assert token[12:] not in result.output and token[-16:] not in result.output
+        assert secret_part(token)[:8] not in result.output
+
+
+def test_the_catalog_keeps_the_public_id_and_only_a_hash_of_the_secret(cli, engine):
+    import hashlib
+
+    from registry.db import read_session
+    from registry.models import ApiToken
+
+    add_body(cli)
+    token, token_id = create_token(cli, "--body", "cesi")
+    with read_session(engine) as session:
+        row = session.get(ApiToken, token_id)
+    stored = " ".join(str(value) for value in row.model_dump().values())
+    assert public_part(token) == f"osr_{row.public_id}"
+    assert row.secret_hash == hashlib.sha256(secret_part(token).encode()).hexdigest()
+    assert secret_part(token)[:6] not in stored  # not even a few characters of the secret in clear
+
+
+def test_a_token_needs_its_own_secret(cli, client):
+    add_body(cli)
+    token, _ = create_token(cli, "--body", "cesi")
+    other, _ = create_token(cli, "--body", "cesi")
+    assert client.get(f"{API}/drafts", headers=bearer(token)).status_code == 200
+    secret = secret_part(token)
+    forged = [f"{public_part(token)}_{secret[:-1]}{'A' if secret[-1] != 'A' else 'B'}",  # one character off
+              f"{public_part(token)}_{secret_part(other)}",  # another token's secret
+              f"{public_part(other)}_{secret}",  # this secret under another id
+              public_part(token)]  # the listed prefix alone
+    for attempt in forged:
+        assert client.get(f"{API}/drafts", headers=bearer(attempt)).status_code == 401, attempt
 
 
 def token_reference(how: str, token: str, token_id: int) -> str:
-    return {"whole": token, "id": str(token_id), "prefix": token[:12]}[how]
+    return {"whole": token, "id": str(token_id), "prefix": public_part(token)}[how]
 
 
 @pytest.mark.parametrize("how", ["whole", "id", "prefix"])
@@ -278,3 +318,48 @@ def test_db_upgrade_is_idempotent(cli):
         result = cli("db", "upgrade")
         assert result.exit_code == 0, result.output
         assert result.stdout == "catalog is up to date\n"
+
+
+# --- serving ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dev_server(monkeypatch):
+    """`registry serve --dev` without a server: records what would be served and which apps were built."""
+    import registry
+    import werkzeug.serving
+
+    served, built = [], []
+    monkeypatch.setattr(werkzeug.serving, "run_simple",
+                        lambda host, port, application, **options: served.append((application, options)))
+    create_app = registry.create_app
+
+    def counting_create_app(*args, **kwargs):
+        built.append(create_app(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(registry, "create_app", counting_create_app)
+    yield served, built
+    for application in built:
+        close_app(application)
+
+
+def test_serve_dev_prepares_the_catalog_once_in_the_reloaders_parent(cli, client, folder, dev_server):
+    served, built = dev_server
+    result = cli("serve", "--dev", REGISTRY_STANDARDS_DIR=str(folder), REGISTRY_RENDER_WARM="0")
+    assert result.exit_code == 0, result.output
+    assert [item["code"] for item in client.get(f"{API}/standards").get_json()["items"]] == ["2-02-38-01",
+                                                                                         "4-04-05-05"]
+    assert built == []  # the parent only watches files: no app, no warm PDF renderer
+    ((_, options),) = served
+    assert options["use_reloader"] is True
+
+
+def test_serve_dev_serves_in_the_reloaders_child_without_preparing_again(cli, client, folder, dev_server):
+    served, built = dev_server
+    result = cli("serve", "--dev", REGISTRY_STANDARDS_DIR=str(folder), REGISTRY_RENDER_WARM="0",
+                 REGISTRY_SEARCH_CHECK_ON_START="0", WERKZEUG_RUN_MAIN="true", WERKZEUG_SERVER_FD="3")
+    assert result.exit_code == 0, result.output
+    assert client.get(f"{API}/standards").get_json()["items"] == []  # the parent loads, not the child
+    ((application, _),) = served
+    assert built == [application] and application.debug

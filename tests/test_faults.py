@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -33,12 +34,14 @@ def _free_port() -> int:
 class LiveServer:
     """gunicorn serving the app on the test catalog, in its own process group (so it can be killed)."""
 
-    def __init__(self, db_url: str, tmp_path: Path, publish_delay: float = 0.0):
+    def __init__(self, db_url: str, tmp_path: Path, publish_delay: float = 0.0, publish_point: str = "versions"):
         self.port = _free_port()
         env = {**os.environ, "REGISTRY_DATABASE_URL": db_url, "REGISTRY_DATA_DIR": str(tmp_path / "instance"),
                "REGISTRY_EXPORTS_DIR": str(tmp_path / "exports"), "REGISTRY_FAULT_PUBLISH_DELAY": str(publish_delay),
-               "REGISTRY_LOG_LEVEL": "WARNING", "REGISTRY_RENDER_WARM": "0"}
-        self.log = open(tmp_path / f"server-{self.port}.log", "wb")
+               "REGISTRY_FAULT_PUBLISH_POINT": publish_point, "REGISTRY_LOG_LEVEL": "WARNING",
+               "REGISTRY_RENDER_WARM": "0", "REGISTRY_SEARCH_CHECK_ON_START": "0"}  # these tests never search
+        self.log_path = tmp_path / f"server-{self.port}.log"
+        self.log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind",
              f"127.0.0.1:{self.port}", "--graceful-timeout", "1", "registry:create_app()"],
@@ -86,6 +89,14 @@ def server_factory(db_url, tmp_path):
     yield start
     for server in servers:
         server.kill()
+
+
+@pytest.fixture
+def outside(db_url):
+    """An engine on the server's catalog, to look at it from outside the server."""
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
 
 
 def yaml_headers(auth: dict) -> dict:
@@ -184,8 +195,12 @@ def test_concurrent_edits_with_the_same_etag_lose_nothing_silently(server_factor
     assert json.loads(loser[2])["error"]["details"]["etag"] == headers["ETag"].strip('"')
 
 
-def test_sigkill_in_the_middle_of_publishing_leaves_the_catalog_consistent(server_factory, tokens, corpus, db_url):
-    server = server_factory(publish_delay=30)
+@pytest.mark.parametrize("point", ["versions", "commit"])
+def test_sigkill_in_the_middle_of_publishing_leaves_the_catalog_consistent(server_factory, tokens, corpus, outside,
+                                                                          point):
+    """Killed once the version rows are written, or at the last moment before COMMIT (every row written,
+    the log-order lock held): nothing of the publish survives, and a restarted server can publish."""
+    server = server_factory(publish_delay=30, publish_point=point)
     body, registrar = tokens.body("cesi"), tokens.registrar("wang")
     draft = _approved_draft(server, body, registrar, _minor_revision("1.2", "够"))
     outcome: dict = {}
@@ -199,25 +214,54 @@ def test_sigkill_in_the_middle_of_publishing_leaves_the_catalog_consistent(serve
 
     thread = threading.Thread(target=publish)
     thread.start()
-    engine = make_engine(db_url)
-    _wait_until_publish_is_inside_its_transaction(server)
+    _wait_until_publish_is_inside_its_transaction(server, outside, holds_log_lock=point == "commit")
     server.kill()
     thread.join(30)
     assert "error" in outcome, outcome
-    _assert_consistent(engine, draft, published=False)
+    _assert_consistent(outside, draft, published=False)
 
     restarted = server_factory()
     status, _, data = restarted.request("POST", f"/api/v1/drafts/{draft}/publish", headers=registrar)
     assert status == 201, data
-    _assert_consistent(engine, draft, published=True)
-    engine.dispose()
+    _assert_consistent(outside, draft, published=True)
 
 
-def _wait_until_publish_is_inside_its_transaction(server: LiveServer) -> None:
-    # The publish holds its transaction open for the injected delay; a second of it is enough
-    # for the flushes (version row, change log, audit) to have reached the database.
-    time.sleep(2.0)
-    assert server.process.poll() is None
+def _wait_until_publish_is_inside_its_transaction(server: LiveServer, engine, *, holds_log_lock: bool) -> None:
+    """Wait for the fault injection to say it holds the publish open (its rows written), then check from
+    outside that a write transaction is indeed open (and, at the commit point, holds the log-order lock)."""
+    deadline = time.monotonic() + 30
+    while b"fault injection: holding the publish" not in server.log_path.read_bytes():
+        assert server.process.poll() is None and time.monotonic() < deadline, server.log_path.read_text()
+        time.sleep(0.02)
+    assert _write_transaction_open(engine)
+    if engine.dialect.name == "postgresql":
+        assert _log_lock_held(engine) == holds_log_lock
+
+
+def _write_transaction_open(engine) -> bool:
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            return connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state = 'idle in transaction' AND pid <> pg_backend_pid()").scalar() >= 1
+    probe = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")  # the write lock: free unless a write transaction is open
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError as error:
+        return "locked" in str(error)
+    finally:
+        probe.close()
+
+
+def _log_lock_held(engine) -> bool:
+    from registry.db import LOG_ORDER_LOCK
+
+    with engine.connect() as connection:
+        return connection.exec_driver_sql(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            f"AND ((classid::bigint << 32) | objid::bigint) = {LOG_ORDER_LOCK}").scalar() == 1
 
 
 def _assert_consistent(engine, draft_id: int, *, published: bool) -> None:

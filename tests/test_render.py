@@ -33,6 +33,7 @@ EXAMPLE = ROOT / "tests" / "data" / "valid" / "example.yaml"
 #: nested direction → level, an appendix, zh master with en and fr translations.
 CORPUS_FILE = ROOT / "standards" / "2-02-38-01" / "1.0.yaml"
 BASE = "https://registry.example.org"
+EFFECTIVE = "2021-12-01"  # the effective date the catalog gives the corpus PDF
 
 
 def load(path: Path) -> tuple[bytes, dict]:
@@ -107,7 +108,7 @@ def corpus_pdf(corpus):
     """One real-standard PDF (bilingual zh/en, published) shared by the PDF assertions."""
     source, doc = corpus
     stats: dict = {}
-    pdf = pdf_in_process(doc, source, info_for(source), lang="en", stats=stats)
+    pdf = pdf_in_process(doc, source, info_for(source, effective_from=EFFECTIVE), lang="en", stats=stats)
     return {"pdf": pdf, "stats": stats, "texts": page_texts(pdf), "source": source, "doc": doc}
 
 
@@ -120,7 +121,8 @@ def status_pdfs(example):
         "superseded": info_for(source, "superseded", successor_code="2-02-38-02", successor_version="2.0"),
         "withdrawn": info_for(source, "withdrawn", withdrawn_reason="Replaced by the 2025 occupational classification."),
     }
-    return {status: page_texts(pdf_in_process(doc, source, info)) for status, info in infos.items()}
+    pdfs = {status: pdf_in_process(doc, source, info) for status, info in infos.items()}
+    return {"pdfs": pdfs, **{status: page_texts(pdf) for status, pdf in pdfs.items()}}
 
 
 # --- HTML: structure ------------------------------------------------------------------------------------
@@ -150,8 +152,11 @@ def test_cover_and_foreword_carry_identity_and_provenance(corpus):
         assert needle in cover, needle
     foreword = html[html.index('id="foreword"'):html.index('id="part-1"')]
     for needle in ("《中华人民共和国劳动法》", "人社厅发〔2021〕70号", "人社厅发〔2019〕48号", "本标准为首次制定。",
-                   "中国电子技术标准化研究院", "主要起草单位", "示例文本，并非官方标准。"):
+                   "中国电子技术标准化研究院", "主要起草单位", "示例文本，并非官方标准。",
+                   "制定", "中华人民共和国人力资源和社会保障部", "Issued by"):
         assert needle in foreword, needle
+    for body in doc["provenance"]["drafting_bodies"] + doc["provenance"]["issuers"]:
+        assert text_in(body, "zh", "zh") in foreword
 
 
 def test_overview_numbering_follows_the_printed_standard(corpus):
@@ -231,6 +236,18 @@ def test_translations_shown_where_they_exist_master_as_fallback(example):
     assert "Can connect devices" not in render_html(doc, lang="fr", status_info=info_for(source))
 
 
+def test_french_translation_with_the_master_as_fallback(corpus):
+    source, doc = corpus  # zh master, en and fr translations (fr only for the title, occupation, definition)
+    html = render_html(doc, lang="fr", status_info=info_for(source))
+    assert doc["title"]["fr"].replace("'", "&#39;") in html and doc["occupation"]["fr"].replace("'", "&#39;") in html
+    assert doc["overview"]["definition"]["fr"].replace("'", "&#39;") in html
+    assert 'lang="fr"' in html and "Présentation du métier" in html and "Exigences professionnelles" in html
+    requirement = doc["work_requirements"]["sections"][0]["functions"][0]["work_contents"][0]["requirements"][0]
+    assert "fr" not in requirement["text"]
+    assert requirement["text"]["zh"] in html  # the master text stands in for the missing French
+    assert requirement["text"]["en"] not in html and doc["title"]["en"] not in html  # no English in a French copy
+
+
 def test_standalone_html_opens_offline(example):
     source, doc = example
     html = render_html(doc, lang="en", status_info=info_for(source), standalone=True)
@@ -305,6 +322,16 @@ def test_pdf_text_has_chinese_title_english_requirement_and_page_count(corpus_pd
     assert 18 <= pages <= 30, pages  # the size class of the render target
 
 
+def test_pdf_cover_page_identity_and_status(corpus_pdf):
+    doc, cover = corpus_pdf["doc"], squash(corpus_pdf["texts"][0])
+    for needle in (doc["code"], doc["title"]["zh"], doc["title"]["en"], doc["occupation"]["zh"],
+                   "版本/Version" + doc["version"], "（2021年版）", "国家职业技术技能标准",
+                   "标准类型/Type", "状态/Status现行有效/Current", "实施日期/Effectivefrom" + EFFECTIVE,
+                   "中华人民共和国人力资源和社会保障部", "中华人民共和国工业和信息化部", "制定/Issuedby"):
+        assert squash(needle) in cover, needle
+    assert "目次" not in cover  # the contents start on a page of their own
+
+
 def test_pdf_header_and_footer_on_every_page(corpus_pdf):
     doc, texts = corpus_pdf["doc"], corpus_pdf["texts"]
     total = len(texts)
@@ -324,6 +351,21 @@ def test_pdf_table_of_contents_page_numbers(corpus_pdf):
         match = re.search(label + r"\s*/[^\n]*?(\d+)\s*$", toc, flags=re.M)
         assert match, label
         assert heading in texts[int(match.group(1)) - 1]
+
+
+def test_pdf_tables_break_across_pages_and_repeat_their_header_row(corpus_pdf):
+    texts = [squash(t) for t in corpus_pdf["texts"]]
+    header = squash("职业功能 Occupational function 工作内容 Work content 专业能力要求 "
+                    "Professional competence requirements 相关知识要求 Related knowledge requirements")
+    first = next(i for i, t in enumerate(texts) if t.startswith("3工作要求"))
+    last = next(i for i, t in enumerate(texts) if t.startswith("4权重表"))
+    continued = [i for i in range(first + 1, last) if not re.match(r"3\.\d", texts[i])]
+    assert len(continued) >= 5  # pages that open in the middle of a table
+    for i in continued:
+        assert texts[i].startswith(header), f"page {i + 1} continues a table without its header row"
+    # a row of 3.1.1 (the first table) is split over two pages: the table breaks inside rows too
+    ends = [t[len(header):len(header) + 40] for t in (texts[i] for i in continued)]
+    assert any(not re.match(r"\d+\.", end) for end in ends), ends
 
 
 def test_pdf_fonts_embedded_and_no_missing_glyphs(corpus_pdf):
@@ -407,12 +449,32 @@ def test_pdf_size_target(corpus_pdf):
 # --- PDF: status on every page --------------------------------------------------------------------------
 
 
+def watermarks(pdf: bytes) -> list[list[str]]:
+    """Per page, the texts drawn rotated and large (the watermark), not the notices of the margins."""
+    found: list[list[str]] = []
+    for page in pypdf.PdfReader(__import__("io").BytesIO(pdf)).pages:
+        runs: list[str] = []
+
+        def visit(text, cm, tm, font, size, runs=runs):
+            scale = (cm[0] ** 2 + cm[1] ** 2) ** 0.5 * size
+            if abs(cm[1]) > 0.1 and scale > 25 and text.strip():
+                runs.append(text)
+        page.extract_text(visitor_text=visit)
+        found.append(runs)
+    return found
+
+
 def test_draft_watermark_on_every_page(status_pdfs):
     texts = status_pdfs["draft"]
     assert len(texts) >= 3
     for text in texts:
         assert "DRAFT, not approved" in text
         assert "草案，未经批准" in squash(text)
+    marks = watermarks(status_pdfs["pdfs"]["draft"])
+    assert len(marks) == len(texts)
+    for number, runs in enumerate(marks, start=1):
+        assert "DRAFT,notapproved草案，未经批准" in squash("".join(runs)), f"no watermark on page {number}"
+    assert watermarks(status_pdfs["pdfs"]["superseded"]) == [[]] * len(status_pdfs["superseded"])
 
 
 def test_superseded_notice_with_successor_on_every_page(status_pdfs):
@@ -530,13 +592,26 @@ VECTORS = [
     '"><img src="{file}">', "'><link rel=stylesheet href='{file}'>", '</span><img src="{file}">',
     '{{{{ config }}}} {{% include "{file}" %}}', '<base href="file:///"><img src="etc/passwd">',
     '<meta http-equiv="refresh" content="0;url={file}">', '<img src="EPS:{file}">',
+    # A4 a redirect and A5 a tarpit, both served by a local listener that must never see a connection
+    '<img src="http://127.0.0.1:{port}/302-to-169.254.169.254">',
+    '<link rel=stylesheet href="http://localhost:{port}/slow.css">',
+    '<img src="{file}" type="application/postscript">', '<object type="application/postscript" data="{file}"></object>',
+    '<table background="{file}"><tr><td bgcolor="red"><font size="100" face="E">hint</font></td></tr></table>',
+    '<div style="font-size:1e7em"><div style="font-size:1e7em"><div style="width:1e9%">em chain</div></div></div>',
+]
+#: long vectors (A8 deep nesting, A10 a very long SVG path), each within the schema's 20,000 characters
+BIG_VECTORS = [
+    "<div>" * 3000 + "deep divs" + "</div>" * 500,
+    "<ul><li>" * 1500 + "deep list",
+    "<table><tr><td>" * 1000 + "deep table",
+    '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0' + " L1 1" * 3500 + '"/></svg>',
 ]
 
 
-def hostile_document(doc: dict, canary: dict) -> dict:
+def hostile_document(doc: dict, canary: dict, port: int = 9) -> dict:
     doc = copy.deepcopy(doc)
     file_url = canary["path"].as_uri()
-    payloads = [v.format(file=file_url) for v in VECTORS]
+    payloads = [v.format(file=file_url, port=port) for v in VECTORS]
     joined = " ".join(payloads)
     doc["title"] = {"zh": joined, "en": joined}
     doc["occupation"] = {"zh": payloads[0], "en": payloads[1]}
@@ -548,7 +623,9 @@ def hostile_document(doc: dict, canary: dict) -> dict:
                           for i, p in enumerate(payloads)]
     wc["knowledge"][0]["text"] = {"zh": joined, "en": joined}
     doc["functions"][0]["name"] = {"zh": payloads[8], "en": payloads[9]}
-    doc["appendix"] = [{"title": payloads[10], "paragraphs": payloads}]
+    doc["appendix"] = [{"title": payloads[10], "paragraphs": payloads + BIG_VECTORS}]
+    wc["knowledge"].append({"id": "K-evil-big", "number": "1.1.9",
+                            "text": {"zh": BIG_VECTORS[0], "en": BIG_VECTORS[3]}})
     return doc
 
 
@@ -594,6 +671,157 @@ def test_threat_vectors_in_document_text_never_reach_the_output(example, canary,
     assert "file://" in squash("".join(page.extract_text() for page in reader.pages))
 
 
+def test_threat_vectors_never_reach_the_data_formats(example, canary):
+    """CSV, JSON, CASE and YAML never fetch anything: the canary's content is in none of them."""
+    import yaml
+
+    from registry.exports import VersionInfo, render as export
+
+    source, doc = example
+    evil = hostile_document(doc, canary)
+    evil_source = yaml.safe_dump(evil, allow_unicode=True, sort_keys=False).encode()
+    info = VersionInfo(code=evil["code"], version=evil["version"], status="withdrawn",
+                       withdrawn_reason=VECTORS[0].format(file=canary["path"].as_uri(), port=9))
+    for fmt in ("csv", "json", "case.json", "yaml"):
+        data = export(fmt, evil, evil_source, info, base_url=BASE)
+        assert canary["token"].encode() not in data, fmt
+        assert canary["path"].as_uri().encode() in data, fmt  # the hostile text is there, as data
+    html = render_html(evil, lang="en", status_info=info_for(source, "withdrawn", withdrawn_reason=VECTORS[2].format(
+        file=canary["path"].as_uri(), port=9)))
+    assert canary["token"] not in html and "<style>@import" not in html
+
+
+@pytest.fixture
+def listener():
+    """A local TCP server that counts the connections it gets (a redirect or a tarpit if it answered)."""
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.2)
+    accepted: list = []
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, peer = server.accept()
+            except OSError:
+                continue
+            accepted.append(peer)
+            conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/\r\nContent-Length: 0\r\n\r\n")
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield {"port": server.getsockname()[1], "accepted": accepted}
+    stop.set()
+    thread.join(2)
+    server.close()
+
+
+RENDER_SCRIPT = """
+import json, sys
+from pathlib import Path
+from registry.render import StatusInfo, render_standard_pdf
+doc = json.loads(Path(sys.argv[1]).read_text("utf-8"))
+source = Path(sys.argv[2]).read_bytes()
+pdf = render_standard_pdf(doc, source=source, status_info=StatusInfo.for_source(source), lang="en")
+Path(sys.argv[3]).write_bytes(pdf)
+"""
+
+
+def test_no_outbound_connection_from_any_render_process(example, canary, listener, tmp_path):
+    """The pipeline as the app runs it (HTML in this process, the PDF in the render worker's child),
+    in a fresh Python, traced with ``strace -f`` when the machine has it: not one connect() or send
+    to a network address from either process. The vectors also name a local listener (a redirect
+    and a tarpit if it ever answered): it never sees a connection."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    source, doc = example
+    evil = hostile_document(doc, canary, port=listener["port"])
+    (tmp_path / "doc.json").write_text(json.dumps(evil, ensure_ascii=False), "utf-8")
+    (tmp_path / "source.yaml").write_bytes(source)
+    command = [sys.executable, "-c", RENDER_SCRIPT, str(tmp_path / "doc.json"), str(tmp_path / "source.yaml"),
+               str(tmp_path / "out.pdf")]
+    trace = tmp_path / "strace.log"
+    traced = shutil.which("strace") is not None and subprocess.run(
+        ["strace", "-f", "-qq", "-o", str(tmp_path / "probe.log"), "true"], capture_output=True).returncode == 0
+    if traced:
+        command = ["strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg,sendmmsg", "-e", "signal=none",
+                   "-o", str(trace), *command]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    pdf = (tmp_path / "out.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-") and canary["token"].encode() not in inflated_streams(pdf)
+    assert listener["accepted"] == []
+    if traced:
+        calls = [line for line in trace.read_text().splitlines() if "AF_INET" in line or "AF_INET6" in line]
+        assert calls == [], calls[:5]  # (a local AF_UNIX socket, were there one, is not the network)
+    else:  # pragma: no cover - machines without strace: the listener (and test_threat_vectors' socket patch) remain
+        import warnings
+
+        warnings.warn("strace is not installed: connections to the network were not traced")
+
+
+def laid_out_text(html: str) -> tuple[int, str, list[tuple[int, str]]]:
+    """WeasyPrint's layout of ``html``: pages, all the text laid out, and the text boxes that run
+    past the right or left edge of their page."""
+    import weasyprint
+
+    from registry.render.pdf import PrintAssetFetcher, font_config
+
+    document = weasyprint.HTML(string=html, base_url=ASSET_BASE, url_fetcher=PrintAssetFetcher()).render(
+        font_config=font_config())
+    boxes = [(number, page, box) for number, page in enumerate(document.pages, start=1)
+             for box in page._page_box.descendants() if type(box).__name__ == "TextBox"]
+    past = [(number, box.text[:30]) for number, page, box in boxes
+            if box.position_x + box.width > page.width + 0.5 or box.position_x < -0.5]
+    return len(document.pages), "".join(box.text for _, _, box in boxes), past
+
+
+def test_very_long_words_wrap_inside_the_page(example):
+    """A word of 20,000 letters (the schema's longest text) in the narrowest table cell and in the
+    title: it wraps inside the page, nothing is cut off, and it renders in seconds (WeasyPrint alone
+    would take minutes to break it: see html.soft_breaks)."""
+    import time
+
+    source, doc = example
+    doc = copy.deepcopy(doc)
+    word = "W" * 20000
+    wc = doc["work_requirements"]["sections"][0]["functions"][0]["work_contents"][0]
+    wc["name"] = {"zh": word, "en": "x"}
+    doc["title"] = {"zh": "标准" + word, "en": "x"}
+    wc["requirements"][0]["text"] = {"zh": "能访问 https://example.org/" + "segment/" * 16 + "。", "en": "x"}
+    html = render_html(doc, lang="en", status_info=info_for(source), standalone=False, for_pdf=True)
+    assert render_html(doc, lang="en", status_info=info_for(source)).count("\u200b") == 0  # the HTML page keeps it
+    started = time.perf_counter()
+    pages, text, past = laid_out_text(html)
+    assert past == []
+    assert text.count("W") >= 2 * 20000  # the work content and the title (and the header's first 120)
+    assert "https://example.org/segment/" in text  # an ordinary long address gets no soft break
+    assert time.perf_counter() - started < 45, "long words are laid out quadratically again"
+    assert pages > 20
+
+
+def test_deeply_nested_markup_in_text_is_only_text(example, worker):
+    source, doc = example
+    plain = Elements(render_html(doc, lang="en", status_info=info_for(source), standalone=False, for_pdf=True))
+    doc = copy.deepcopy(doc)
+    wc = doc["work_requirements"]["sections"][0]["functions"][0]["work_contents"][0]
+    wc["requirements"] = [{"id": f"R-deep-{i}", "number": f"1.1.{i + 1}", "text": {"zh": v, "en": v}}
+                          for i, v in enumerate(BIG_VECTORS)]
+    html = render_html(doc, lang="en", status_info=info_for(source), standalone=False, for_pdf=True)
+    for tag in ("div", "li", "ul", "table", "td", "path"):
+        assert Elements(html).count(tag) == plain.count(tag), tag
+    pdf = worker.render_pdf(html, timeout=60)
+    assert "deepdivs" in squash("".join(page_texts(pdf)))
+
+
 # --- limits: the render worker ---------------------------------------------------------------------------
 
 
@@ -630,6 +858,27 @@ def test_worker_renders_warm_and_outside_the_process(worker, example):
     assert worker.status()["ready"] and worker._ready["warm"]["pages"] == 1
 
 
+def test_a_warm_worker_started_long_before_its_first_render_is_used(example):
+    """A server that gets its first PDF request minutes after start: the warm child's "ready"
+    message has waited in the pipe past the start-up deadline, and it is still the one used."""
+    import select
+
+    from registry.render.worker import RenderWorker
+
+    source, doc = example
+    worker = RenderWorker(start_timeout=60, warm=True).start()
+    try:
+        pid = worker.pid
+        assert select.select([worker._proc.stdout.fileno()], [], [], 60)[0]  # warmed up and ready
+        worker._spawned_at -= 3600  # an hour ago
+        html = render_html(doc, lang="en", status_info=info_for(source), standalone=False, for_pdf=True)
+        assert worker.render_pdf(html).startswith(b"%PDF-")
+        assert (worker.pid, worker.restarts) == (pid, 0)
+        assert worker._ready["warm"]["pages"] == 1
+    finally:
+        worker.close()
+
+
 def test_pathological_document_hits_the_time_limit_and_the_caller_lives_on(worker, example):
     source, doc = example
     huge = render_html(pathological_document(doc, 3000), lang="en", status_info=info_for(source),
@@ -644,14 +893,13 @@ def test_pathological_document_hits_the_time_limit_and_the_caller_lives_on(worke
     assert worker.render_pdf(html).startswith(b"%PDF-")  # and the next render works
 
 
-def test_pathological_document_hits_the_memory_limit(example):
-    """A huge unbreakable text (3 million characters) needs gigabytes of glyph buffers."""
+def test_pathological_document_hits_the_memory_limit():
+    """A huge unbreakable text (3 million characters, beyond what the schema lets a document hold,
+    and without the soft breaks render_html would add) needs gigabytes of glyph buffers."""
     from registry.render.worker import RenderWorker
 
-    source, doc = example
-    doc = pathological_document(doc, 1)
-    doc["work_requirements"]["sections"][0]["functions"][0]["work_contents"][0]["requirements"][0]["text"] = "a" * 3_000_000
-    huge = render_html(doc, lang="zh", status_info=info_for(source), standalone=False, for_pdf=True)
+    huge = (f"<html><head><style>{fonts.font_face_css(ASSET_BASE)}</style></head>"
+            f"<body><p>{'a' * 3_000_000}</p></body></html>")
     small = RenderWorker(timeout=300, memory_mb=450, warm=False).start()
     try:
         with pytest.raises(RenderFailed) as caught:

@@ -59,8 +59,12 @@ def test_body_creates_edits_submits_and_reads_comments(client, corpus, people, a
     stale = client.post(f"/portal/drafts/{draft_id}/edit", data={"source": _new_version(), "etag": etag,
                                                                   "csrf_token": token})
     assert stale.status_code == 412  # the second editor with an old copy is refused, not merged
-    compare = client.get(f"/portal/drafts/{draft_id}/compare")
-    assert compare.status_code == 200 and "2.0" in compare.get_data(as_text=True)
+    compare = client.get(f"/portal/drafts/{draft_id}/compare", headers={"Accept-Language": "en"})
+    text = compare.get_data(as_text=True)
+    assert compare.status_code == 200 and "compared with version 2.0" in text
+    # the title's master text changed: the diff shows the Chinese before and after, words marked
+    title = re.search(r'<tr data-field="\$\.title">.*?</tr>', text, re.S).group(0)
+    assert '<p class="lt" lang="zh-Hans">' in title and "<ins> 修订</ins>" in title
     assert client.post(f"/portal/drafts/{draft_id}/submit", data={"csrf_token": token}).status_code == 302
     # the registrar asks for changes with a hostile comment; the body reads it escaped
     other = app.test_client()
@@ -115,3 +119,41 @@ def test_hostile_document_text_is_escaped_everywhere(client, corpus, people, pay
         assert "{{7*7}}" in page and ">49<" not in page
     else:
         assert "<script>alert" not in page and "<img src=x" not in page
+
+
+def test_the_error_list_is_an_alert_that_keeps_its_heading(client, corpus, people):
+    sign_in(client, people["body"])
+    page = _create(client, _new_version().replace("level_scheme: skill-grades", "level_scheme: x", 1))
+    body = page.get_data(as_text=True)
+    assert re.search(r'<div role="alert"><h2 id="problems-h">', body)
+    assert '<h2 id="problems-h" role="alert">' not in body
+
+
+def test_the_draft_pdf_has_the_watermark_on_every_page(client, corpus, people):
+    import io
+
+    import pypdf
+
+    sign_in(client, people["body"])
+    draft_id = int(_create(client, _new_version()).headers["Location"].split("/")[-1])
+    response = client.get(f"/portal/drafts/{draft_id}/draft.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert f'_draft{draft_id}.1.pdf"' in response.headers["Content-Disposition"]
+    pages = pypdf.PdfReader(io.BytesIO(response.data)).pages
+    assert len(pages) > 1
+    for number, pdf_page in enumerate(pages, start=1):
+        assert "DRAFT, not approved" in (pdf_page.extract_text() or ""), f"page {number} has no watermark"
+    assert client.get(f"/portal/drafts/{draft_id + 1000}/draft.pdf").status_code == 404
+
+
+def test_refusals_on_the_review_page_take_their_status_from_the_error_table(client, corpus, people, app):
+    body = app.test_client()
+    sign_in(body, people["body"])
+    draft_id = int(_create(body, _new_version()).headers["Location"].split("/")[-1])
+    sign_in(client, people["registrar"])
+    token = csrf(client, f"/review/drafts/{draft_id}")
+    refused = client.post(f"/review/drafts/{draft_id}/approve", data={"csrf_token": token})  # not submitted yet
+    assert refused.status_code == 409 and 'class="error" role="alert"' in refused.get_data(as_text=True)
+    missing = client.get("/review/standards/no%20such/1.0/withdraw", headers={"Accept-Language": "en"})
+    assert missing.status_code == 404 and "<h1>Not found</h1>" in missing.get_data(as_text=True)

@@ -1,8 +1,11 @@
-"""Helpers for the page tests: people with passwords, signing in with the form's CSRF token."""
+"""Helpers for the page tests: people with passwords, signing in with the form's CSRF token, a live server."""
 
 from __future__ import annotations
 
 import re
+import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 PASSWORD = "correct horse battery"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -30,5 +33,22 @@ def csrf(client, url: str = "/login") -> str:
     return match.group(1)
 
 
-def sign_in(client, email: str, password: str = PASSWORD):
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf(client)})
+def sign_in(client, email: str, password: str = PASSWORD, **environ):
+    token = csrf(client)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token}, **environ)
+
+
+@contextmanager
+def live_server(app) -> Iterator[str]:
+    """The app served by werkzeug on a free loopback port, one thread per request; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()

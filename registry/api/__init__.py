@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
@@ -32,6 +33,11 @@ def actor():
         return accounts.authenticate(session, token.strip())
 
 
+def optional_actor():
+    """The caller when an Authorization header is sent (a bad one is still a 401), else None."""
+    return actor() if "Authorization" in request.headers else None
+
+
 # --- public ---------------------------------------------------------------------------------------
 
 
@@ -49,14 +55,14 @@ def list_standards():
 
 @bp.get("/standards/<code>")
 def get_standard(code: str):
-    as_of = request.args.get("as_of")
+    day = _as_of()
     with read_session(engine()) as session:
         standard = catalog.get_standard(session, code)
         versions = catalog.list_versions(session, code)
         body = serialize.standard_detail(standard, versions)
-        if as_of is not None:
-            body["as_of"] = {"date": as_of,
-                             "version": serialize.version_summary(catalog.version_as_of(session, code, _date(as_of)))}
+        if day is not None:
+            body["as_of"] = {"date": day.isoformat(),
+                             "version": serialize.version_summary(catalog.version_as_of(session, code, day))}
         return jsonify(body)
 
 
@@ -79,8 +85,9 @@ def get_source(code: str, version: str):
 
 @bp.get("/standards/<code>/latest")
 def latest(code: str):
+    day = _as_of()
     with read_session(engine()) as session:
-        current = catalog.current_version(session, code)
+        current = catalog.version_in_force(session, code, day)
     response = redirect(url_for("api.get_version", code=code, version=current.version), code=302)
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -88,34 +95,30 @@ def latest(code: str):
 
 @bp.get("/standards/<code>/diff")
 def diff(code: str):
-    from ..diff import diff_documents
-
     old_v, new_v = request.args.get("from"), request.args.get("to")
     if not old_v or not new_v:
         raise BadRequest("give both ?from=X&to=Y", details={"field": "from" if not old_v else "to"})
     with read_session(engine()) as session:
-        old = catalog.get_version(session, code, old_v)
-        new = catalog.get_version(session, code, new_v)
-        result = diff_documents(old.document, new.document)
+        result = catalog.diff_versions(session, code, old_v, new_v)
     return jsonify({"code": code, "from": old_v, "to": new_v, "change_class": result.change_class,
                     "summary": result.summary(), "diff": result.to_dict()})
 
 
 @bp.get("/audit")
 def audit_trail():
+    """The public lifecycle trail; with a registrar's or admin's token, every event."""
+    viewer = optional_actor()
     after = int_arg("after", 0)
     limit = min(int_arg("limit", 100), 1000)
     with read_session(engine()) as session:
-        events = audit.list_events(session, code=request.args.get("code"), after_id=after, limit=limit,
-                                   draft_id=int_arg("draft_id", None))
-        return jsonify({"items": [serialize.audit_event(e) for e in events]})
+        entries = audit.trail(session, viewer, code=request.args.get("code"), after_id=after, limit=limit,
+                              draft_id=int_arg("draft_id", None))
+    return jsonify({"items": [serialize.audit_event(e) for e in entries]})
 
 
 @bp.post("/validate")
 def validate():
-    from ..validate import validate_bytes
-
-    report = validate_bytes(yaml_body(), file=None, check_path=False)
+    report = catalog.check_upload(yaml_body())
     return jsonify({"valid": report.valid, "errors": [serialize.issue(i) for i in report.issues]})
 
 
@@ -208,9 +211,11 @@ def request_changes(draft_id: int):
 def publish(draft_id: int):
     who = actor()
     reason = optional_text(json_body(optional=True), "bump_reason")
-    delay = current_app.config["REGISTRY_FAULT_PUBLISH_DELAY"]
+    config = current_app.config
     with write_session(engine()) as session:
-        result = drafts.publish_draft(session, draft_id, who, bump_reason=reason, fault_delay=delay)
+        result = drafts.publish_draft(session, draft_id, who, bump_reason=reason,
+                                      fault_delay=config["REGISTRY_FAULT_PUBLISH_DELAY"],
+                                      fault_point=config["REGISTRY_FAULT_PUBLISH_POINT"])
         body = serialize.version_summary(result.version)
     response = jsonify(body)
     response.headers["Location"] = url_for("api.get_version", code=body["code"], version=body["version"])
@@ -286,9 +291,18 @@ def _immutable(response: Response, digest: str) -> Response:
     return response
 
 
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(f"as_of must be a date YYYY-MM-DD, not {value!r}", details={"field": "as_of"}) from None
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def _as_of() -> date | None:
+    """``?as_of=YYYY-MM-DD`` (exactly that form: date.fromisoformat also takes 20230501), or None."""
+    value = request.args.get("as_of")
+    if value is None:
+        return None
+    if _ISO_DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass  # the right shape, not a day: 2023-13-01
+    raise BadRequest(f"as_of must be a date YYYY-MM-DD, not {value!r}", details={"field": "as_of"})
 

@@ -44,12 +44,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, current_app
-from sqlmodel import select
 
 from ..db import read_session
 from ..exports import VersionInfo
 from ..exports import case
-from ..models import VERSION_PUBLISHED, ChangeLog, StandardVersion
+from ..models import VERSION_PUBLISHED
+from ..services import catalog
 
 bp = Blueprint("case", __name__, url_prefix=case.CASE_PATH)
 
@@ -90,12 +90,6 @@ class Located:
     version_id: int
 
 
-_LIGHT = (StandardVersion.id, StandardVersion.code, StandardVersion.version, StandardVersion.major,
-          StandardVersion.minor, StandardVersion.sha256, StandardVersion.status, StandardVersion.published_at,
-          StandardVersion.effective_from, StandardVersion.effective_until, StandardVersion.successor_id,
-          StandardVersion.withdrawn_at, StandardVersion.withdrawn_reason)
-
-
 @dataclass(frozen=True)
 class _Snapshot:
     """The catalog's versions as of one change-log entry: their light columns and the identifier index."""
@@ -128,10 +122,6 @@ def _recall(cache: OrderedDict, key):
         return value
 
 
-def _document(session, version_id: int) -> dict:
-    return session.exec(select(StandardVersion.document).where(StandardVersion.id == version_id)).one()
-
-
 def _snapshot(session) -> _Snapshot:
     """The versions and the index, cached per process by the catalog's latest change-log entry.
 
@@ -139,12 +129,11 @@ def _snapshot(session) -> _Snapshot:
     same transaction, so the latest entry (its sequence number and timestamp) identifies the state
     of the versions; one indexed query per request checks it.
     """
-    latest = session.exec(select(ChangeLog.seq, ChangeLog.at).order_by(ChangeLog.seq.desc()).limit(1)).first()
-    key = (_engine().url.render_as_string(hide_password=True), tuple(latest) if latest else None)
+    key = (_engine().url.render_as_string(hide_password=True), catalog.latest_change(session))
     found = _recall(_snapshots, key)
     if found is not None:
         return found
-    rows = {row.id: row for row in session.exec(select(*_LIGHT))}
+    rows = {row.id: row for row in catalog.light_versions(session)}
     infos = {row.id: VersionInfo(code=row.code, version=row.version, status=row.status, sha256=row.sha256,
                                  published_at=row.published_at, effective_from=row.effective_from,
                                  effective_until=row.effective_until,
@@ -155,7 +144,8 @@ def _snapshot(session) -> _Snapshot:
     index: dict[str, Located] = {}
     # later entries win: other versions by number, then the published one
     for row in sorted(rows.values(), key=lambda r: (r.status == VERSION_PUBLISHED, r.major, r.minor)):
-        for identifier, kind in case.identifiers(_document(session, row.id), code=row.code, version=row.version):
+        for identifier, kind in case.identifiers(catalog.version_document(session, row.id), code=row.code,
+                                                 version=row.version):
             index[identifier] = Located(kind, row.id)
     current = [r.id for r in sorted(rows.values(), key=lambda r: r.code) if r.status == VERSION_PUBLISHED]
     snapshot = _Snapshot(infos, index, current)
@@ -169,7 +159,7 @@ def _package(session, snapshot: _Snapshot, version_id: int) -> dict:
     key = (info, _base_url())
     found = _recall(_packages, key)
     if found is None:
-        found = case.package(_document(session, version_id), version_info=info, base_url=_base_url())
+        found = case.package(catalog.version_document(session, version_id), version_info=info, base_url=_base_url())
         _remember(_packages, key, found, _KEEP_PACKAGES)
     return found
 

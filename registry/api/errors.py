@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .. import errors as e
 from ..render import RenderAssetError, RenderFailed
@@ -25,6 +25,7 @@ STATUS: dict[type[e.RegistryError], int] = {
     e.PreconditionRequired: 428,
     e.PayloadTooLarge: 413,
     e.UnsupportedMediaType: 415,
+    e.TooManyAttempts: 429,
     e.ServiceUnavailable: 503,
     RenderFailed: 422,
     RenderAssetError: 500,
@@ -42,6 +43,10 @@ def error_body(code: str, message: str, details=None):
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+#: paths answered for machines: errors there are JSON, elsewhere (pages) HTML
+MACHINE_PATHS = ("/api/", "/ims/")
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(e.RegistryError)
     def _domain(error: e.RegistryError):
@@ -55,8 +60,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
-        if not request.path.startswith("/api/"):
-            return error
+        if not request.path.startswith(MACHINE_PATHS):
+            # pages get the site's error page (registered by registry.web), in the reader's language
+            page = current_app.extensions.get("registry.error_page")
+            return page(error) if page is not None else error
         code = "payload_too_large" if error.code == 413 else (error.name or "error").lower().replace(" ", "_")
         return jsonify(error_body(code, error.description or error.name)), error.code
 
@@ -65,4 +72,6 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(error, HTTPException):
             return _http(error)
         log.exception("unexpected error on %s %s", request.method, request.path)
+        if not request.path.startswith(MACHINE_PATHS):
+            return _http(InternalServerError())  # a page: the site's HTML error page
         return jsonify(error_body("internal_error", "an unexpected error occurred; it has been logged")), 500

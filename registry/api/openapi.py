@@ -28,6 +28,7 @@ CHANGE_CLASSES = (MAJOR, MINOR, NONE)
 
 PUBLIC: list[dict[str, list]] = []
 BEARER: list[dict[str, list]] = [{"bearerAuth": []}]
+OPTIONAL_BEARER: list[dict[str, list]] = [{}, {"bearerAuth": []}]  # public, and more with a token
 
 #: HTTP status -> (component name, description) of the error responses (registry/api/errors.py)
 ERRORS: dict[int, tuple[str, str]] = {
@@ -301,10 +302,15 @@ def _schemas() -> dict[str, Any]:
             "created_at": _string(format="date-time"),
         }),
         "AuditEvent": _object({
-            "id": _integer("Increasing; page with ?after=<last id>."),
+            "id": _integer("Increasing in commit order: an event committed later never gets a smaller id, so "
+                           "paging with ?after=<last id> misses nothing."),
             "at": _string(format="date-time"),
-            "actor": _string(),
-            "action": _string("publish, supersede, withdraw, draft-create, submit, approve, ..."),
+            "actor": _string("Who acted. In the public trail by role, never an e-mail: body:<id> for a "
+                             "body's members, a registrar token's name (registrar:<name>) or registrar, "
+                             "system:loader for the corpus loader. Registrars see the account name."),
+            "action": _string("publish, supersede, withdraw, draft-create, draft-update, submit, approve, "
+                              "request-changes, publish-draft, comment; for registrars also account, "
+                              "sign-in and token events."),
             "code": _nullable(_string()),
             "version": _nullable(_string()),
             "draft_id": _nullable(_integer()),
@@ -405,10 +411,14 @@ def _standards_paths() -> dict[str, Any]:
              "304": not_modified, **_errors(404)},
             parameters=[if_none_match])},
         "/standards/{code}/latest": {"parameters": [code], "get": _operation(
-            "latest", "Redirect to the version in force now", "standards",
-            {"302": _response("Found: Location is the current (published) version.",
-                              headers=("Location", "Cache-Control")),
-             **_errors(404, notes={404: "No such standard, or all its versions are superseded or withdrawn."})})},
+            "latest", "Redirect to the version in force now, or on a day", "standards",
+            {"302": _response("Found: Location is the current (published) version, or with ?as_of the version "
+                              "in force that day.", headers=("Location", "Cache-Control")),
+             **_errors(400, 404, notes={400: "as_of is not a date YYYY-MM-DD.",
+                                        404: "No such standard, or all its versions are superseded or "
+                                             "withdrawn (with ?as_of: none was in force that day)."})},
+            parameters=[_query("as_of", _string(format="date"),
+                               "A date YYYY-MM-DD: the version in force that day instead of the current one.")])},
         "/standards/{code}/diff": {"parameters": [code], "get": _operation(
             "diff", "Item-level differences between two versions", "standards",
             {"200": _response("The differences and the change class they amount to.",
@@ -435,7 +445,13 @@ def _misc_paths() -> dict[str, Any]:
         "/audit": {"get": _operation(
             "audit_trail", "The audit trail, oldest first", "audit",
             {"200": _response("Events with id > after, at most limit of them.", _json(_schema("AuditPage"))),
-             **_errors(400, notes={400: "after or limit is not a non-negative integer."})},
+             **_errors(400, 401, notes={400: "after or limit is not a non-negative integer.",
+                                        401: "An Authorization header was sent, and its token is invalid or "
+                                             "revoked (send none for the public trail)."})},
+            description="Without a token: the public trail, the lifecycle of standards and their drafts, with "
+                        "actors named by role. With a registrar's or admin's token: every event, including "
+                        "account, sign-in and token events, with account names.",
+            security=OPTIONAL_BEARER,
             parameters=[
                 _query("code", _string(), "Only events about this standard."),
                 _query("draft_id", _integer(minimum=0), "Only events about this draft."),
@@ -513,7 +529,8 @@ def _draft_paths() -> dict[str, Any]:
                     notes={403: "Only members of the draft's body may edit it.",
                            409: "The new text has another code, or the draft is no longer editable "
                                 "(only draft and changes-requested are).",
-                           412: "If-Match is not the draft's current ETag (details.etag is the current one).",
+                           412: "If-Match is not the draft's current ETag (details.etag is the current one), "
+                                "or is a weak tag (W/...), which If-Match never matches.",
                            428: "If-Match is missing."})},
                 security=BEARER, body=_ref("requestBodies", "StandardYaml"),
                 parameters=[{"name": "If-Match", "in": "header", "required": True, "schema": _string(),
@@ -578,6 +595,12 @@ def _draft_paths() -> dict[str, Any]:
     }
 
 
+def _search_paths() -> dict[str, Any]:
+    from .search import openapi_paths  # the search route describes itself (registry/api/search.py)
+
+    return openapi_paths()
+
+
 def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of the API (a new, JSON-ready dict on every call)."""
     return {
@@ -588,8 +611,9 @@ def document() -> dict[str, Any]:
                  {"name": "drafts", "description": "New versions under review (authenticated)."},
                  {"name": "audit", "description": "The append-only audit trail."},
                  {"name": "validation", "description": "Checking a standard without storing it."},
+                 {"name": "search", "description": "Full-text search over requirements, knowledge and standards."},
                  {"name": "meta", "description": "This description."}],
-        "paths": {**_standards_paths(), **_misc_paths(), **_draft_paths()},
+        "paths": {**_standards_paths(), **_misc_paths(), **_draft_paths(), **_search_paths()},
         "components": {
             "schemas": _schemas(),
             "responses": _error_responses(),

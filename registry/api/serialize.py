@@ -6,6 +6,7 @@ from typing import Any
 
 from ..issues import Issue
 from ..models import AuditEvent, Draft, ReviewComment, Standard, StandardVersion
+from ..services.audit import TrailEntry
 
 
 def _iso(value) -> str | None:
@@ -52,7 +53,7 @@ def comment(c: ReviewComment) -> dict[str, Any]:
             "created_at": _iso(c.created_at)}
 
 
-def audit_event(e: AuditEvent) -> dict[str, Any]:
+def audit_event(e: AuditEvent | TrailEntry) -> dict[str, Any]:
     return {"id": e.id, "at": _iso(e.at), "actor": e.actor, "action": e.action, "code": e.code,
             "version": e.version, "draft_id": e.draft_id, "from_state": e.from_state, "to_state": e.to_state,
             "details": e.details}

@@ -33,7 +33,7 @@ from ..errors import RegistryError, ServiceUnavailable
 
 #: Bump when the output changes in a way the files under templates/ and static/ do not show
 #: (e.g. the view model in html.py); part of :func:`template_version`.
-RENDER_REVISION = 1
+RENDER_REVISION = 2
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates" / "print"
@@ -201,7 +201,10 @@ def render_html(doc: dict, *, lang: Optional[str] = None, status_info: StatusInf
 #: Largest number of table entries (work contents, requirements, knowledge items, behaviours) a
 #: standard may have to be rendered; the largest real standard has about 600. Beyond it the
 #: render is refused at once (RenderFailed, limit "size"), before any time or memory is spent.
-MAX_RENDER_ITEMS = 20_000
+#: At the limit a render takes about 16 s, 400 pages and 550 MB (benchmarks/RESULTS.md), well
+#: inside the worker's default limits (60 s, 2048 MB), so what passes this check renders unless the
+#: machine is loaded or small; 18,000 entries took 52 s and 1.5 GB.
+MAX_RENDER_ITEMS = 6_000
 
 
 def count_items(doc: dict) -> int:

@@ -16,6 +16,7 @@ QR code SVG that segno generates from the verify URL and the CSS of this package
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable, Optional
@@ -34,6 +35,27 @@ ASSET_BASE = "https://print-assets.registry.invalid/print/"
 STYLESHEETS = ("standard.css",)
 #: Longest withdrawal reason printed in the margin of every page (the full text is on the cover).
 MARGIN_REASON_CHARS = 160
+
+#: A run of characters with no line-break opportunity (no space; ideographs, kana and hangul break
+#: anywhere by themselves) that is longer than any word or address of real text. The stylesheet
+#: breaks such a run anywhere (``overflow-wrap: anywhere``), but WeasyPrint lays out each of those
+#: breaks again from the start of the run: a 20,000-letter word in a narrow cell takes minutes.
+UNBREAKABLE_RUN = re.compile(r"[^\s\u3040-\u9fff\uac00-\ud7af\uf900-\ufaff]{200,}")
+#: In the PDF such a run gets a zero-width space every this many characters: invisible, not in
+#: the PDF's text, and narrower than the narrowest column at the widest letter (W).
+SOFT_BREAK_EVERY = 6
+
+
+def soft_breaks(text: str) -> str:
+    """``text`` with break opportunities inside runs of :data:`UNBREAKABLE_RUN` (PDF only)."""
+    if len(text) < 200:
+        return text
+
+    def chunked(match: re.Match) -> str:
+        run = match.group(0)
+        return "\u200b".join(run[i:i + SOFT_BREAK_EVERY] for i in range(0, len(run), SOFT_BREAK_EVERY))
+
+    return UNBREAKABLE_RUN.sub(chunked, text)
 
 # --- fixed labels, in the languages the corpus uses ---------------------------------------------
 
@@ -187,17 +209,22 @@ class T:
 class Texts:
     """Makes :class:`T` values for one document and one display language."""
 
-    def __init__(self, master: str, lang: Optional[str], languages: Iterable[str]):
+    def __init__(self, master: str, lang: Optional[str], languages: Iterable[str], breaks: bool = False):
         self.master = master
         self.lang = lang if lang and lang != master and lang in set(languages) else None
+        self.breaks = breaks
+
+    def plain(self, text: str) -> str:
+        """Document text that is not a language map (codes, reasons), prepared like the others."""
+        return soft_breaks(text) if self.breaks else text
 
     def __call__(self, text: Any) -> Optional[T]:
         if text is None:
             return None
-        master_text = text_in(text, self.master, self.master)
+        master_text = self.plain(text_in(text, self.master, self.master))
         translated = None
         if self.lang and isinstance(text, dict):
-            translated = text.get(self.lang) or None
+            translated = self.plain(text.get(self.lang) or "") or None
         return T(master_text, self.master, translated, self.lang if translated else None)
 
     def fixed(self, key: str, **fmt: Any) -> T:
@@ -242,10 +269,13 @@ def _heading(number: str, title: T, anchor: str, level: int) -> dict:
     return {"number": number, "title": title, "anchor": anchor, "level": level}
 
 
-def build_view(doc: dict, *, lang: Optional[str], status_info: StatusInfo) -> dict:
-    """The view model of ``doc``: everything the templates show, in printed order."""
+def build_view(doc: dict, *, lang: Optional[str], status_info: StatusInfo, for_pdf: bool = False) -> dict:
+    """The view model of ``doc``: everything the templates show, in printed order.
+
+    ``for_pdf``: overlong unbreakable runs of document text get :func:`soft_breaks`.
+    """
     master = doc["languages"]["master"]
-    texts = Texts(master, lang, [master, *doc["languages"].get("translations", [])])
+    texts = Texts(master, lang, [master, *doc["languages"].get("translations", [])], breaks=for_pdf)
     technical = doc["standard_type"] == "technical-skill" or doc["level_scheme"] == "technical-levels"
     column_label = doc["work_requirements"]["column_label"]
     levels = {level["id"]: _level_text(doc, texts, level["id"]) for level in doc["levels"]}
@@ -266,7 +296,7 @@ def build_view(doc: dict, *, lang: Optional[str], status_info: StatusInfo) -> di
     successor_label = None
     if status_info.successor_code and status_info.successor_version:
         successor_label = f"{status_info.successor_code} {label('version', master)} {status_info.successor_version}"
-    reason = (status_info.withdrawn_reason or "").strip() if status == STATUS_WITHDRAWN else ""
+    reason = texts.plain((status_info.withdrawn_reason or "").strip()) if status == STATUS_WITHDRAWN else ""
     notice = _status_notice(texts, status, successor_label, status_info.successor_url(), reason,
                             status_info.draft_revision)
     notices = [{"number": n["number"], "date": n.get("date"), "role": texts.fixed(f"notice.{n['role']}")}
@@ -279,6 +309,7 @@ def build_view(doc: dict, *, lang: Optional[str], status_info: StatusInfo) -> di
     crosswalks += [("NOS", nos["urn"] + (f" {text_in(nos['title'], master, master)}" if nos.get("title") else ""))
                    for nos in cw.get("nos", [])]
     crosswalks += [("RNCP", code) for code in cw.get("rncp", [])]
+    crosswalks = [(system, texts.plain(value)) for system, value in crosswalks]
 
     foreword = {
         "document_status": texts.fixed(f"document_status.{prov['document_status']}"),
@@ -661,7 +692,7 @@ def render_html(doc: dict, *, lang: Optional[str] = None, status_info: StatusInf
     ``for_pdf``: the page layout for WeasyPrint (running header and footer, notices in the page
     margins, the prepared CJK font as ``@font-face`` under ``asset_base``).
     """
-    view = build_view(doc, lang=default_lang(doc) if lang is None else lang, status_info=status_info)
+    view = build_view(doc, lang=default_lang(doc) if lang is None else lang, status_info=status_info, for_pdf=for_pdf)
     css = "\n".join(_stylesheet(name) for name in STYLESHEETS)
     if for_pdf:
         font_css = _fonts.font_face_css(asset_base)

@@ -20,6 +20,7 @@ child process that has them.
 from __future__ import annotations
 
 import logging
+import mimetypes
 import re
 import threading
 import warnings
@@ -46,6 +47,10 @@ ASSET_TYPES = {
     ".woff2": "font/woff2",
     ".png": "image/png",
 }
+#: The MIME type PDF/A-3 records for the attached source (/Subtype of the EmbeddedFile): WeasyPrint
+#: guesses it from the name, and Python before 3.13 does not know ``.yaml``.
+mimetypes.add_type("application/yaml", ".yaml")
+mimetypes.add_type("application/yaml", ".yml")
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*\Z")
 
 

@@ -79,12 +79,14 @@ def _read_frame_blocking(stream) -> Any:
 
 
 def _read_exact_until(fd: int, size: int, deadline: float) -> bytes:
-    """Read ``size`` bytes from ``fd`` before ``deadline``, or raise TimeoutError / EOFError."""
+    """Read ``size`` bytes from ``fd`` before ``deadline``, or raise TimeoutError / EOFError.
+
+    What is already in the pipe is read even after the deadline: a warm worker whose "ready"
+    message has waited since start-up must not be taken for one that failed to start.
+    """
     chunks = []
     while size:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError
+        remaining = max(0.0, deadline - time.monotonic())
         ready, _, _ = select.select([fd], [], [], remaining)
         if not ready:
             raise TimeoutError
@@ -353,13 +355,25 @@ _workers: dict[int, RenderWorker] = {}
 _workers_lock = threading.Lock()
 
 
+def configured_settings() -> dict:
+    """The limits from the environment (``REGISTRY_RENDER_TIMEOUT``, ``REGISTRY_RENDER_MEMORY_MB``)."""
+    from ..config import load_config
+
+    config = load_config()
+    return {"timeout": float(config["RENDER_TIMEOUT"]), "memory_mb": int(config["RENDER_MEMORY_MB"])}
+
+
 def get_worker(**settings: Any) -> RenderWorker:
-    """The warm worker of this process (created, not started, on first use)."""
+    """The warm worker of this process (created, not started, on first use).
+
+    Without ``settings``, the first call takes the limits from the environment, so that
+    ``registry export`` and the app render under the same configured limits.
+    """
     pid = os.getpid()
     with _workers_lock:
         worker = _workers.get(pid)
         if worker is None:
-            worker = _workers[pid] = RenderWorker(**settings)
+            worker = _workers[pid] = RenderWorker(**(settings or configured_settings()))
         return worker
 
 

@@ -1,4 +1,9 @@
-"""Standards bodies, accounts and API tokens."""
+"""Standards bodies, accounts and API tokens.
+
+A token is ``osr_<public id>_<secret>``. The public id (random, in clear in the catalog) finds the
+token's row and names it in listings; the secret (256 random bits) is stored only as a SHA-256
+hash and compared in constant time. A fast hash suffices: the secret is random, not a password.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +20,29 @@ from .audit import record
 from .context import SYSTEM, Actor
 
 TOKEN_PREFIX = "osr_"
+PUBLIC_ID_BYTES = 6  # 12 hex characters: unique enough to tell tokens apart, never a secret
+SECRET_BYTES = 32
+#: compared against when no token has the public id, so a miss costs as long as a hit
+_NO_SUCH_HASH = "0" * 64
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def token_label(row: ApiToken) -> str:
+    """How listings name a token: its public part, which ``revoke_token`` accepts."""
+    return f"{TOKEN_PREFIX}{row.public_id}"
+
+
+def split_token(token: str) -> tuple[str, str] | None:
+    """(public id, secret) of a token, or None when it does not have a token's shape."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    public_id, separator, secret = token[len(TOKEN_PREFIX):].partition("_")
+    if not separator or not public_id or not secret:
+        return None
+    return public_id, secret
 
 
 def add_body(session: Session, body_id: str, name: str, actor: Actor = SYSTEM) -> Body:
@@ -52,30 +76,34 @@ def create_token(session: Session, *, body_id: str | None = None, registrar: str
         account = get_or_create_account(session, f"body:{body_id}", ROLE_BODY_MEMBER, body_id)
     else:
         account = get_or_create_account(session, f"registrar:{registrar}", ROLE_REGISTRAR)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(account_id=account.id, token_hash=hash_token(token), prefix=token[:12])
+    public_id, secret = secrets.token_hex(PUBLIC_ID_BYTES), secrets.token_urlsafe(SECRET_BYTES)
+    row = ApiToken(account_id=account.id, public_id=public_id, secret_hash=hash_secret(secret))
     session.add(row)
     session.flush()
     record(session, actor, "token-create", details={"token_id": row.id, "account": account.name})
-    return token, row
+    return f"{TOKEN_PREFIX}{public_id}_{secret}", row
 
 
-def revoke_token(session: Session, token_or_prefix: str, actor: Actor = SYSTEM) -> ApiToken:
-    """Revoke a token given in full, by its listed prefix, or by its id."""
-    query = select(ApiToken).where(ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
-    if token_or_prefix.isdigit():
-        matches = list(session.exec(query.where(ApiToken.id == int(token_or_prefix))))
-    elif len(token_or_prefix) > 12:
-        matches = list(session.exec(query.where(ApiToken.token_hash == hash_token(token_or_prefix))))
-    else:
-        matches = list(session.exec(query.where(ApiToken.prefix == token_or_prefix)))
-    if len(matches) != 1:
-        raise NotFound("no single active token matches" if not matches else "several tokens match; use the id")
-    token = matches[0]
+def revoke_token(session: Session, reference: str, actor: Actor = SYSTEM) -> ApiToken:
+    """Revoke a token given by its id, by the label ``token list`` shows (``osr_<public id>``), or whole."""
+    token = _referenced(session, reference)
+    if token is None or token.revoked_at is not None:
+        raise NotFound("no active token matches")
     token.revoked_at = utcnow()
     session.add(token)
     record(session, actor, "token-revoke", details={"token_id": token.id})
     return token
+
+
+def _referenced(session: Session, reference: str) -> ApiToken | None:
+    if reference.isdigit():
+        return session.get(ApiToken, int(reference)) if int(reference) < 2**31 else None
+    parts = split_token(reference)
+    if parts is not None:
+        return _find(session, *parts)
+    if reference.startswith(TOKEN_PREFIX):
+        return session.exec(select(ApiToken).where(ApiToken.public_id == reference[len(TOKEN_PREFIX):])).first()
+    return None
 
 
 def list_tokens(session: Session) -> list[tuple[ApiToken, Account]]:
@@ -84,15 +112,20 @@ def list_tokens(session: Session) -> list[tuple[ApiToken, Account]]:
 
 
 def authenticate(session: Session, token: str) -> Actor:
-    """Return who a bearer token belongs to. Only hashes are stored; the compare is constant-time."""
-    if not token.startswith(TOKEN_PREFIX):
-        raise Unauthorized("invalid token")
-    digest = hash_token(token)
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == digest)).first()
-    # compare_digest keeps the final check constant-time even though the lookup is by hash
-    if row is None or not hmac.compare_digest(row.token_hash, digest) or row.revoked_at is not None:
+    """Return who a bearer token belongs to (found by its public id, its secret's hash compared in
+    constant time)."""
+    parts = split_token(token)
+    row = _find(session, *parts) if parts is not None else None
+    if row is None or row.revoked_at is not None:
         raise Unauthorized("invalid or revoked token")
     account = session.get(Account, row.account_id)
     if account is None or not account.active:
         raise Unauthorized("the token's account is disabled")
     return Actor(account.name, account.role, account.body_id)
+
+
+def _find(session: Session, public_id: str, secret: str) -> ApiToken | None:
+    """The token with this public id whose secret this is, or None."""
+    row = session.exec(select(ApiToken).where(ApiToken.public_id == public_id)).first()
+    matches = hmac.compare_digest(row.secret_hash if row is not None else _NO_SUCH_HASH, hash_secret(secret))
+    return row if row is not None and matches else None

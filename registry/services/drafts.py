@@ -67,7 +67,7 @@ def list_drafts(session: Session, actor: Actor, *, status: str | None = None) ->
 
 def update_draft(session: Session, draft_id: int, source: bytes, actor: Actor, if_match: str) -> Draft:
     """Replace a draft's YAML, only if the caller saw the current revision (compare-and-set)."""
-    draft = get_draft(session, draft_id, actor)
+    draft = get_draft(session, draft_id, actor, for_update=True)  # its state stays what we read
     actor.require_body(draft.body_id)
     _check_code_owner(session, draft.code, draft.body_id)
     loaded = validate_upload(source)
@@ -75,6 +75,7 @@ def update_draft(session: Session, draft_id: int, source: bytes, actor: Actor, i
     if doc["code"] != draft.code:
         raise Conflict(f"a draft keeps its code: this draft is for {draft.code}, the new text says {doc['code']}")
     expected = _revision_from_etag(draft_id, if_match)
+    previous = draft.status
     # One UPDATE checks the revision and the state and writes, so two editors can never both win.
     result = session.execute(
         update(Draft)
@@ -91,14 +92,16 @@ def update_draft(session: Session, draft_id: int, source: bytes, actor: Actor, i
     session.expire(draft)
     session.refresh(draft)
     record(session, actor, "draft-update", code=draft.code, version=draft.version, draft_id=draft.id,
-           to_state=draft.status, details={"revision": draft.revision, "sha256": draft.sha256})
+           from_state=previous, to_state=draft.status, details={"revision": draft.revision, "sha256": draft.sha256})
     return draft
 
 
 def _revision_from_etag(draft_id: int, if_match: str) -> int:
+    """The revision an If-Match names (quoted, or bare as the web form sends it)."""
     value = if_match.strip()
     if value.startswith("W/"):
-        value = value[2:]
+        # If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches
+        raise PreconditionFailed(f"If-Match {if_match!r} is a weak entity tag; send the draft's ETag as given")
     value = value.strip('"')
     prefix = f"{draft_id}."
     if not value.startswith(prefix) or not value[len(prefix):].isdigit():
@@ -142,7 +145,7 @@ def approve(session: Session, draft_id: int, actor: Actor) -> Draft:
 
 
 def publish_draft(session: Session, draft_id: int, actor: Actor, *, bump_reason: str | None = None,
-                  fault_delay: float = 0.0) -> PublishResult:
+                  fault_delay: float = 0.0, fault_point: str = "versions") -> PublishResult:
     """Publish an approved draft as a version; the draft, version, log and audit change together."""
     actor.require_registrar()
     draft = get_draft(session, draft_id, actor, for_update=True)
@@ -151,7 +154,7 @@ def publish_draft(session: Session, draft_id: int, actor: Actor, *, bump_reason:
     _check_code_owner(session, draft.code, draft.body_id)
     loaded = validate_upload(draft.source)  # the rules may have changed since the draft was written
     result = publish(session, loaded, actor, bump_reason=bump_reason, body_id=draft.body_id,
-                     fault_delay=fault_delay)
+                     fault_delay=fault_delay, fault_point=fault_point)
     if not result.created:
         raise Conflict(f"{draft.code} {draft.version} is already published")
     draft.published_version_id = result.version.id

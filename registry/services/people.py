@@ -1,40 +1,45 @@
-"""Password accounts for people (body members and registrars), and a sign-in rate limit.
+"""Password accounts for people (body members and registrars), and signing in.
 
-Passwords are hashed with Argon2id (argon2-cffi). Failed sign-ins are recorded in the audit
-trail (``login-failed``), which every process shares through the catalog, so the limit holds
-across gunicorn workers and machines without another store.
+Passwords are hashed with Argon2id (argon2-cffi). Sign-in attempts are rate-limited by counters in
+the catalog (:mod:`.throttle`), which every process shares, so the limits hold across gunicorn
+workers and machines without another store. A successful sign-in starts a browser session
+(:mod:`.browser_sessions`) and is audited; failures are logged, not audited, so that a flood of
+wrong passwords cannot grow the audit trail.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
+from ..db import write_session
 from ..errors import BadRequest, Conflict, NotFound, Unauthorized
-from ..models import ROLE_BODY_MEMBER, ROLE_REGISTRAR, Account, AuditEvent, Body, utcnow
+from ..models import ROLE_BODY_MEMBER, ROLE_REGISTRAR, Account, Body
+from . import browser_sessions, throttle
 from .audit import record
 from .context import SYSTEM, Actor
 
-#: failed sign-ins allowed per account and address within WINDOW before sign-in is refused
-MAX_FAILURES = 5
-WINDOW = timedelta(minutes=15)
+log = logging.getLogger(__name__)
+
 MIN_PASSWORD_LENGTH = 10
 
 _hasher = PasswordHasher()
-# verified against when the account does not exist, so that a miss costs as long as a hit
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-class TooManyAttempts(Unauthorized):
-    """Sign-in refused for a while: too many failures for this account from this address."""
-
-    code = "too_many_attempts"
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the account does not exist, so that a miss costs as long as a hit
+    (made on first use: nothing is hashed at import time)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def generate_password() -> str:
@@ -63,48 +68,49 @@ def add_person(session: Session, email: str, password: str, *, body_id: str | No
     return account
 
 
-def recent_failures(session: Session, email: str, address: str) -> int:
-    """Failed sign-ins for this account from this address within the window."""
-    since = utcnow() - WINDOW
-    rows = session.exec(select(AuditEvent.details).where(
-        AuditEvent.action == "login-failed", AuditEvent.actor == _who(email), AuditEvent.at >= since))
-    return sum(1 for details in rows if (details or {}).get("ip") == address)
+@dataclass(frozen=True)
+class SignedIn:
+    account: Account
+    session_id: str  # for the cookie; the catalog keeps only its hash
 
 
-def _who(email: str) -> str:
-    return f"login:{email.strip().lower()}"[:254]
+def _normal(email: str) -> str:
+    return email.strip().lower()[:254]
 
 
-def sign_in(session: Session, email: str, password: str, address: str) -> Account | None:
-    """Check a password, inside a write transaction; a failure is recorded and gives None.
+def sign_in(engine: Engine, email: str, password: str, address: str) -> SignedIn:
+    """Check a password and start a browser session, in two short transactions around Argon2.
 
-    The failure is returned, not raised, so that the caller's transaction commits its record.
-
-    :raises TooManyAttempts: after MAX_FAILURES failures within WINDOW (nothing is checked)
-    :returns: the account, or None for a wrong e-mail, password or a disabled account
+    :raises TooManyAttempts: over a limit of :mod:`.throttle` (the password is not checked)
+    :raises Unauthorized: wrong e-mail or password, or a disabled account (the attempt stays counted)
     """
-    if recent_failures(session, email, address) >= MAX_FAILURES:
-        raise TooManyAttempts("too many failed sign-ins; try again in 15 minutes")
-    account = session.exec(select(Account).where(Account.name == email.strip().lower())).first()
-    ok = False
+    email = _normal(email)
+    with write_session(engine) as session:
+        throttle.count_attempt(session, email, address)
+        throttle.prune(session)
+        account = session.exec(select(Account).where(Account.name == email)).first()
+        stored = account.password_hash if account is not None and account.active else None
+    if not _verify(stored, password):  # outside any transaction: no row stays locked while Argon2 runs
+        log.warning("failed sign-in for %r from %s", email, address)
+        raise Unauthorized("wrong e-mail or password")
+    with write_session(engine) as session:
+        throttle.give_back(session, email, address)
+        account = session.get(Account, account.id)
+        if account is None or not account.active or account.password_hash != stored:
+            raise Unauthorized("wrong e-mail or password")  # disabled or changed meanwhile
+        if _hasher.check_needs_rehash(stored):
+            account.password_hash = _hasher.hash(password)
+            session.add(account)
+        record(session, Actor(account.name, account.role, account.body_id), "login", details={"ip": address})
+        return SignedIn(account, browser_sessions.start(session, account))
+
+
+def _verify(stored: str | None, password: str) -> bool:
+    """Argon2 verification; an unknown account is checked against a dummy hash, so it costs as long."""
     try:
-        ok = _hasher.verify(account.password_hash if account and account.password_hash else _DUMMY_HASH, password)
+        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
-        ok = False
-    if not ok or account is None or not account.password_hash or not account.active:
-        record(session, Actor(_who(email), "anonymous"), "login-failed", details={"ip": address})
-        return None
-    if _hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = _hasher.hash(password)
-        session.add(account)
-    record(session, Actor(account.name, account.role, account.body_id), "login", details={"ip": address})
-    return account
-
-
-def get_active(session: Session, account_id: int) -> Account | None:
-    """The account behind a web session, or None when it is gone or disabled."""
-    account = session.get(Account, account_id)
-    return account if account is not None and account.active and account.password_hash else None
+        return False
 
 
 def count_accounts(session: Session) -> int:

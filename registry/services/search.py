@@ -1,34 +1,51 @@
-"""Search use cases: keep the index current from the catalog's change log, rebuild it, query it.
+"""Search use cases: keep this machine's index current from the catalog's change log, rebuild it, query it.
 
-The catalog is the one source of truth. Every process keeps its index current by replaying the
-change log (``ChangeLog.seq``) at query time, at most once per ``CATCH_UP_INTERVAL``: a publish or
-withdrawal made by any process, on any machine sharing the catalog, is visible everywhere within
-about that interval plus the time to index one version. Nothing runs in the background.
+The catalog is the one source of truth; each machine keeps its own index in ``<DATA_DIR>/index``, a
+cache that can be deleted at any time. Every app process runs one maintenance thread, started with
+the app (:func:`init_app`):
+
+* At start it checks the index. A missing, damaged or out-of-date index is rebuilt in that thread,
+  with a log line; only one process per index directory rebuilds (``build.lock``), the others wait
+  for it. Meanwhile searches are answered from the previous generation when it is sound, else with
+  503 and ``Retry-After``.
+* Every ``REGISTRY_SEARCH_CATCH_UP_MS`` (200 ms) it reads the change log's head. When there is
+  something new, the one process of the machine that gets the index's write lock applies it, a few
+  hundred versions per commit; every other process reopens the new generation on its next tick. A
+  publish or withdrawal made by any process on any machine is visible everywhere within about that
+  interval plus the time to index one version. No request ever applies changes.
+* When a search meets damaged files (the engine fails and the checksums disagree), the generation is
+  dropped and rebuilt in that thread; searches answer 503 meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
-import time
+import weakref
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Collection, Iterator
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from ..db import make_engine, read_session
-from ..errors import ServiceUnavailable
 from ..models import VERSION_PUBLISHED, VERSION_SUPERSEDED, ChangeLog, StandardVersion
-from ..search import IndexProblem, Removal, SearchIndex, SearchRequest, SearchResult, VersionRecord
+from ..search import (Changes, IndexProblem, Removal, SearchIndex, SearchRequest, SearchResult, SearchUnavailable,
+                      VersionRecord)
 
 log = logging.getLogger(__name__)
 
-#: seconds between two looks at the change log from one process (at query time)
-CATCH_UP_INTERVAL = 0.25
-#: a catalog smaller than this is rebuilt inline at start; a larger one in a background thread
-INLINE_REBUILD_MAX_VERSIONS = 500
+#: seconds between two looks at the change log (REGISTRY_SEARCH_CATCH_UP_MS)
+CATCH_UP_INTERVAL = 0.2
+#: batches of change-log entries one tick applies before it lets go of the write lock
+CATCH_UP_BATCHES = 5
+#: seconds the start of an app (or its first search) waits for a rebuild: a small catalog is then
+#: searchable at once, a large one is rebuilt in the background while the worker serves
+START_WAIT = 5.0
+#: the longest pause between two ticks after failures (the catalog unreachable, say)
+MAX_BACKOFF = 30.0
 EXTENSION = "registry.search"
 
 
@@ -38,30 +55,39 @@ class CatalogFeed:
     def __init__(self, engine: Engine):
         self.engine = engine
 
+    def __reduce__(self):  # a spawned build worker gets a feed with its own engine
+        return (_feed_from_url, (self.engine.url.render_as_string(hide_password=False),))
+
     def head(self) -> int:
         with read_session(self.engine) as session:
             return session.exec(select(func.max(ChangeLog.seq))).one() or 0
 
     def changes(self, after: int, limit: int) -> tuple[list[VersionRecord | Removal], int]:
         """The current state of every version named by the entries after ``after`` (at most ``limit``)."""
+        read = self.read(after, limit)
+        return read.records, read.last
+
+    def read(self, after: int, limit: int, recheck: Collection[int] = (), *, records: bool = True) -> Changes:
+        """Like :meth:`changes`, plus the entries of the seqs in ``recheck`` (gaps seen earlier: seqs a
+        transaction took before another one but committed after it), with every seq seen (only the
+        seqs when not ``records``)."""
+        columns = (ChangeLog.seq, ChangeLog.version_id, ChangeLog.code, ChangeLog.version)
         with read_session(self.engine) as session:
-            entries = list(session.exec(
-                select(ChangeLog.seq, ChangeLog.version_id, ChangeLog.code, ChangeLog.version)
-                .where(ChangeLog.seq > after).order_by(ChangeLog.seq).limit(limit)))
-            if not entries:
-                return [], after
-            ids = list(dict.fromkeys(e.version_id for e in entries))
+            entries = list(session.exec(select(*columns).where(ChangeLog.seq > after)
+                                        .order_by(ChangeLog.seq).limit(limit)))
+            late = list(session.exec(select(*columns).where(ChangeLog.seq.in_(list(recheck))))) if recheck else []  # type: ignore[attr-defined]
+            named = {e.version_id: e for e in [*late, *entries]} if records else {}
             rows = {row.id: row for row in session.exec(
                 select(StandardVersion.id, StandardVersion.code, StandardVersion.version, StandardVersion.status,
-                       StandardVersion.document).where(StandardVersion.id.in_(ids)))}  # type: ignore[attr-defined]
-        records: list[VersionRecord | Removal] = []
-        for entry in {e.version_id: e for e in entries}.values():
-            row = rows.get(entry.version_id)
+                       StandardVersion.document).where(StandardVersion.id.in_(list(named))))} if named else {}  # type: ignore[attr-defined]
+        found: list[VersionRecord | Removal] = []
+        for version_id, entry in named.items():
+            row = rows.get(version_id)
             if row is None:
-                records.append(Removal(entry.code, entry.version))
+                found.append(Removal(entry.code, entry.version))
             else:
-                records.append(VersionRecord(row.code, row.version, row.status, row.document, row.id))
-        return records, entries[-1].seq
+                found.append(VersionRecord(row.code, row.version, row.status, row.document, row.id))
+        return Changes(found, entries[-1].seq if entries else after, [e.seq for e in [*entries, *late]])
 
     def versions(self, part: int, parts: int) -> Iterator[VersionRecord]:
         """Every searchable version (published or superseded), the share ``part`` of ``parts``."""
@@ -81,15 +107,19 @@ class CatalogFeed:
             return session.exec(select(func.count()).select_from(StandardVersion)).one()
 
     def worker_copy(self) -> "CatalogFeed":
-        """A feed with its own engine, for a forked worker process (connections are not shared)."""
+        """A feed with its own engine, for a worker process (connections are not shared)."""
         url = self.engine.url
         if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
             raise RuntimeError("an in-memory SQLite catalog cannot be read by worker processes")
-        return CatalogFeed(make_engine(url.render_as_string(hide_password=False)))
+        return _feed_from_url(url.render_as_string(hide_password=False))
+
+
+def _feed_from_url(url: str) -> CatalogFeed:
+    return CatalogFeed(make_engine(url))
 
 
 class SearchService:
-    """The search index of one process: opened once, caught up at query time, rebuilt when broken."""
+    """The search index of one process, kept current by its maintenance thread (see the module)."""
 
     def __init__(self, index_dir: str | Path, engine: Engine, *, catch_up_interval: float = CATCH_UP_INTERVAL,
                  procs: int | None = None):
@@ -97,82 +127,130 @@ class SearchService:
         self.feed = CatalogFeed(engine)
         self.catch_up_interval = catch_up_interval
         self.procs = procs
-        self._last_catch_up = 0.0
         self._guard = threading.Lock()
-        self._rebuilding: threading.Thread | None = None
-        self._started = False
+        self._pid: int | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._ready = threading.Event()  # set while no rebuild is pending
+        self._ready.set()
+        self._requests = 0  # rebuild requests so far (one finished rebuild answers those made before it)
+        self._rebuild: str | None = None  # why the thread must rebuild
+        self._replace: str | None = None  # the generation directory to replace even if it looks sound
+        self._unavailable: str | None = None  # why searches cannot be answered meanwhile
 
-    def start(self, *, background: bool | None = None) -> str | None:
-        """Check the index and rebuild it when missing or damaged (logged); then catch up.
+    # -- the maintenance thread
 
-        A large catalog is rebuilt in a background thread (searches answer 503 meanwhile) so that
-        a web worker starts within its boot timeout; ``background`` forces either way.
+    def start(self, *, wait: float = START_WAIT) -> str | None:
+        """Check the index and start this process's maintenance thread (again after a fork).
+
+        A missing, damaged or out-of-date index is rebuilt in that thread, with a log line; this
+        waits up to ``wait`` seconds for the rebuild. Returns the problem found, or None.
         """
-        self._started = True
-        try:
-            self.index.check()
-        except IndexProblem as problem:
-            if background is None:
-                background = self.feed.count() > INLINE_REBUILD_MAX_VERSIONS
-            if background:
-                log.warning("search index at %s is %s: rebuilding it from the catalog in the background",
-                            self.index.root, problem)
-                self._rebuilding = threading.Thread(target=self._rebuild_quietly, name="search-rebuild",
-                                                    daemon=True)
-                self._rebuilding.start()
-                return str(problem)
-            return self.index.ensure(self.feed, procs=self.procs)
-        try:
-            self.index.catch_up(self.feed, wait=True)
-        except IndexProblem as problem:
-            self._recover(problem)
-            return str(problem)
-        return None
+        with self._guard:
+            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+                return None
+            self._pid = os.getpid()
+            self._stop.clear()
+            problem = None
+            try:
+                self.index.check()
+            except IndexProblem as found:
+                problem = found
+                self._schedule(found)
+            self._thread = threading.Thread(target=_maintain, args=(weakref.ref(self), self._stop, self._wake),
+                                            name=f"search-index-{self.index.root}", daemon=True)
+            self._thread.start()
+        if problem is not None and wait:
+            self.wait_ready(wait)
+        return None if problem is None else str(problem)
 
-    def _rebuild_quietly(self) -> None:
+    def _started(self) -> None:
+        if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
+            self.start()
+
+    def _schedule(self, problem: IndexProblem) -> None:
+        """Have the thread rebuild the index; searches answer 503 meanwhile unless it can still serve."""
+        if self._rebuild is None:
+            log.warning("search index at %s is %s: it will be rebuilt from the catalog", self.index.root, problem)
+        self._requests += 1
+        self._rebuild = str(problem)
+        self._replace = self.index.generation_dir()
+        if not problem.servable:
+            self._unavailable = str(problem)
+        self._ready.clear()
+        self._wake.set()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until no rebuild is pending (True) or ``timeout`` seconds have passed (False)."""
+        return self._ready.wait(timeout)
+
+    def _tick(self) -> None:
+        if self._rebuild is not None:
+            requests, replace = self._requests, self._replace
+            self.index.ensure(self.feed, procs=self.procs, replace=replace)
+            with self._guard:
+                if self._requests == requests:
+                    self._rebuild = self._replace = self._unavailable = None
+                    self._ready.set()
+            return
         try:
-            self.index.ensure(self.feed, procs=self.procs)
-        except Exception:  # pragma: no cover - logged; the next start tries again
-            log.exception("rebuilding the search index failed")
+            self.index.refresh()
+            self.index.catch_up(self.feed, max_batches=CATCH_UP_BATCHES)
+        except IndexProblem as problem:
+            with self._guard:
+                self._schedule(problem)
+
+    def close(self) -> None:
+        """Stop the maintenance thread and close the index (tests; a process that exits need not)."""
+        self._stop.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread() and self._pid == os.getpid():
+            thread.join(timeout=30)
+        self.index.close()
+
+    # -- use cases
 
     def rebuild(self, *, procs: int | None = None) -> dict[str, Any]:
+        """Rebuild the index now (in this thread)."""
         return self.index.rebuild(self.feed, procs=procs or self.procs)
 
-    def catch_up(self, *, force: bool = False) -> int:
-        """Apply new change-log entries, at most once per interval (unless ``force``)."""
-        now = time.monotonic()
-        if not force and now - self._last_catch_up < self.catch_up_interval:
-            return 0
-        if not self._guard.acquire(blocking=force):
-            return 0
-        try:
-            self._last_catch_up = now
-            return self.index.catch_up(self.feed, wait=force, max_batches=None if force else 5)
-        finally:
-            self._guard.release()
+    def catch_up(self) -> int:
+        """Apply every new change-log entry now (in this thread, waiting for the write lock)."""
+        return self.index.catch_up(self.feed, wait=True)
 
     def search(self, request: SearchRequest, overlay: list[VersionRecord] | None = None) -> SearchResult:
-        if not self._started:
-            with self._guard:
-                if not self._started:
-                    self.start()
-        if self._rebuilding is not None and self._rebuilding.is_alive():
-            raise ServiceUnavailable("the search index is being rebuilt; retry shortly")
+        """Search this machine's index; 503 (:class:`SearchUnavailable`) while it cannot answer."""
+        self._started()
+        if self._unavailable is not None:  # (why is in the log, not for the client)
+            raise SearchUnavailable("the search index is being rebuilt; retry shortly")
         try:
-            try:
-                self.catch_up()
-            except ServiceUnavailable:
-                pass  # another writer is busy: answer from the current generation
             return self.index.search(request, overlay or ())
         except IndexProblem as problem:
-            # the index vanished, broke or got ahead of a restored catalog: rebuild once, then answer
-            self._recover(problem)
-            return self.index.search(request, overlay or ())
+            with self._guard:
+                self._schedule(problem)
+            raise SearchUnavailable("the search index is being rebuilt; retry shortly") from None
 
-    def _recover(self, problem: IndexProblem) -> None:
-        log.warning("search index at %s is %s: rebuilding it from the catalog", self.index.root, problem)
-        if self.index.ensure(self.feed, procs=self.procs) is None:  # sound files, wrong contents
-            self.index.rebuild(self.feed, procs=self.procs, reason=str(problem))
+
+def _maintain(ref: "weakref.ref[SearchService]", stop: threading.Event, wake: threading.Event) -> None:
+    """The maintenance loop; it ends when the service is closed or garbage-collected."""
+    failures = 0
+    while not stop.is_set():
+        service = ref()
+        if service is None:
+            return
+        try:
+            service._tick()
+            failures = 0
+        except Exception:
+            failures += 1
+            if failures & (failures - 1) == 0:  # 1st, 2nd, 4th, 8th... failure in a row
+                log.exception("search index maintenance failed (%d time(s) in a row)", failures)
+        interval = min(service.catch_up_interval * 2 ** min(failures, 10), MAX_BACKOFF)
+        del service
+        wake.wait(interval)
+        wake.clear()
 
 
 def index_dir(config: dict) -> Path:
@@ -180,31 +258,33 @@ def index_dir(config: dict) -> Path:
     return Path(config["DATA_DIR"]).resolve() / "index"
 
 
-def init_app(app, *, check: bool | None = None, background: bool | None = None) -> SearchService:
-    """Create this process's search service; check the index (rebuilding it, with a log line, when
-    missing or damaged) and catch up with the change log.
+def _setting(value: Any) -> bool:
+    return str(value).strip().lower() not in ("0", "false", "no", "off", "")
 
-    Called from the application factory; nothing heavy happens at import time. With ``check``
-    false (or ``REGISTRY_SEARCH_CHECK_ON_START`` false), the check waits for the first search,
-    which suits test suites that create many apps and rarely search.
+
+def init_app(app, *, check: bool | None = None) -> SearchService:
+    """Create this process's search service; unless ``check`` (``REGISTRY_SEARCH_CHECK_ON_START``) is
+    off, check the index now (a missing or damaged one is rebuilt in the background, with a log line)
+    and start the maintenance thread. Off, both wait for the first search (test suites that create
+    many apps and rarely search). Called from the application factory.
     """
     service = SearchService(index_dir({"DATA_DIR": app.config["REGISTRY_DATA_DIR"]}),
                             app.extensions["registry.engine"],
-                            catch_up_interval=float(app.config.get("REGISTRY_SEARCH_CATCH_UP_MS", 250)) / 1000)
+                            catch_up_interval=float(app.config.get("REGISTRY_SEARCH_CATCH_UP_MS", 200)) / 1000)
     app.extensions[EXTENSION] = service
     if check is None:
-        check = bool(app.config.get("REGISTRY_SEARCH_CHECK_ON_START", True))
+        check = _setting(app.config.get("REGISTRY_SEARCH_CHECK_ON_START", 1))
     if check:
-        service.start(background=background)
+        service.start()
     return service
 
 
 def service_for(app) -> SearchService:
-    """The app's search service, created (and checked) on first use if ``init_app`` was not called."""
+    """The app's search service, created on first use if ``init_app`` was not called."""
     service = app.extensions.get(EXTENSION)
     if service is None:
         with _INIT_LOCK:
-            service = app.extensions.get(EXTENSION) or init_app(app)
+            service = app.extensions.get(EXTENSION) or init_app(app, check=False)
     return service
 
 
@@ -223,4 +303,7 @@ def drafts_overlay(session, actor) -> list[VersionRecord]:
 def reindex(engine: Engine, data_dir: str | Path, *, procs: int | None = None) -> dict[str, Any]:
     """Rebuild the index of ``data_dir`` from the catalog (``registry reindex``)."""
     index = SearchIndex(Path(data_dir).resolve() / "index")
-    return index.rebuild(CatalogFeed(engine), procs=procs)
+    try:
+        return index.rebuild(CatalogFeed(engine), procs=procs)
+    finally:
+        index.close()

@@ -24,11 +24,22 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        from .common import lang, level_label, marked, tr
+        from .. import vocabulary
+        from ..documents import text_in
+        from . import diffview
+        from .common import html_lang, label, lang, level_label, level_name_any, marked, this_page, tr, tr_text
         from .setup import LANGUAGES
 
-        return {"current_actor": auth.current_actor, "ui_lang": lang(), "tr": tr, "level_label": level_label,
-                "marked": marked, "languages": LANGUAGES}
+        ui = lang()
+        return {
+            "current_actor": auth.current_actor, "ui_lang": ui, "languages": LANGUAGES, "this_page": this_page,
+            "tr": tr, "tr_text": tr_text, "text_in": text_in, "html_lang": html_lang, "marked": marked,
+            "level_label": level_label, "level_name_any": level_name_any, "label": label, "vocab": vocabulary,
+            "diff_summary": diffview.summary,
+            "text_changes": lambda old, new, *docs, texts=False: diffview.changes(old, new, ui, *docs, texts=texts),
+            "where": lambda location, doc: diffview.where(location, doc, ui),
+            "part_name": lambda kind, part_id, doc, old_doc=None: diffview.part_name(kind, part_id, doc, old_doc, ui),
+        }
 
 
 def _atom_date(value) -> str:

@@ -5,13 +5,28 @@ from __future__ import annotations
 import html
 import re
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import current_app, render_template
+from flask import current_app, render_template, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
+from werkzeug.exceptions import HTTPException
 
-from ..documents import level_name, text_in
+from ..documents import level_name
 from ..errors import RegistryError
+from ..vocabulary import LEVEL_SCHEMES
+from ..vocabulary import label as vocabulary_label
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction (pybabel) without translating it here."""
+    return message
+
+
+#: states shown through ``_(state)`` in the templates, listed so that extraction keeps their translations
+STATE_NAMES = (N_("published"), N_("superseded"), N_("withdrawn"), N_("draft"), N_("submitted"),
+               N_("changes-requested"), N_("approved"))
 
 VERSION_NAME = re.compile(r"(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})\Z")
 CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.-]{0,15}\Z")
@@ -25,14 +40,55 @@ def lang() -> str:
     return str(get_locale() or "zh")
 
 
-def tr(value: Any, doc: dict | None = None) -> str:
-    """A document text in the interface language, the master text as the fallback."""
+def html_lang(code: str) -> str:
+    """The value of a lang attribute for a language code (the interface's Chinese is simplified)."""
+    return "zh-Hans" if code == "zh" else code
+
+
+def pick(value: Any, wanted: str, master: str) -> tuple[str, str]:
+    """A document text in ``wanted``, else in the master language, else any; and the language shown."""
+    if isinstance(value, dict):
+        for code in (wanted, master, *value):
+            if value.get(code):
+                return str(value[code]), code
+        return "", master
+    return ("" if value is None else str(value)), master
+
+
+def in_language(text: str, code: str) -> Markup:
+    """Escaped text, marked with its language when it is not the interface's (screen readers switch voice)."""
+    if not text or code.split("-")[0] == lang():
+        return escape(text)
+    return Markup('<span lang="%s">%s</span>') % (html_lang(code), text)
+
+
+def tr(value: Any, doc: dict | None = None) -> Markup:
+    """A document text in the interface language, the master text as the fallback (marked with its lang)."""
     master = (doc or {}).get("languages", {}).get("master", "zh")
-    return text_in(value, lang(), master)
+    return in_language(*pick(value, lang(), master))
+
+
+def tr_text(value: Any, doc: dict | None = None) -> str:
+    """As :func:`tr`, as plain text: for <title> and attributes, where markup is not allowed."""
+    master = (doc or {}).get("languages", {}).get("master", "zh")
+    return pick(value, lang(), master)[0]
 
 
 def level_label(doc: dict, level_id: str | None) -> str:
     return level_name(doc, level_id, lang()) if level_id else ""
+
+
+def level_name_any(level_id: str) -> str:
+    """A level ID without its document (a search facet): the name a level scheme gives it, else the ID."""
+    for scheme in LEVEL_SCHEMES.values():
+        if level_id in scheme:
+            return vocabulary_label(scheme, level_id, lang())
+    return level_id
+
+
+def label(vocabulary: dict, key: str | None) -> str:
+    """A code or slug of one of :mod:`registry.vocabulary`'s dictionaries, named in the interface language."""
+    return vocabulary_label(vocabulary, key, lang())
 
 
 def marked(snippet: str) -> Markup:
@@ -42,6 +98,12 @@ def marked(snippet: str) -> Markup:
         text = escape(html.unescape(part))
         out.append(Markup("<mark>%s</mark>") % text if i % 2 else text)
     return Markup("").join(out)
+
+
+def this_page() -> str:
+    """The current page's path and query without ``lang`` (where the language switch comes back to)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return request.path + ("?" + urlencode(args) if args else "")
 
 
 def status_of(error: RegistryError) -> int:
@@ -54,6 +116,33 @@ def error_page(error: RegistryError):
     """A domain error raised by a page, as an HTML page with the status of the one error table."""
     status = status_of(error)
     return render_template("web/error.html", message=error.message, status=status), status
+
+
+def http_error_page(error: HTTPException):
+    """Werkzeug's errors on pages (404, 405, a failed CSRF check...) in the site's own page and language.
+
+    Called by the error handler of ``registry.api.errors``, which answers machine paths with JSON.
+    """
+    from flask_wtf.csrf import CSRFError
+
+    if isinstance(error, CSRFError):
+        message = _("The form has expired or did not come from this site (CSRF check failed). "
+                    "Go back, reload the page and try again.")
+    elif error.code == 404:
+        message = _("There is no page at this address.")
+    elif error.code == 405:
+        message = _("This address does not accept that kind of request.")
+    elif error.code == 413:
+        message = _("The upload is too large.")
+    else:
+        message = error.description or error.name
+    response = current_app.make_response((render_template("web/error.html", message=message, status=error.code),
+                                          error.code))
+    headers = dict(error.get_headers())
+    for name in ("Allow", "Retry-After"):  # keep what Werkzeug says about the status
+        if name in headers:
+            response.headers[name] = headers[name]
+    return response
 
 
 def register_error_pages(bp) -> None:

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from ..db import read_session, write_session
-from ..errors import InvalidStandard, PreconditionFailed, RegistryError
+from ..errors import Conflict, InvalidStandard, PreconditionFailed
 from ..services import drafts as service
 from .auth import current_actor, login_required
 from .common import engine, register_error_pages, status_of
@@ -59,7 +59,7 @@ def new_draft():
     except InvalidStandard as error:
         lines, unplaced = annotated_lines(source, error.details or [])
         return render_template("web/portal/edit.html", draft=None, source=source.decode("utf-8", "replace"),
-                               lines=lines, unplaced=unplaced, count=len(error.details or [])), 422
+                               lines=lines, unplaced=unplaced, count=len(error.details or [])), status_of(error)
     flash(_("Draft saved. Submit it for review when it is ready."))
     return redirect(url_for("portal.draft", draft_id=draft_id))
 
@@ -93,12 +93,13 @@ def edit_draft(draft_id: int):
             row = service.get_draft(session, draft_id, actor)
         lines, unplaced = annotated_lines(source, error.details or [])
         return render_template("web/portal/edit.html", draft=row, source=source.decode("utf-8", "replace"),
-                               etag=etag, lines=lines, unplaced=unplaced, count=len(error.details or [])), 422
-    except PreconditionFailed:
+                               etag=etag, lines=lines, unplaced=unplaced, count=len(error.details or [])), \
+            status_of(error)
+    except PreconditionFailed as error:
         with read_session(engine()) as session:
             row = service.get_draft(session, draft_id, actor)
         return render_template("web/portal/edit.html", draft=row, source=source.decode("utf-8", "replace"),
-                               etag=etag, lines=None, unplaced=[], stale=True), 412
+                               etag=etag, lines=None, unplaced=[], stale=True), status_of(error)
     flash(_("Draft saved."))
     return redirect(url_for("portal.draft", draft_id=draft_id))
 
@@ -109,9 +110,7 @@ def submit(draft_id: int):
     try:
         with write_session(engine()) as session:
             service.submit(session, draft_id, current_actor())
-    except RegistryError as error:
-        if status_of(error) != 409:
-            raise
+    except Conflict as error:  # not submittable in its state: say so on the draft's page
         flash(error.message, "error")
     else:
         flash(_("Submitted for review."))
@@ -133,7 +132,7 @@ def compare(draft_id: int):
 @bp.get("/drafts/<int:draft_id>/draft.pdf")
 @login_required()
 def draft_pdf(draft_id: int):
-    """The draft as a PDF with the DRAFT watermark on every page (never cached, never public)."""
+    """The draft as a PDF with the DRAFT watermark on every page (cached privately per revision, never public)."""
     with read_session(engine()) as session:
         row = service.get_draft(session, draft_id, current_actor())
     pdf = render_draft_pdf(row, current_app.config["REGISTRY_BASE_URL"])
@@ -143,17 +142,11 @@ def draft_pdf(draft_id: int):
 
 
 def render_draft_pdf(draft, base_url: str) -> bytes:
-    from ..render import StatusInfo, render_standard_pdf
+    """Rendered once per revision, then served from a private cache (never the public exports folder)."""
+    from pathlib import Path
 
-    info = StatusInfo.for_draft(draft, base_url)
-    try:
-        return render_standard_pdf(draft.document, source=draft.source, status_info=info)
-    except ModuleNotFoundError as missing:  # the warm render worker is not in this build yet: render inline
-        if "worker" not in str(missing):
-            raise
-        from ..render import source_attachment_name
-        from ..render.html import render_html
-        from ..render.pdf import render_pdf
+    from ..services.exports import draft_pdf as cached_draft_pdf
 
-        html = render_html(draft.document, status_info=info, standalone=False, for_pdf=True)
-        return render_pdf(html, attachments=[(source_attachment_name(draft.document), draft.source)])
+    config = current_app.config
+    return cached_draft_pdf(Path(config["REGISTRY_DATA_DIR"]) / "cache" / "drafts", draft, base_url,
+                            timeout=config["REGISTRY_RENDER_TIMEOUT"])

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
 
 from flask import current_app, redirect, render_template, request, url_for
 
 from ..db import read_session
 from ..errors import BadRequest, NotFound
 from ..search import KINDS, SearchRequest
-from ..services import catalog, exports, verification
+from ..services import catalog, exports, reading, verification
 from ..vocabulary import STANDARD_TYPES
-from . import bp, readmodels
-from .common import CODE, VERSION_NAME, engine
+from . import bp
+from .common import CODE, VERSION_NAME, engine, lang
 
 #: the download formats offered on a standard's page, in button order
 DOWNLOADS = (("pdf", "PDF"), ("html", "HTML"), ("csv", "CSV"), ("case.json", "CASE JSON"), ("yaml", "YAML"),
@@ -21,6 +21,10 @@ DOWNLOADS = (("pdf", "PDF"), ("html", "HTML"), ("csv", "CSV"), ("case.json", "CA
 
 def _engine():
     return engine()
+
+
+#: an occupation group of the classification: major "2", sub-major "2-02" or minor group "2-02-38"
+OCCUPATION_GROUP = re.compile(r"[0-9](-[0-9]{2}){0,2}\Z")
 
 
 def _code(code: str) -> str:
@@ -33,13 +37,13 @@ def _code(code: str) -> str:
 def home():
     """Sectors with counts, the latest publications and a search box."""
     with read_session(engine()) as session:
-        data = readmodels.home(session)
+        data = reading.home(session)
     return render_template("web/home.html", **data)
 
 
 @bp.get("/standards")
 def browse():
-    """Every standard, by sector and occupation, with filters."""
+    """Every standard, by sector or by occupation group (e.g. 2-02-38), with filters and counts."""
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < len(page) < 6 and int(page) > 0 else 1
     sector = request.args.get("sector") or None
@@ -47,10 +51,15 @@ def browse():
     status = request.args.get("status") or None
     if status not in (None, "published", "superseded", "withdrawn"):
         status = None
+    group = request.args.get("group") or None
+    if group is not None and not OCCUPATION_GROUP.match(group):
+        group = None
+    by = "occupation" if request.args.get("by") == "occupation" or group else "sector"
     with read_session(engine()) as session:
-        data = readmodels.browse(session, sector=sector, standard_type=standard_type, status=status, page=page)
+        data = reading.browse(session, sector=sector, standard_type=standard_type, status=status, group=group,
+                              page=page)
     return render_template("web/browse.html", page=page, sector=sector, type=standard_type, status=status,
-                           types=STANDARD_TYPES, **data)
+                           group=group, by=by, types=STANDARD_TYPES, **data)
 
 
 @bp.get("/standards/<code>")
@@ -69,18 +78,24 @@ def download(code: str, name: str):
         return _diff_page(_code(code))
     version, fmt = exports.split_name(name)
     config = current_app.config
-    with read_session(_engine()) as session:
-        if version == "latest":
+    language = exports.check_lang(fmt, request.args.get("lang"))  # PDF and HTML: ?lang=fr shows French under the master
+    if version == "latest":
+        with read_session(_engine()) as session:
             current = catalog.current_version(session, code)
-            response = redirect(url_for("web.download", code=code, name=current.version + exports.FORMATS[fmt].suffix))
-            response.headers["Cache-Control"] = "no-cache"
-            return response
-        export, path = exports.ensure(session, exports_dir(), code, version, fmt, config["REGISTRY_BASE_URL"])
+        response = redirect(url_for("web.download", code=code, name=current.version + exports.FORMATS[fmt].suffix,
+                                    **({"lang": language} if language else {})))
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+    export, path = exports.serve(_engine(), exports_dir(), code, version, fmt, config["REGISTRY_BASE_URL"],
+                                 lang=language, timeout=config["REGISTRY_RENDER_TIMEOUT"])
     from flask import send_file
 
-    response = send_file(path, mimetype=export.media_type, etag=export.etag, conditional=True,
+    # conditional (304, ranges) only when asked: the plain GET of a cached file stays as cheap as a static file
+    conditional = any(h in request.headers for h in ("If-None-Match", "If-Modified-Since", "Range", "If-Range"))
+    response = send_file(path, mimetype=export.media_type, etag=export.etag, conditional=conditional,
                          download_name=export.filename, as_attachment=fmt not in ("html",), max_age=31536000)
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Accept-Ranges"] = "bytes"
     if fmt == "html":
         # the printable page inlines its stylesheet; it runs no script and cannot frame or submit anything
         response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
@@ -90,7 +105,7 @@ def download(code: str, name: str):
 
 def _version_page(code: str, version: str | None):
     with read_session(engine()) as session:
-        page = readmodels.standard_page(session, code, version)
+        page = reading.standard_page(session, code, version)
     return render_template("web/standard.html", page=page, doc=page.version.document, downloads=DOWNLOADS)
 
 
@@ -99,10 +114,10 @@ def _diff_page(code: str):
     if not (VERSION_NAME.match(old) and VERSION_NAME.match(new)):
         raise BadRequest("choose two versions: ?from=1.0&to=2.0")
     with read_session(engine()) as session:
-        standard_row, before, after, diff = readmodels.version_diff(session, code, old, new)
-        versions = catalog.list_versions(session, code)
-    return render_template("web/diff.html", standard=standard_row, before=before, after=after, diff=diff,
-                           versions=versions, doc=after.document, old_doc=before.document)
+        found = reading.version_diff(session, code, old, new)
+    return render_template("web/diff.html", standard=found.standard, before=found.before, after=found.after,
+                           diff=found.diff, versions=found.versions, doc=found.after.document,
+                           old_doc=found.before.document)
 
 
 @bp.get("/search")
@@ -119,11 +134,15 @@ def search():
     page = int(page) if page.isdigit() and len(page) < 4 and int(page) > 0 else 1
     q = args.get("q", "")[:256]
     result = None
+    titles: dict = {}
     if q or any(clean.values()):
-        query = SearchRequest(q=q, page=min(page, 50), per_page=20, **{k: v for k, v in clean.items()})
+        # titles, levels and snippets in the interface language (hits are not limited to it)
+        query = SearchRequest(q=q, page=min(page, 50), per_page=20, display_lang=lang(), **clean)
         result = service_for(current_app).search(query)
+        with read_session(engine()) as session:  # the occupation facet names standards by their titles
+            titles = reading.occupation_titles(session, {f["value"] for f in result.facets.get("occupation", [])})
     filters = {k: v for k, v in clean.items() if v}
-    return render_template("web/search.html", q=q, result=result, filters=filters, page=page)
+    return render_template("web/search.html", q=q, result=result, filters=filters, page=page, titles=titles)
 
 
 @bp.get("/verify/<sha256>")
@@ -138,10 +157,10 @@ def verify_page(sha256: str):
 def feed():
     """Publications and withdrawals as an Atom feed; each entry says what changed."""
     with read_session(engine()) as session:
-        entries = readmodels.feed(session)
+        entries = reading.feed(session)
     body = render_template("web/feed.xml", entries=entries, base=current_app.config["REGISTRY_BASE_URL"].rstrip("/"))
     return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
 
 
 def exports_dir():
-    return Path(current_app.config["REGISTRY_EXPORTS_DIR"]).resolve()
+    return exports.folder(current_app.config["REGISTRY_EXPORTS_DIR"])

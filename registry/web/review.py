@@ -6,10 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..db import read_session, write_session
-from ..diff import bump_is_sufficient, required_bump
-from ..errors import BumpTooSmall, RegistryError
+from ..errors import BadRequest, Conflict, NotFound, RegistryError
 from ..models import APPROVED, CHANGES_REQUESTED, SUBMITTED
-from ..services import catalog, drafts as service
+from ..services import catalog, drafts as service, reviewing
 from .auth import current_actor, login_required
 from .common import CODE, VERSION_NAME, engine, register_error_pages, status_of
 
@@ -29,17 +28,16 @@ def queue():
     return render_template("web/review/queue.html", groups=groups)
 
 
-def _draft_page(draft_id: int, *, error: str | None = None, status: int = 200):
-    actor = current_actor()
+def _draft_page(draft_id: int, *, error: RegistryError | None = None):
+    """The review page; with the refusal of an action when there was one (its status from the error table)."""
     with read_session(engine()) as session:
-        draft = service.get_draft(session, draft_id, actor)
-        comments = service.list_comments(session, draft_id, actor)
-        base, diff = service.compare_with_published(session, draft_id, actor)
-    suggested = required_bump(base.version, diff) if base is not None else None
-    sufficient = bump_is_sufficient(base.version, draft.version, diff) if base is not None else True
-    return render_template("web/review/draft.html", draft=draft, comments=comments, base=base, diff=diff,
-                           suggested=suggested, sufficient=sufficient, error=error, doc=draft.document,
-                           old_doc=base.document if base else None), status
+        review = reviewing.draft_review(session, draft_id, current_actor())
+    draft, base = review.draft, review.base
+    page = render_template("web/review/draft.html", draft=draft, comments=review.comments, base=base,
+                           diff=review.diff, suggested=review.suggested, sufficient=review.sufficient,
+                           error=error.message if error else None, doc=draft.document,
+                           old_doc=base.document if base else None)
+    return page, status_of(error) if error else 200
 
 
 @bp.get("/drafts/<int:draft_id>")
@@ -53,12 +51,8 @@ def _act(draft_id: int, action, done: str):
     try:
         with write_session(engine()) as session:
             action(session)
-    except BumpTooSmall as error:
-        return _draft_page(draft_id, error=error.message, status=409)
-    except RegistryError as error:
-        if status_of(error) not in (400, 409):
-            raise
-        return _draft_page(draft_id, error=error.message, status=status_of(error))
+    except (BadRequest, Conflict) as error:  # a refusal the registrar can act on: shown on the draft's page
+        return _draft_page(draft_id, error=error)
     flash(done)
     return redirect(url_for("review.draft", draft_id=draft_id))
 
@@ -105,18 +99,22 @@ def publish(draft_id: int):
 def withdraw(code: str, version: str):
     """Withdraw a version, with a reason that is shown on its page, its PDF and the feed."""
     if not (CODE.match(code) and VERSION_NAME.match(version)):
-        return render_template("web/error.html", message="not found", status=404), 404
-    error = None
+        raise NotFound(f"no version {version!r} of standard {code!r}")
+    problem: RegistryError | None = None
     if request.method == "POST":
         reason = request.form.get("reason", "")[:2000].strip()
-        if not reason:
-            error = _("Give the reason for the withdrawal.")
-        else:
+        try:
+            if not reason:
+                raise BadRequest(_("Give the reason for the withdrawal."))
             with write_session(engine()) as session:
                 catalog.withdraw(session, code, version, current_actor(), reason)
+        except (BadRequest, Conflict) as error:
+            problem = error
+        else:
             flash(_("Withdrawn."))
             return redirect(url_for("web.download", code=code, name=version))
     with read_session(engine()) as session:
         row = catalog.get_version(session, code, version)
-    return render_template("web/review/withdraw.html", version=row, doc=row.document, error=error), \
-        (400 if error else 200)
+    page = render_template("web/review/withdraw.html", version=row, doc=row.document,
+                           error=problem.message if problem else None)
+    return page, status_of(problem) if problem else 200

@@ -1,167 +1,388 @@
-"""End-to-end: the pages in headless Chromium (Debian's), against a real server on a loopback port.
+"""End-to-end: the pages in headless Chromium (Debian's /usr/bin/chromium) against a live server on a
+loopback port, once on SQLite and once on PostgreSQL.
 
-Run with the rest of the suite; skipped when /usr/bin/chromium or playwright is missing.
-Screenshots of the main pages are saved under test-artifacts/ (git-ignored).
+A missing Playwright or Chromium fails these tests: they are part of the suite, never skipped.
+Full-page screenshots of the main pages (English, Chinese, phone width) are saved under
+$REGISTRY_SCREENSHOTS_DIR (default test-artifacts/screenshots, git-ignored).
 """
 
 from __future__ import annotations
 
+import io
+import os
 import re
-import shutil
-import threading
-import zlib
+import xml.etree.ElementTree as ET
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from ..conftest import STANDARDS
-from ..web_helpers import PASSWORD, add_people
+from ..conftest import BACKENDS, ROOT, STANDARDS, close_app, make_test_app
+from ..web_helpers import PASSWORD, add_people, live_server
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+#: Debian's Chromium, exactly: Playwright's own browser builds cannot be downloaded on these machines
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(os.environ.get("REGISTRY_SCREENSHOTS_DIR") or ROOT / "test-artifacts" / "screenshots")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
 CODE = "4-04-05-05"
+WITHDRAWN = "2-02-38-01"  # the standard the registrar withdraws
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+LOCALES = {"en": "en-US", "zh": "zh-CN"}
+ATOM = "{http://www.w3.org/2005/Atom}"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+#: what version 3.0 changes in 2.0 (besides its number and title): the diff page must show exactly these
+REWORDED = ("R-L5-collect-acq-3", "能填写数据采集记录，注明数据来源、采集时间、数量和采集人员。",
+            "Can fill in data-collection records stating the source, collection time, volume and collector of the data.")
+REMOVED = "K-L5-collect-acq-2"
+ADDED = ("K-L5-collect-proc-3", "数据脱敏的基本要求。", "Basic requirements of data masking.")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, sqlite_templates):
-    """The app on SQLite with the corpus, served by werkzeug on a free loopback port."""
-    from werkzeug.serving import make_server
+def version_3() -> str:
+    """Version 3.0 of the sample standard: one requirement reworded, one knowledge item removed, one added."""
+    text = (STANDARDS / CODE / "2.0.yaml").read_text("utf-8")
+    text = re.sub(r"(?m)^version: .*$", "version: '3.0'", text, count=1).replace("（示例）", "（示例·修订）", 1)
+    text = text.replace("能填写数据采集记录，注明数据来源、采集时间和数量。", REWORDED[1], 1)
+    text = text.replace("Can fill in data-collection records stating the source, collection time and volume of the "
+                        "data.", REWORDED[2], 1)
+    text = re.sub(rf"\n {{16}}- id: {REMOVED}\n(?: {{18}}.*\n)+?(?= {{12}}- id: WC-L5-collect-proc)", "\n", text,
+                  count=1)
+    last = "                    en: Operating methods of common spreadsheet software.\n"
+    added = (f'                - id: {ADDED[0]}\n                  number: "1.2.3"\n                  text:\n'
+             f"                    zh: {ADDED[1]}\n                    en: {ADDED[2]}\n")
+    assert REMOVED not in text and last in text
+    return text.replace(last, last + added, 1)
 
-    from registry import create_app
 
-    folder = tmp_path_factory.mktemp("e2e")
-    db = folder / "registry.sqlite3"
-    db.write_bytes(sqlite_templates[True].read_bytes())
-    app = create_app({"DATABASE_URL": f"sqlite:///{db}", "DATA_DIR": str(folder / "instance"),
-                      "EXPORTS_DIR": str(folder / "exports"), "LOG_LEVEL": "WARNING"})
-    people = add_people(app.extensions["registry.engine"], "body-a")
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request, tmp_path_factory, sqlite_templates):
+    """The app with the corpus, on one backend, served on a free loopback port."""
     from registry.services.search import service_for
 
-    service_for(app)  # build the search index before the browser waits on it
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    app.config["REGISTRY_BASE_URL"] = f"http://127.0.0.1:{httpd.server_port}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield app.config["REGISTRY_BASE_URL"], people
-    httpd.shutdown()
-    app.extensions["registry.engine"].dispose()
+    folder = tmp_path_factory.mktemp(f"e2e-{request.param}")
+    if request.param == "sqlite":
+        db = folder / "registry.sqlite3"
+        db.write_bytes(sqlite_templates[True].read_bytes())
+        url = f"sqlite:///{db}"
+    else:
+        url = request.getfixturevalue("postgres_catalog").reset(True)
+    app = make_test_app(url, folder, RENDER_WARM=1)  # a warm PDF renderer, as in production
+    people = add_people(app.extensions["registry.engine"], "body-a")
+    search = service_for(app)
+    search.start(wait=0)
+    assert search.wait_ready(120)  # the index is built in the background: wait for it
+    with live_server(app) as base:
+        app.config["REGISTRY_BASE_URL"] = base
+        yield SimpleNamespace(base=base, people=people, backend=request.param, app=app)
+    close_app(app)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as missing:
+        pytest.fail(f"Playwright is missing ({missing}): `make install` installs the test extras", pytrace=False)
+    if not CHROMIUM.exists():
+        pytest.fail(f"Debian's Chromium is missing at {CHROMIUM}: `make install` installs it", pytrace=False)
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         yield instance
         instance.close()
 
 
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
-
-
-def login(browser, base, email, lang="en"):
-    context = browser.new_context(locale=lang, viewport={"width": 390, "height": 844} if lang == "zh" else None)
+def new_page(browser, lang: str = "en", *, phone: bool = False, javascript: bool = True):
+    context = browser.new_context(locale=LOCALES[lang], viewport=PHONE if phone else DESKTOP,
+                                  java_script_enabled=javascript, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(90_000)
-    page.goto(f"{base}/login")
-    page.get_by_label(re.compile("E-mail|电子邮箱")).fill(email)
-    page.get_by_label(re.compile("Password|密码")).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("^(Sign in|登录)$")).click()
     return page
 
 
-def _version_3(text: str) -> str:
-    return re.sub(r"(?m)^version: .*$", "version: '3.0'", text, count=1).replace("（示例）", "（示例·修订）", 1)
+def login(browser, base: str, email: str, lang: str = "en", *, phone: bool = False):
+    page = new_page(browser, lang, phone=phone)
+    page.goto(f"{base}/login")
+    page.get_by_label(re.compile("E-mail|电子邮箱")).fill(email)
+    page.get_by_label(re.compile("Password|密码")).fill(PASSWORD)
+    click(page, page.get_by_role("button", name=re.compile("^(Sign in|登录)$")))
+    return page
 
 
-def test_body_fixes_an_error_at_its_line_and_submits_then_registrar_publishes(server, browser):
-    base, people = server
+def download(page, link) -> bytes:
+    with page.expect_download(timeout=180_000) as info:
+        link.click()
+    return Path(info.value.path()).read_bytes()
+
+
+def pdf_texts(data: bytes) -> list[str]:
+    import pypdf
+
+    assert data.startswith(b"%PDF-")
+    return [p.extract_text() or "" for p in pypdf.PdfReader(io.BytesIO(data)).pages]
+
+
+def shot(server, page, name: str) -> None:
+    """A full-page screenshot (once: on the first backend)."""
+    if server.backend == BACKENDS[0]:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def click(page, target) -> None:
+    """Click something that loads a page, and wait for that page (a check right after a bare click
+    could still read the old one)."""
+    with page.expect_navigation():
+        target.click()
+
+
+def upload(page, text: str) -> None:
+    page.set_input_files("#file", {"name": "draft.yaml", "mimeType": "application/yaml", "buffer": text.encode()})
+    click(page, page.get_by_role("button", name="Check and save"))
+
+
+# --- the lifecycle -------------------------------------------------------------------------------
+
+
+def test_body_fixes_an_error_then_registrar_publishes_and_the_public_sees_it(server, browser):
+    import pypdf  # noqa: F401  (fail here, before the long flow, when it is missing)
+
+    base, people = server.base, server.people
     page = login(browser, base, people["body"])
     page.goto(f"{base}/portal/drafts/new")
-    good = _version_3((STANDARDS / CODE / "2.0.yaml").read_text("utf-8"))
+    good = version_3()
     bad = good.replace("level_scheme: skill-grades", "level_scheme: no-such-scheme", 1)
     line = bad.split("\n").index("level_scheme: no-such-scheme") + 1
-    page.set_input_files("#file", {"name": "draft.yaml", "mimeType": "application/yaml", "buffer": bad.encode()})
-    page.get_by_role("button", name="Check and save").click()
+    upload(page, bad)
     row = page.locator(f"tr#L{line}")
     assert row.locator(".issue").count() >= 1
-    row.scroll_into_view_if_needed()
-    shot(page, "portal-draft-errors")
-    page.set_input_files("#file", {"name": "draft.yaml", "mimeType": "application/yaml", "buffer": good.encode()})
-    page.get_by_role("button", name="Check and save").click()
-    assert "/portal/drafts/" in page.url
-    page.get_by_role("button", name="Submit for review").click()
+    assert page.locator("[role=alert] h2#problems-h").count() == 1
+    upload(page, good)
+    assert re.search(r"/portal/drafts/\d+$", page.url)
+    draft_url = page.url
+
+    # a second copy of the edit form, opened before the first one saves, is refused rather than merged
+    stale = page.context.new_page()
+    stale.goto(draft_url + "/edit")
+    click(page, page.get_by_role("link", name="Edit"))
+    click(page, page.get_by_role("button", name="Check and save"))
+    click(stale, stale.get_by_role("button", name="Check and save"))
+    assert stale.locator("p.error[role=alert]").count() == 1 and "Someone saved this draft" in stale.content()
+    stale.close()
+
+    # the compare page shows what the draft changes; the draft PDF carries the watermark on every page
+    page.goto(draft_url)
+    click(page, page.get_by_role("link", name="Compare with the published version"))
+    _check_item_changes(page)
+    page.goto(draft_url)
+    texts = pdf_texts(download(page, page.get_by_role("link", name="Draft PDF")))
+    assert len(texts) > 1 and all("DRAFT, not approved" in t for t in texts)
+    click(page, page.get_by_role("button", name="Submit for review"))
     assert page.locator(".status.submitted").count() == 1
-    shot(page, "portal-draft")
 
     registrar = login(browser, base, people["registrar"])
     assert "/review/" in registrar.url
-    shot(registrar, "review-queue")
-    registrar.locator("table.listing a").first.click()
+    click(registrar, registrar.locator("table.listing a").first)
+    _check_item_changes(registrar)
     registrar.fill("#body", "Please check the weights.")
-    registrar.get_by_role("button", name="Request changes").click()
+    click(registrar, registrar.get_by_role("button", name="Request changes"))
     assert registrar.locator(".status.changes-requested").count() == 1
-    # the body resubmits unchanged, the registrar approves and publishes after seeing the diff
     page.reload()
     assert "Please check the weights." in page.content()
-    page.get_by_role("button", name="Submit for review").click()
+    click(page, page.get_by_role("button", name="Submit for review"))
     registrar.reload()
-    registrar.get_by_role("button", name="Approve").click()
-    assert registrar.locator("p.bump").count() == 1 and registrar.locator(".change-class").count() == 1
-    shot(registrar, "review-draft")
-    registrar.get_by_role("button", name=re.compile("Publish version 3.0")).click()
+    click(registrar, registrar.get_by_role("button", name="Approve"))
+    assert registrar.locator("p.bump").count() == 1 and registrar.locator(".change-class.major").count() == 1
+    click(registrar, registrar.get_by_role("button", name=re.compile("Publish version 3.0")))
     assert registrar.url.endswith(f"/standards/{CODE}/3.0")
-    assert "3.0" in registrar.locator("h1 + p, header p").first.inner_text() or "3.0" in registrar.content()
-    shot(registrar, "standard-page")
-    registrar.get_by_role("link", name="Compare with 2.0").click()
-    assert registrar.locator(".change-class").count() == 1
-    shot(registrar, "diff-page")
+
+    # an anonymous visitor: 3.0 is current, 2.0 superseded, and the diff names exactly what changed
+    visitor = new_page(browser)
+    visitor.goto(f"{base}/standards/{CODE}")
+    assert visitor.locator("p.version-line").get_attribute("data-version") == "3.0"
+    assert visitor.locator("p.version-line").get_attribute("data-status") == "published"
+    history = visitor.locator("table.history")
+    assert history.locator("tr[data-version='3.0']").get_attribute("data-status") == "published"
+    assert history.locator("tr[data-version='2.0']").get_attribute("data-status") == "superseded"
+    click(visitor, visitor.get_by_role("link", name="Compare with 2.0"))
+    assert "from=2.0" in visitor.url and "to=3.0" in visitor.url
+    _check_item_changes(visitor)
+
+    # the registrar withdraws another standard with a reason; the public page says so
+    registrar.goto(f"{base}/standards/{WITHDRAWN}")
+    click(registrar, registrar.get_by_role("link", name="Withdraw this version"))
+    registrar.fill("#reason", "Replaced by the 2025 national standard.")
+    click(registrar, registrar.get_by_role("button", name="Withdraw"))
+    visitor.goto(f"{base}/standards/{WITHDRAWN}")
+    notice = visitor.locator("p.notice.withdrawn")
+    assert notice.count() == 1 and "Replaced by the 2025 national standard." in notice.inner_text()
+    assert visitor.locator("p.version-line").get_attribute("data-status") == "withdrawn"
+
+
+def _check_item_changes(page) -> None:
+    """The item rows of a diff (draft compare, review or public page) are exactly version_3()'s changes."""
+    rows = page.locator("table.items-diff tbody tr")
+    shown = {rows.nth(i).get_attribute("data-item"): rows.nth(i).get_attribute("data-change")
+             for i in range(rows.count())}
+    assert shown == {REWORDED[0]: "reworded", REMOVED: "removed", ADDED[0]: "added"}
+    reworded = page.locator(f"tr[data-item='{REWORDED[0]}']")
+    inserted = "".join(reworded.locator("td.after ins").all_inner_texts())
+    assert "采集人员" in inserted and "collector" in inserted
+    added = page.locator(f"tr[data-item='{ADDED[0]}'] td.after").inner_text()
+    assert ADDED[2] in added or ADDED[1] in added
+    assert page.locator(f"tr[data-item='{REMOVED}'] td.before del").count() >= 1
+
+
+# --- reading ---------------------------------------------------------------------------------------
 
 
 def test_trainer_searches_in_chinese_and_english_and_filters_by_level(server, browser):
-    base, _ = server
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(90_000)
-    page.goto(base + "/")
-    shot(page, "home-phone-zh")
+    page = new_page(browser, "zh", phone=True)
+    page.goto(server.base + "/")
     page.fill("#q", "数据标注")
-    page.get_by_role("button", name="搜索").click()
+    click(page, page.get_by_role("button", name="搜索"))
     assert page.locator("ol.hits mark").count() > 0
-    shot(page, "search-zh")
-    page.get_by_role("button", name="English").click()
+    click(page, page.get_by_role("button", name="English"))
+    assert page.locator("html").get_attribute("lang") == "en"
     page.fill("#q", "annotation")
-    page.get_by_role("button", name="Search").click()
+    click(page, page.get_by_role("button", name="Search"))
     assert page.locator("ol.hits li").count() > 0
-    page.locator("aside.facets a", has_text="L4").first.click()
+    click(page, page.locator("aside.facets a[data-value='L4']").first)
     assert "level=L4" in page.url
-    assert page.locator("ol.hits li").count() > 0
-    shot(page, "search-en-level")
+    hits = page.locator("ol.hits > li")
+    assert hits.count() > 0
+    for i in range(hits.count()):
+        hit = hits.nth(i)
+        if hit.get_attribute("data-kind") == "standard":
+            continue  # a whole standard has every level; its items are the hits that carry one
+        assert hit.locator(".level").get_attribute("data-level") == "L4", hit.inner_text()
+    assert hits.locator(".level[data-level='L4']").count() > 0
 
 
-def test_hr_downloads_the_pdf(server, browser):
-    base, _ = server
-    pytest.importorskip("registry.render.worker", reason="the PDF render worker is not in this build yet")
-    context = browser.new_context(accept_downloads=True)
-    page = context.new_page()
-    page.goto(f"{base}/standards/{CODE}")
-    with page.expect_download(timeout=180_000) as info:
-        page.get_by_role("link", name="PDF", exact=True).click()
-    data = Path(info.value.path()).read_bytes()
-    assert data.startswith(b"%PDF-")
-    title = "人工智能训练师国家职业技能标准（示例"  # 2.0's or 3.0's title, whichever is current
-    texts = [data]
-    for raw in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
-        try:
-            texts.append(zlib.decompress(raw))
-        except zlib.error:
-            pass
-    # the title is in the document information (UTF-16), the XMP metadata (UTF-8), or hex strings
-    needles = (title.encode("utf-8"), title.encode("utf-16-be"), title.encode("utf-16-be").hex().encode())
-    assert any(n in t or n.upper() in t.upper() for t in texts for n in needles)
+def test_hr_downloads_the_pdf_and_verifies_it(server, browser):
+    page = new_page(browser)
+    page.goto(f"{server.base}/standards/{CODE}")
+    title = page.locator("h1").inner_text()
+    texts = pdf_texts(download(page, page.get_by_role("link", name="PDF", exact=True)))
+    assert len(texts) > 1
+    assert "人工智能训练师" in "".join(texts) and title in " ".join(" ".join(texts).split())
+    # the PDF prints the sha256 of the version's source: the verify page finds the version by it
+    digest = re.search(r"^([0-9a-f]{64})$", texts[0], re.M).group(1)
+    assert digest == _current_sha256(server)
+    page.goto(f"{server.base}/verify/{digest}")
+    assert page.locator(".verdict.ok").count() == 1
+    click(page, page.get_by_role("link", name="Open this version"))
+    assert page.locator("p.version-line").get_attribute("data-status") == "published"
+
+
+def test_browse_by_sector_and_by_occupation(server, browser):
+    page = new_page(browser, "zh")
+    page.goto(f"{server.base}/standards")
+    assert page.locator("section h2", has_text="人工智能").count() == 1
+    click(page, page.get_by_role("link", name="按职业"))
+    group = page.locator("ul.groups a[href$='group=2-02-38']")
+    assert "数字技术工程技术人员" in group.inner_text()
+    count = int(group.locator("xpath=..").locator(".count").inner_text())
+    click(page, group)
+    codes = page.locator("table.listing td.code a").all_inner_texts()
+    assert len(codes) == count and all(code.startswith("2-02-38-") for code in codes)
+
+
+def test_the_feed_is_atom_with_what_changed(server, browser):
+    page = new_page(browser)
+    response = page.request.get(f"{server.base}/feed.atom")
+    assert response.ok and response.headers["content-type"].startswith("application/atom+xml")
+    entries = ET.fromstring(response.body()).findall(f"{ATOM}entry")
+    titles = [e.findtext(f"{ATOM}title") for e in entries]
+    published = next(e for e, t in zip(entries, titles) if f"{CODE} 3.0" in t and "Published" in t)
+    assert "Changes since 2.0" in published.findtext(f"{ATOM}summary")
+    named = [c.text for c in published.iter("{http://www.w3.org/1999/xhtml}code")]
+    assert {REWORDED[0], REMOVED, ADDED[0]} <= set(named)
+    withdrawn = next(e for e, t in zip(entries, titles) if WITHDRAWN in t and "Withdrawn" in t)
+    assert "Replaced by the 2025 national standard." in withdrawn.findtext(f"{ATOM}summary")
+
+
+def test_pages_read_and_switch_language_without_javascript(server, browser):
+    page = new_page(browser, "en", javascript=False)
+    for path in ("/", "/standards", f"/standards/{CODE}", f"/standards/{CODE}/diff?from=1.0&to=2.0",
+                 "/search?q=annotation"):
+        response = page.goto(server.base + path)
+        assert response.status == 200 and page.locator("main h1").count() == 1, path
+    page.goto(f"{server.base}/standards/{CODE}")
+    click(page, page.get_by_role("button", name="中文"))  # a plain GET form
+    assert page.url.endswith(f"/standards/{CODE}") and "版本历史" in page.content()
+    page.goto(server.base + "/standards")
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"  # remembered by the cookie
+
+
+# --- every main page: phone width, screenshots ---------------------------------------------------
+
+
+def _pages(server) -> list[tuple[str, str, str | None]]:
+    """(name, path, who) of the main pages; ``who`` signs in first."""
+    digest = _current_sha256(server)
+    return [("home", "/", None), ("browse", "/standards", None), ("browse-occupation", "/standards?by=occupation", None),
+            ("standard", f"/standards/{CODE}", None), ("diff", f"/standards/{CODE}/diff?from=1.0&to=2.0", None),
+            ("search", "/search?q=annotation", None), ("login", "/login", None), ("verify", f"/verify/{digest}", None),
+            ("portal-drafts", "/portal/", "body"), ("review-queue", "/review/", "registrar"),
+            ("review-draft", f"/review/drafts/{_submitted_draft(server)}", "registrar")]
+
+
+def _current_sha256(server) -> str:
+    from registry.db import read_session
+    from registry.services import catalog
+
+    with read_session(server.app.extensions["registry.engine"]) as session:
+        return catalog.current_version(session, CODE).sha256
+
+
+def _submitted_draft(server) -> int:
+    """A draft waiting in the review queue (made once per server)."""
+    if not hasattr(server, "queued"):
+        from registry.db import write_session
+        from registry.services import drafts
+        from registry.services.context import Actor
+
+        author = Actor(server.people["body"], "body-member", "body-a")
+        # 2.0's text as 4.0: against 3.0, the version in force, it undoes 3.0's changes (a diff to review)
+        text = re.sub(r"(?m)^version: .*$", "version: '4.0'", (STANDARDS / CODE / "2.0.yaml").read_text("utf-8"),
+                      count=1)
+        with write_session(server.app.extensions["registry.engine"]) as session:
+            draft = drafts.create_draft(session, text.encode(), author)
+            drafts.submit(session, draft.id, author)
+            server.queued = draft.id
+    return server.queued
+
+
+@pytest.mark.parametrize("lang,phone", [("en", False), ("zh", False), ("en", True), ("zh", True)])
+def test_main_pages_fit_a_phone_and_are_photographed(server, browser, lang, phone):
+    signed_in = {None: new_page(browser, lang, phone=phone)}
+    failures = []
+    for name, path, who in _pages(server):
+        if who not in signed_in:
+            signed_in[who] = login(browser, server.base, server.people[who], lang, phone=phone)
+        page = signed_in[who]
+        response = page.goto(server.base + path)
+        assert response.status in (200, 404), (path, response.status)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if phone and width > PHONE["width"]:
+            failures.append(f"{path} ({lang}): {width}px")
+        shot(server, page, f"{name}-{lang}{'-phone' if phone else ''}")
+    # the draft form with its errors beside the lines
+    page = signed_in.setdefault("body", login(browser, server.base, server.people["body"], lang, phone=phone))
+    page.goto(server.base + "/portal/drafts/new")
+    upload_button = "Check and save" if lang == "en" else "检查并保存"
+    page.set_input_files("#file", {"name": "draft.yaml", "mimeType": "application/yaml",
+                                   "buffer": version_3().replace("level_scheme: skill-grades", "level_scheme: x").encode()})
+    click(page, page.get_by_role("button", name=upload_button))
+    assert page.locator("tr.has-issue").count() >= 1
+    if phone and page.evaluate("document.documentElement.scrollWidth") > PHONE["width"]:
+        failures.append(f"/portal/drafts/new with errors ({lang})")
+    shot(server, page, f"draft-errors-{lang}{'-phone' if phone else ''}")
+    assert not failures, "pages wider than a phone: " + ", ".join(failures)
+
+
+def test_screenshots_are_where_the_readme_says():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "REGISTRY_SCREENSHOTS_DIR" in readme and "test-artifacts/screenshots" in readme
+    assert "test-artifacts/" in (ROOT / ".gitignore").read_text()

@@ -1,0 +1,55 @@
+"""Writing a benchmark's figures into benchmarks/RESULTS.md, one part at a time.
+
+A section (``## ...``) may hold parts written by different scripts (``### ...``). Each script
+replaces only its own part, from its heading to the next heading of the same or a higher level,
+so re-running one benchmark never erases another's figures.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def machine() -> str:
+    return f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def write_part(section: str, part: str, text: str, results: Path = RESULTS) -> None:
+    """Put ``text`` (which starts with the ``part`` heading) under ``section``, replacing that part."""
+    current = results.read_text("utf-8") if results.exists() else "# Benchmark results\n"
+    text = text.rstrip("\n") + "\n"
+    if section not in current:
+        current = current.rstrip("\n") + f"\n\n{section}\n\n"
+    start = current.index(section)
+    following = re.compile(r"^## ", re.M).search(current, start + len(section))
+    end = following.start() if following else len(current)
+    body = current[start + len(section):end]
+    if part in body:
+        begin = body.index(part)
+        after = re.compile(r"^##+ ", re.M).search(body, begin + len(part))
+        body = body[:begin] + text + ("\n" + body[after.start():] if after else "")
+    else:
+        body = body.rstrip("\n") + "\n\n" + text
+    current = current[:start + len(section)] + "\n\n" + body.lstrip("\n").rstrip("\n") + "\n" + (
+        "\n" + current[end:] if following else "")
+    results.write_text(current.rstrip("\n") + "\n", "utf-8")
+
+
+def report(section: str, part: str, lines: list[str], write: bool = True) -> None:
+    """Print the part's lines and, unless ``write`` is false, put them into RESULTS.md."""
+    text = "\n".join(lines)
+    print(text)
+    if write:
+        write_part(section, part, text)
