@@ -162,7 +162,7 @@ def main() -> int:
     from registry.render import pdf as pdf_module
 
     t0 = time.perf_counter()
-    warm = pdf_module.warm_up()
+    pdf_module.warm_up()
     warm_up_s = time.perf_counter() - t0
     rows = {}
     rows["bilingual zh+en, in-process"] = bench_in_process(doc, source, info, "en", args.runs)

@@ -117,6 +117,22 @@ def status_kb(pid: int | str, key: str) -> int:
     return 0
 
 
+def mem_info(pid: int | str) -> dict:
+    """Memory of a process in MB: peak and current RSS, RSS split into private anonymous memory and
+    file-backed pages (memory-mapped index files: shared with the page cache and other processes),
+    and PSS (each shared page divided among the processes that map it)."""
+    out = {"vmhwm_mb": status_kb(pid, "VmHWM") / 1024, "vmrss_mb": status_kb(pid, "VmRSS") / 1024,
+           "rss_anon_mb": status_kb(pid, "RssAnon") / 1024, "rss_file_mb": status_kb(pid, "RssFile") / 1024}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    out["pss_mb"] = int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return out
+
+
 def children(pid: int) -> list[int]:
     out: list[int] = []
     try:
@@ -413,11 +429,12 @@ def iter_versions(database_url: str):
 
 def worker_warm(args: dict) -> dict:
     """Load the project's analyzers once (jieba's trie is built on first use and kept in the temp dir)."""
+    import registry
     from registry.search import analyze
 
     t = time.perf_counter()
     terms = analyze("数据清洗 data cleaning", "english")
-    return {"s": time.perf_counter() - t, "terms": [t[0] for t in terms]}
+    return {"s": time.perf_counter() - t, "terms": [t[0] for t in terms], "registry": registry.__file__}
 
 
 def worker_bare(args: dict) -> dict:
@@ -595,10 +612,18 @@ def profile_calls(fn, items) -> dict:
         for root in (str(REPO) + os.sep, os.sep + "site-packages" + os.sep):
             if root in filename:
                 where = filename.split(root, 1)[1]
+        if "/registry/" in filename:  # the run's snapshot of the package, or the repository's
+            where = "registry/" + filename.rsplit("/registry/", 1)[1]
         rows.append({"tottime_s": tt, "cumtime_s": ct, "calls": nc, "function": f"{where}:{line}({func})"})
+    funcs: dict[str, float] = {}  # the project's own functions, by cumulative time (for the phase table)
+    for row in rows:
+        if row["function"].startswith("registry/") and "(<" not in row["function"] and \
+                row["cumtime_s"] >= 0.01 * total:  # named functions only (no listcomp, lambda, genexpr)
+            name = re.sub(r":\d+\(", ":(", row["function"])
+            funcs[name] = max(funcs.get(name, 0.0), row["cumtime_s"])
     top_tt = sorted(rows, key=lambda r: -r["tottime_s"])[:15]
     top_ct = sorted((r for r in rows if "bench_search" not in r["function"]), key=lambda r: -r["cumtime_s"])[:15]
-    return {"total_s": total, "phases": phases, "top_tottime": top_tt, "top_cumtime": top_ct}
+    return {"total_s": total, "phases": phases, "top_tottime": top_tt, "top_cumtime": top_ct, "functions": funcs}
 
 
 def worker_inproc(args: dict) -> dict:
@@ -632,9 +657,8 @@ def worker_inproc(args: dict) -> dict:
                 r["error"] = f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"
             if pass_no >= args["warmup"]:
                 r["times"].append(dt * 1000)
-    vmhwm = status_kb("self", "VmHWM") / 1024
-    rss = status_kb("self", "VmRSS") / 1024
-    out = {"start_s": start_s, "first_query_s": first_s, "results": results, "vmhwm_mb": vmhwm, "vmrss_mb": rss}
+    mem = mem_info("self")
+    out = {"start_s": start_s, "first_query_s": first_s, "results": results, **mem}
 
     # where the time goes: one profiled pass per type; the top functions of the slowest types
     if args.get("profile", True):
@@ -800,7 +824,7 @@ class Server:
                "--timeout", "300", "--access-logfile", str(logdir / "access.log"), "--no-control-socket",
                "--pythonpath", str(HERE), app]
         self.cmd = cmd
-        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO,
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
 
     def wait_ready(self, timeout: float = 900) -> float | None:
@@ -825,8 +849,7 @@ class Server:
         return children(self.proc.pid)
 
     def memory(self) -> list[dict]:
-        return [{"pid": pid, "vmhwm_mb": status_kb(pid, "VmHWM") / 1024, "vmrss_mb": status_kb(pid, "VmRSS") / 1024}
-                for pid in self.workers()]
+        return [{"pid": pid, **mem_info(pid)} for pid in self.workers()]
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -992,6 +1015,30 @@ def machine_info() -> dict:
             "opencc": v("OpenCC"), "gunicorn": v("gunicorn"), "flask": v("Flask"), "sqlite": sqlite3.sqlite_version,
             "memory_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
             "load_start": bv.loadavg(), "calibration_start_s": bv.calibrate()}
+
+
+def snapshot_engine(root: Path) -> dict:
+    """Copy the registry package and run everything (this process and every child) on the copy.
+
+    Other engineers may edit registry/ while a run lasts (up to half an hour); without the copy, the
+    steps of one run could measure different versions of the engine. Children get the copy first on
+    PYTHONPATH and run from ``root`` (``python -c`` and ``-m`` put the working directory first)."""
+    import hashlib
+
+    if "registry" in sys.modules:
+        raise RuntimeError("registry was imported before the snapshot")
+    shutil.copytree(REPO / "registry", root / "registry", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH", "")]))
+    sys.path.insert(0, str(root))
+    os.chdir(root)
+    digests = {}
+    for name in ("search.py", "services/search.py", "api/search.py"):
+        digests[name] = hashlib.sha256((root / "registry" / name).read_bytes()).hexdigest()[:12]
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "registry"], capture_output=True,
+                           text=True).stdout.strip()
+    return {"commit": head or "?", "modified": bool(dirty), "sha256": digests}
 
 
 def registry_has_command(script: Path, name: str) -> bool:
@@ -1301,32 +1348,14 @@ def publish_trials(port: int, corpus: Path, database_url: str, index_dir: Path, 
             status, body = client.request("POST", path, b"{}" if headers is reg_h else None, headers)
             if status != 200:
                 raise RuntimeError(f"{path} refused ({status}): {body[:500]!r}")
-        pollers = {}
-        for mode in ("http", "service"):
-            args = {"mode": mode, "token": token, "version": version, "port": port, "index_dir": str(index_dir),
-                    "database_url": database_url, "timeout": 60}
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "poll", "--worker-args", json.dumps(args)]
-            pollers[mode] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for mode, proc in pollers.items():
-            line = proc.stdout.readline().strip()
-            if line != "ready":
-                proc.kill()
-                raise RuntimeError(f"poller {mode} did not start: {line} {proc.stderr.read()[-2000:]}")
-        time.sleep(0.3)
-        t_send = time.monotonic()
-        status, body = client.request("POST", f"/api/v1/drafts/{draft}/publish",
-                                      json.dumps({"bump_reason": "search benchmark"}).encode(), reg_h)
-        t_pub = time.monotonic()
-        if status != 201:
-            raise RuntimeError(f"publish refused ({status}): {body[:500]!r}")
-        trial = {"code": code, "version": version, "publish_request_s": t_pub - t_send}
-        for mode, proc in pollers.items():
-            stdout, stderr = proc.communicate(timeout=120)
-            res = json.loads(stdout.strip().splitlines()[-1])
-            first, stable = res.get("first"), res.get("stable")
-            trial[mode] = {"first_s": None if first is None else first - t_pub,
-                           "stable_s": None if stable is None else stable - t_pub,
-                           "polls": res.get("polls"), "flips": res.get("flips"), "error": res.get("error")}
+        pollers: dict[str, subprocess.Popen] = {}
+        try:
+            trial = _one_trial(client, pollers, draft, token, version, code, port, index_dir, database_url, reg_h)
+        finally:
+            for proc in pollers.values():
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
         log(f"    trial {k + 1}: {code} {version}: http first {fmt(trial['http']['first_s'], 3)} s, "
             f"10 in a row {fmt(trial['http']['stable_s'], 3)} s; other process {fmt(trial['service']['first_s'], 3)} s")
         out.append(trial)
@@ -1334,6 +1363,35 @@ def publish_trials(port: int, corpus: Path, database_url: str, index_dir: Path, 
     client.close()
     engine.dispose()
     return {"trials": out}
+
+
+def _one_trial(client, pollers, draft, token, version, code, port, index_dir, database_url, reg_h) -> dict:
+    """Start the two pollers, publish the approved draft, and return when both saw it (or gave up)."""
+    for mode in ("http", "service"):
+        args = {"mode": mode, "token": token, "version": version, "port": port, "index_dir": str(index_dir),
+                "database_url": database_url, "timeout": 60}
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "poll", "--worker-args", json.dumps(args)]
+        pollers[mode] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for mode, proc in pollers.items():
+        line = proc.stdout.readline().strip()
+        if line != "ready":
+            raise RuntimeError(f"poller {mode} did not start: {line} {proc.stderr.read()[-2000:]}")
+    time.sleep(0.3)
+    t_send = time.monotonic()
+    status, body = client.request("POST", f"/api/v1/drafts/{draft}/publish",
+                                  json.dumps({"bump_reason": "search benchmark"}).encode(), reg_h)
+    t_pub = time.monotonic()
+    if status != 201:
+        raise RuntimeError(f"publish refused ({status}): {body[:500]!r}")
+    trial = {"code": code, "version": version, "publish_request_s": t_pub - t_send}
+    for mode, proc in pollers.items():
+        stdout, _stderr = proc.communicate(timeout=120)
+        res = json.loads(stdout.strip().splitlines()[-1])
+        first, stable = res.get("first"), res.get("stable")
+        trial[mode] = {"first_s": None if first is None else first - t_pub,
+                       "stable_s": None if stable is None else stable - t_pub,
+                       "polls": res.get("polls"), "flips": res.get("flips"), "error": res.get("error")}
+    return trial
 
 
 # --- analysis and report -----------------------------------------------------------------------------
@@ -1431,6 +1489,12 @@ def report(res: dict, queries: list[dict]) -> str:
       f"), {res['args']['per_page']} hits per page, facets included; one warm-up pass then "
       f"{res['args']['passes']} timed passes; a query's latency is its median over the passes, and the "
       "percentiles are over the queries.")
+    eng = res.get("engine")
+    if eng:
+        w(f"Engine: a copy of `registry/` taken when the run started (commit {eng['commit']}"
+          + (" plus uncommitted changes" if eng["modified"] else "") + "; sha256 "
+          + ", ".join(f"`{k}` {v}" for k, v in eng["sha256"].items())
+          + "); every step runs on that copy, so edits made meanwhile do not mix versions.")
     if res.get("workarounds"):
         w("Wiring not in place yet, worked around in the benchmark: " + "; ".join(res["workarounds"]) + ".")
     w("")
@@ -1650,16 +1714,25 @@ def report(res: dict, queries: list[dict]) -> str:
     w("### Memory")
     w("")
     mem = res.get("http", {}).get("memory_after_queries", [])
-    w("| process | peak RSS (VmHWM) MB | RSS now MB |")
-    w("|---|---|---|")
+    w("RSS counts the pages of memory-mapped index files a process has touched; those are shared with the "
+      "page cache and with the other processes mapping the same files. So RSS now is split into private "
+      "anonymous memory and file-backed pages, and PSS divides each shared page among the processes that map it.")
+    w("")
+    w("| process | peak RSS (VmHWM) MB | RSS now MB | of which anonymous / file-backed MB | PSS MB |")
+    w("|---|---|---|---|---|")
+
+    def mem_row(label: str, row: dict) -> None:
+        split = (f"{row['rss_anon_mb']:.0f} / {row['rss_file_mb']:.0f}" if "rss_anon_mb" in row else "–")
+        w(f"| {label} | {row['vmhwm_mb']:.0f} | {row['vmrss_mb']:.0f} | {split} | {fmt(row.get('pss_mb'), 0)} |")
+
     for i, row in enumerate(mem, 1):
-        w(f"| gunicorn worker {i} after the query passes | {row['vmhwm_mb']:.0f} | {row['vmrss_mb']:.0f} |")
+        mem_row(f"gunicorn worker {i} after the query passes", row)
     for i, row in enumerate(res.get("http", {}).get("memory_after_trials", []), 1):
-        w(f"| gunicorn worker {i} after the publish trials | {row['vmhwm_mb']:.0f} | {row['vmrss_mb']:.0f} |")
-    w(f"| in-process search (one process, after the passes) | {ipr['vmhwm_mb']:.0f} | {ipr['vmrss_mb']:.0f} |")
+        mem_row(f"gunicorn worker {i} after the publish trials", row)
+    mem_row("in-process search (one process, after the passes)", ipr)
     w(f"| project rebuild (largest process / process tree) | {fmt(rb['maxrss_mb'], 0)} / "
-      f"{fmt(rb['tree_rss_mb'], 0)} | – |")
-    w(f"| FTS5 baseline (build + queries) | {res['fts5']['vmhwm_mb']:.0f} | – |")
+      f"{fmt(rb['tree_rss_mb'], 0)} | – | – | – |")
+    w(f"| FTS5 baseline (build + queries) | {res['fts5']['vmhwm_mb']:.0f} | – | – | – |")
     w("")
 
     # profile
@@ -1674,6 +1747,8 @@ def report(res: dict, queries: list[dict]) -> str:
         w("| step | " + " | ".join(TYPE_LABELS[qt] for qt in types) + " |")
         w("|---|" + "---|" * len(types))
         for i, (label, _name, _suffix) in enumerate(PHASES):
+            if i and all(prof["types"][qt]["phases"][i]["cumtime_s"] < 0.005 for qt in types):
+                continue  # a step this engine does not have (or that costs nothing)
             cells = []
             for qt in types:
                 pt = prof["types"][qt]
@@ -1682,6 +1757,27 @@ def report(res: dict, queries: list[dict]) -> str:
                 cells.append(f"{val:.2f} s" + ("" if i == 0 else f" ({100 * val / total:.0f}%)"))
             w(f"| {label} | " + " | ".join(cells) + " |")
         w("")
+        if all("functions" in prof["types"][qt] for qt in types):
+            totals = {qt: prof["types"][qt]["phases"][0]["cumtime_s"] or 1e-9 for qt in types}
+            counts = Counter(name for qt in types for name, cum in prof["types"][qt]["functions"].items()
+                             if cum >= 0.9 * totals[qt])
+            wrappers = {name for name, n in counts.items() if n >= len(types) / 2}
+            chosen: list[str] = []
+            for qt in types:
+                funcs = prof["types"][qt]["functions"]
+                for name in sorted((n for n in funcs if n not in wrappers), key=lambda n: -funcs[n])[:6]:
+                    if name not in chosen:
+                        chosen.append(name)
+            chosen.sort(key=lambda n: -sum(prof["types"][qt]["functions"].get(n, 0) / totals[qt] for qt in types))
+            w("The project's own functions that take the most time (cumulative, share of the type's total; "
+              "functions that only wrap the whole search are left out):")
+            w("")
+            w("| function | " + " | ".join(TYPE_LABELS[qt] for qt in types) + " |")
+            w("|---|" + "---|" * len(types))
+            for name in chosen[:14]:
+                cells = [f"{100 * prof['types'][qt]['functions'].get(name, 0) / totals[qt]:.0f}%" for qt in types]
+                w(f"| `{name}` | " + " | ".join(cells) + " |")
+            w("")
         for qt in prof["slowest"]:
             pt = prof["types"][qt]
             w(f"Top functions by own time, {TYPE_LABELS[qt]} ({pt['queries']} queries, profiled total "
@@ -1736,9 +1832,12 @@ def targets(res: dict) -> list[dict]:
                                  f"median {fmt(s['service_first_median'], 2)} s)",
                      "ok": worst <= TARGETS["visible_s"] and not s["missing"]})
     mem = [row["vmhwm_mb"] for row in res.get("http", {}).get("memory_after_queries", [])] + [res["inproc"]["vmhwm_mb"]]
+    procs = res.get("http", {}).get("memory_after_queries", []) + [res["inproc"]]
+    anon = max((p.get("rss_anon_mb", 0) for p in procs), default=0)
     rows.append({"target": f"a search process < {TARGETS['search_rss_mb']:.0f} MB",
                  "measured": f"max VmHWM {max(mem):.0f} MB (gunicorn workers: "
-                             f"{', '.join(f'{x:.0f}' for x in mem[:-1]) or '–'}; in-process: {mem[-1]:.0f})",
+                             f"{', '.join(f'{x:.0f}' for x in mem[:-1]) or '–'}; in-process: {mem[-1]:.0f}); "
+                             f"private anonymous memory at most {anon:.0f} MB, the rest mapped index files",
                  "ok": max(mem) < TARGETS["search_rss_mb"]})
     r = a["recall"]["all"]
     rows.append({"target": "no query finds fewer items than the FTS5 baseline",
@@ -1816,6 +1915,11 @@ def main(argv: list[str] | None = None) -> int:
     log(f"    {res['machine']}")
     tmp = Path(tempfile.mkdtemp(prefix="bench-search-", dir=args.tmp))
     log(f"temporary folder: {tmp}")
+    for name in ("queries", "json", "corpus"):
+        if getattr(args, name) is not None:
+            setattr(args, name, getattr(args, name).resolve())
+    res["engine"] = snapshot_engine(tmp / "engine")
+    log(f"engine snapshot: {res['engine']}")
     server = None
     try:
         # corpus
@@ -1850,7 +1954,9 @@ def main(argv: list[str] | None = None) -> int:
 
         # builds
         log("warming the analyzers (jieba trie)")
-        run_worker("warm", {}, tmp, sample_rss=False)
+        warm = run_worker("warm", {}, tmp, sample_rss=False)
+        if not warm["registry"].startswith(str(tmp)):
+            raise RuntimeError(f"the workers import {warm['registry']}, not the snapshot")
         log(f"project rebuild (load {bv.loadavg()})")
         res["rebuild"] = step_rebuild(script, data_dir)
         if "not attached" in res["rebuild"]["how"]:
@@ -1922,6 +2028,11 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
             server = Server(os.environ.copy(), args.http_workers, tmp, app="bench_search:app_factory()")
             ready = server.wait_ready()
+        for pid in server.workers():  # `-m gunicorn` puts its working directory first on sys.path
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            if os.readlink(f"/proc/{pid}/cwd") != str(tmp / "engine") or \
+                    not any(e.startswith(f"PYTHONPATH={tmp / 'engine'}".encode()) for e in environ):
+                raise RuntimeError("the gunicorn workers do not run on the snapshot of registry/")
         res["http"] = {"ready_s": ready, "cmd": " ".join(server.cmd), "app": server.app}
         log(f"    answering after {ready:.1f} s; query passes")
         with TreeSampler() as sampler:

@@ -200,6 +200,7 @@ def _walk(parser: Any, limits: Limits, positions: dict | None, issues: list[Issu
     stack: list[list[Any]] = []
     root: Any = None
     documents = 0
+    document_mark = None  # where the document starts (a DocumentStartEvent always comes first)
     while True:
         event = get_event()
         kind = type(event)

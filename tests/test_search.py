@@ -24,6 +24,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT, STANDARDS, close_app, make_test_app
@@ -245,14 +246,17 @@ def test_a_damaged_index_is_detected_at_start_and_rebuilt_with_a_log_line(make_a
     assert search(application.test_client(), q="数据清洗")["total"] > 0
 
 
+@pytest.mark.parametrize("files", ["MAIN_*.seg", "MAIN_*.mirror_docs.npy"])  # Whoosh's files, and the mirrors
 def test_random_bytes_in_a_segment_while_serving_give_503_and_a_rebuild(make_app, corpus, corpus_index, tmp_path,
-                                                                        caplog):
+                                                                        caplog, files):
     target = _copy_index(corpus_index, tmp_path / "started")
     application = make_app()
     client = application.test_client()
     before = ids(search(client, q="数据清洗", per_page=50))
     caplog.set_level(logging.WARNING)
-    _random_bytes(sorted((target / os.readlink(target / "current")).glob("MAIN_*.seg")))
+    damaged = sorted((target / os.readlink(target / "current")).glob(files))
+    assert damaged
+    _random_bytes(damaged)
     deadline = time.monotonic() + 2
     while client.get(API, query_string={"q": "数据清洗", "per_page": 50}).status_code == 200:
         assert time.monotonic() < deadline, "damage not noticed within 2 s"  # the thread stats the files
@@ -263,15 +267,17 @@ def test_random_bytes_in_a_segment_while_serving_give_503_and_a_rebuild(make_app
     assert ids(search(client, q="数据清洗", per_page=50)) == before
 
 
-def _postings(generation: Path) -> list[tuple[Path, int, int]]:
-    """Where the postings of each segment are: (file, offset, length) (Whoosh's compound files)."""
+def _engine_parts(generation: Path) -> list[tuple[Path, int, int]]:
+    """Where each segment's postings and stored fields are: (file, offset, length) in Whoosh's compound
+    files (a search reads the stored fields of its hits from there; the postings from their mirror)."""
     from whoosh.filedb.compound import CompoundStorage
     from whoosh.filedb.filestore import FileStorage
 
     storage, out = FileStorage(str(generation)), []
     for segment in sorted(generation.glob("MAIN_*.seg")):
         compound = CompoundStorage(storage.open_file(segment.name), use_mmap=False)
-        out += [(segment, *compound.range(name)) for name in compound.list() if name.endswith(".pst")]
+        out += [(segment, *compound.range(name)) for name in compound.list()
+                if name.endswith((".pst", "._stored.col"))]
         compound.close()
     return out
 
@@ -283,7 +289,7 @@ def test_an_engine_error_on_damaged_files_is_reported_as_damage(corpus_index, tm
     index = SearchIndex(target)
     assert index.search(SearchRequest(q="数据清洗")).total > 0
     rnd = random.Random(7)
-    for segment, offset, length in _postings(target / os.readlink(target / "current")):
+    for segment, offset, length in _engine_parts(target / os.readlink(target / "current")):
         with open(segment, "r+b") as handle:  # the open index reads these bytes through its memory map
             handle.seek(offset)
             handle.write(rnd.randbytes(length))
@@ -1073,3 +1079,27 @@ def test_jiebas_dictionary_cache_is_private(tmp_path):
                   TMPDIR=str(tmp_path / "tmp"))
     folder = Path(out.strip()).parent
     assert folder == tmp_path / "tmp" / f"registry-{os.getuid()}" and stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("q", ["数据清洗", "数据清洗的方法", "data cleaning", '"data cleaning"', "数据 OR security",
+                               "data -security", "calibrat*", "securty~1", "2-02-38-03", "E-K1", "人工智能 AND 训练"])
+def test_the_vectorised_search_finds_what_whoosh_finds_with_whooshs_scores(corpus_index, q):
+    """Each query compiled to Whoosh's query objects: Whoosh's own matching and BM25F scores, one
+    document at a time, against the plan evaluated over the postings' mirrors."""
+    from registry import search as S
+
+    index = S.SearchIndex(corpus_index)
+    view = index._current(force=True)
+    try:
+        with view.lease() as searcher:
+            compiler = S._Compiler(searcher.reader())
+            query = S._combine(compiler.compile(S.parse_query(q)), S._filters(S.SearchRequest(q=q), False))
+            expected = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
+        mask, scores = view.layout.matches(S._plan(query), float("inf"))
+    finally:
+        index.close()
+    assert expected, q
+    assert set(np.flatnonzero(mask).tolist()) == set(expected)
+    if "\"" not in q:  # Whoosh scores a phrase by its own formula; the plan by its terms' BM25F
+        for docnum, score in expected.items():
+            assert scores[docnum] == pytest.approx(score, rel=1e-4, abs=1e-5), docnum

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from .conftest import STANDARDS, VALID
+from .conftest import STANDARDS
 from .web_helpers import add_people, csrf, sign_in
 
 CODE = "4-04-05-05"

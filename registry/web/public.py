@@ -93,14 +93,27 @@ def download(code: str, name: str):
     # conditional (304, ranges) only when asked: the plain GET of a cached file stays as cheap as a static file
     conditional = any(h in request.headers for h in ("If-None-Match", "If-Modified-Since", "Range", "If-Range"))
     response = send_file(path, mimetype=export.media_type, etag=export.etag, conditional=conditional,
-                         download_name=export.filename, as_attachment=fmt not in ("html",), max_age=31536000)
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+                         download_name=export.filename, as_attachment=fmt not in ("html",), max_age=_max_age(fmt))
+    response.headers["Cache-Control"] = f"public, max-age={_max_age(fmt)}, immutable"
     response.headers["Accept-Ranges"] = "bytes"
     if fmt == "html":
         # the printable page inlines its stylesheet; it runs no script and cannot frame or submit anything
         response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
                                                        "img-src data:; frame-ancestors 'none'; sandbox")
     return response
+
+
+#: How long a cache may keep a download whose bytes show the version's status (PDF, HTML, CASE): a
+#: superseded or withdrawn version's file says so, so the same URL gets new bytes (and a new ETag)
+#: when a later version is published or a registrar withdraws it. Within this time the file is
+#: unchanged ("immutable"); after it, a cache revalidates with the ETag (304 when nothing changed).
+STATUS_MAX_AGE = 3600
+#: The other formats (YAML, JSON, CSV) are a function of the published bytes alone: cached for a year.
+SOURCE_MAX_AGE = 31536000
+
+
+def _max_age(fmt: str) -> int:
+    return STATUS_MAX_AGE if exports.FORMATS[fmt].shows_status else SOURCE_MAX_AGE
 
 
 def _version_page(code: str, version: str | None):

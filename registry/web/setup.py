@@ -81,10 +81,27 @@ def _secure(app: Flask) -> bool:
 
 
 class _SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie, with the Secure flag decided per request (see :func:`_secure`)."""
+    """Flask's signed cookie, with the Secure flag decided per request (see :func:`_secure`).
+
+    A request without the cookie (downloads, the API, most readers) gets an empty session without
+    building the signing serializer, and an untouched empty session is not saved: Flask does both
+    work on every request, a measurable share of a cached PDF download (benchmarks/RESULTS.md).
+    """
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return _secure(app)
+
+    def open_session(self, app: Flask, request):
+        if not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 def _is_page(response) -> bool:
