@@ -78,7 +78,9 @@ def download(code: str, name: str):
         return _diff_page(_code(code))
     version, fmt = exports.split_name(name)
     config = current_app.config
-    language = exports.check_lang(fmt, request.args.get("lang"))  # PDF and HTML: ?lang=fr shows French under the master
+    environ = request.environ
+    # PDF and HTML: ?lang=fr shows French under the master (the query is parsed only when there is one)
+    language = exports.check_lang(fmt, request.args.get("lang") if environ.get("QUERY_STRING") else None)
     if version == "latest":
         with read_session(_engine()) as session:
             current = catalog.current_version(session, code)
@@ -90,11 +92,13 @@ def download(code: str, name: str):
                                  lang=language, timeout=config["REGISTRY_RENDER_TIMEOUT"])
     from flask import send_file
 
-    # conditional (304, ranges) only when asked: the plain GET of a cached file stays as cheap as a static file
-    conditional = any(h in request.headers for h in ("If-None-Match", "If-Modified-Since", "Range", "If-Range"))
+    # conditional (304, ranges) only when asked: the plain GET of a cached file stays as cheap as a
+    # static file; for the same reason the caching headers are written once, as strings, rather than
+    # through send_file's max_age (which rewrites Cache-Control four times and formats an Expires)
+    conditional = any(h in environ for h in _CONDITIONAL)
     response = send_file(path, mimetype=export.media_type, etag=export.etag, conditional=conditional,
-                         download_name=export.filename, as_attachment=fmt not in ("html",), max_age=_max_age(fmt))
-    response.headers["Cache-Control"] = f"public, max-age={_max_age(fmt)}, immutable"
+                         download_name=export.filename, as_attachment=fmt not in ("html",))
+    response.headers["Cache-Control"] = _CACHE_CONTROL[exports.FORMATS[fmt].shows_status]
     response.headers["Accept-Ranges"] = "bytes"
     if fmt == "html":
         # the printable page inlines its stylesheet; it runs no script and cannot frame or submit anything
@@ -112,8 +116,9 @@ STATUS_MAX_AGE = 3600
 SOURCE_MAX_AGE = 31536000
 
 
-def _max_age(fmt: str) -> int:
-    return STATUS_MAX_AGE if exports.FORMATS[fmt].shows_status else SOURCE_MAX_AGE
+_CACHE_CONTROL = {shows_status: f"public, max-age={max_age}, immutable"
+                  for shows_status, max_age in ((True, STATUS_MAX_AGE), (False, SOURCE_MAX_AGE))}
+_CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_RANGE", "HTTP_IF_RANGE")
 
 
 def _version_page(code: str, version: str | None):

@@ -31,6 +31,15 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
+#: set on every response that has not set its own (lower-case name, name, value)
+SECURITY_HEADERS = tuple((name.lower(), name, value) for name, value in (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+))
+
 csrf = CSRFProtect()
 babel = Babel()
 
@@ -147,11 +156,12 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        # one pass over the headers (setdefault scans them three times per header: on a cached
+        # download this hook was a third of the registry's own cost)
+        present = {name.lower() for name in headers.keys()}
+        for lower, name, value in SECURITY_HEADERS:
+            if lower not in present:
+                headers.add(name, value)
         if https or request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         # (the session is read only when its cookie came: reading it adds "Vary: Cookie" to downloads too)
