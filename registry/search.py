@@ -92,7 +92,7 @@ from .errors import BadRequest, ServiceUnavailable
 log = logging.getLogger(__name__)
 
 #: Bump when the schema, the analyzers or the document mapping change: older indexes are rebuilt.
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 #: the oldest format this code can still answer searches from while the new one is being built
 #: (format 5 has the same schema but no mirrors of its postings: each process mirrors them in memory)
 MIN_SERVABLE_FORMAT = 5
@@ -1542,6 +1542,20 @@ def _write_mirrors(path: Path, segments) -> None:
             reader.close()
 
 
+def _mirror_before_listing(writer, path: Path) -> None:
+    """Have ``writer`` write the mirror of every new (or merged) segment before its commit lists it.
+
+    Other processes open a generation's new table of contents within a tick of its commit; a
+    segment listed without its mirror would make each of them copy its postings into memory."""
+    commit_toc = writer._commit_toc
+
+    def commit_toc_with_mirrors(segments) -> None:
+        _write_mirrors(path, segments)
+        commit_toc(segments)
+
+    writer._commit_toc = commit_toc_with_mirrors
+
+
 class _Unplannable(Exception):
     """A query the vectorised evaluation does not know (a mistake in this module, not the user's)."""
 
@@ -1610,10 +1624,11 @@ class _Layout:
         """The mask of the live documents ``plan`` matches, and their scores, over every part."""
         masks, scores = [], []
         for part in self.parts:
-            if time.monotonic() > deadline:
+            try:
+                mask, score = postings.evaluate(plan, part.segment.mirror, self.stats, deadline)
+            except postings.TimeLimit:
                 raise SearchUnavailable(f"the search took longer than {QUERY_TIME_LIMIT:g} s: the server is busy, "
-                                        "retry shortly")
-            mask, score = postings.evaluate(plan, part.segment.mirror, self.stats)
+                                        "retry shortly") from None
             masks.append(mask & part.live)
             scores.append(score)
         if not masks:
@@ -2045,6 +2060,7 @@ class SearchIndex:
     def _discard_view(self) -> None:
         with self._lock:
             view, self._view = self._view, None
+            self._segments.clear()  # the memory maps of a dropped generation go with it
         if view is not None:
             view.retire()
 
@@ -2066,6 +2082,7 @@ class SearchIndex:
     def close(self) -> None:
         with self._lock:
             view, self._view = self._view, None
+            self._segments.clear()
         if view is not None and os.getpid() == self._pid:
             view.retire()
 
@@ -2096,8 +2113,8 @@ class SearchIndex:
         except BaseException:
             writer.cancel()
             raise
+        _mirror_before_listing(writer, path)
         writer.commit()
-        _write_mirrors(path, ix._read_toc().segments)  # new and merged segments (checksummed with them)
         _record_checksums(path)
 
     @staticmethod
@@ -2215,7 +2232,7 @@ class SearchIndex:
                     link.unlink()
                 os.symlink(target.name, link)
                 os.replace(link, self.current_link)
-                _fsync_dir(self.root)
+                postings.fsync_directory(self.root)
             self._clean(keep={target, previous})
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
@@ -2363,7 +2380,10 @@ class SearchIndex:
             query = _combine(compiler.compile(node), _filters(request, drafts, compiler.explicit_version))
         except BadRequest:
             return False
-        mask, _ = layout.matches(_plan(query), deadline)
+        try:
+            mask, _ = layout.matches(_plan(query), deadline)
+        except SearchUnavailable:  # out of time: the results found stand, without a suggestion
+            return False
         return bool(mask.any())
 
     def _facets(self, combos: np.ndarray, candidates: np.ndarray) -> dict[str, list[dict]]:
@@ -2383,8 +2403,9 @@ class SearchIndex:
         """Per facet: pairs (combination, value) for every value each combination holds, and the values
         (rebuilt only when new combinations have appeared)."""
         known, tables = self._facet_tables
-        with self._lock:
-            combos = list(self._combo_values)
+        # a copy without the lock (appends happen under it, and a list copy sees whole tuples): a
+        # search never waits for another thread that is opening a new generation
+        combos = self._combo_values[:]
         if known == len(combos):
             return tables
         columns = {"sector": 0, "level": 1, "direction": 2, "occupation": 3, "kind": 4, "type": 5, "part": 8}
@@ -2557,14 +2578,6 @@ def _suggest(searcher, q: str, compiler: _Compiler, has_hits: Callable[[str], bo
         suggestion = re.sub(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", best, suggestion, flags=re.IGNORECASE)
         changed = True
     return suggestion if changed and has_hits(suggestion) else None
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # --- building a generation in several processes -------------------------------------------------

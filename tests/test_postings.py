@@ -132,7 +132,9 @@ def test_a_mirror_written_and_read_back_is_the_same(tmp_path):
     mirror = _mirror()
     P.write_mirror(mirror, tmp_path, "MAIN_x")
     again = P.read_mirror(tmp_path, "MAIN_x")
-    assert again is not None and again.terms == mirror.terms
+    assert again is not None and dict(again.terms.items()) == mirror.terms
+    assert again.terms.get(("body", "absent")) is None and len(again.terms) == len(mirror.terms)
+    assert not [f for f in tmp_path.iterdir() if f.name.endswith(".tmp")]  # no temporary file left
     for name in ("t_start", "t_scored", "docs", "weights", "p_start", "positions"):
         assert np.array_equal(getattr(again, name), getattr(mirror, name)), name
     assert np.array_equal(again.lengths["body"], mirror.lengths["body"])
@@ -155,3 +157,29 @@ def test_the_ranking_is_one_total_order_so_pages_never_overlap():
         assert [d for page in pages for d in page] == expected[:len(pages) * size]
     by_key = P.top(candidates, None, keys, 20).tolist()
     assert by_key == sorted(candidates.tolist(), key=lambda d: (keys[d], d))[:20]
+
+
+def test_a_mirror_that_fails_to_write_is_not_there_and_leaves_nothing_behind(tmp_path, monkeypatch):
+    """A full disk in the middle of writing: no mirror for readers to find (its JSON is written
+    last), and no temporary file left in the generation's folder."""
+    real_save = np.save
+
+    def fail_on_positions(handle, array, **kwargs):
+        if "positions" in getattr(handle, "name", ""):
+            raise OSError(28, "No space left on device")
+        return real_save(handle, array, **kwargs)
+
+    monkeypatch.setattr(P.np, "save", fail_on_positions)
+    with pytest.raises(OSError):
+        P.write_mirror(_mirror(), tmp_path, "MAIN_x")
+    assert P.read_mirror(tmp_path, "MAIN_x") is None
+    assert not [f.name for f in tmp_path.iterdir() if f.name.startswith(".")]
+
+
+def test_an_evaluation_past_its_deadline_stops():
+    mirror = _mirror()
+    plan = P.Or(tuple(P.Term("body", w) for w in ("data", "cleaning", "security")))
+    with pytest.raises(P.TimeLimit):
+        P.evaluate(plan, mirror, P.Statistics([mirror]), deadline=0.0)  # time.monotonic() is past 0
+    mask, _ = P.evaluate(plan, mirror, P.Statistics([mirror]), deadline=math.inf)
+    assert mask.sum() == 6

@@ -1044,12 +1044,16 @@ def test_an_index_ahead_of_a_restored_catalog_is_rebuilt(tmp_path):
 # --- the module ----------------------------------------------------------------------------------
 
 
-def test_the_module_is_the_only_importer_of_whoosh_and_jieba():
+def _importers(*modules: str) -> list[str]:
     root = Path(__file__).resolve().parent.parent / "registry"
-    importers = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
-                       if any(f"import {m}" in p.read_text() or f"from {m}" in p.read_text()
-                              for m in ("whoosh", "jieba", "opencc", "marisa_trie", "Stemmer")))
-    assert importers == ["search.py"]
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
+                  if any(f"import {m}" in p.read_text() or f"from {m}" in p.read_text() for m in modules))
+
+
+def test_the_module_is_the_only_importer_of_whoosh_and_jieba():
+    assert _importers("whoosh", "jieba", "opencc", "Stemmer") == ["search.py"]
+    # the tries of the analyzers and of the postings mirrors: the engine's two modules only
+    assert _importers("marisa_trie") == ["postings.py", "search.py"]
 
 
 def _python(code: str, **env) -> str:
@@ -1103,3 +1107,29 @@ def test_the_vectorised_search_finds_what_whoosh_finds_with_whooshs_scores(corpu
     if "\"" not in q:  # Whoosh scores a phrase by its own formula; the plan by its terms' BM25F
         for docnum, score in expected.items():
             assert scores[docnum] == pytest.approx(score, rel=1e-4, abs=1e-5), docnum
+
+
+def test_a_new_segment_is_mirrored_before_the_index_lists_it(tmp_path, monkeypatch):
+    """Other processes open a new table of contents within a tick: a segment it lists must already
+    have its mirror, or each of them would copy the segment's postings into memory."""
+    from registry import postings
+    from registry import search as S
+
+    records = _records()
+    index = S.SearchIndex(tmp_path / "index")
+    index.rebuild(ListFeed(records[:1]), procs=1)
+    listed_when_mirrored = []
+    write_mirror = postings.write_mirror
+
+    def watching(mirror, directory, prefix):
+        toc = S._open_index(directory)._read_toc()
+        listed_when_mirrored.append(prefix in {seg.segment_id() for seg in toc.segments})
+        return write_mirror(mirror, directory, prefix)
+
+    monkeypatch.setattr(postings, "write_mirror", watching)
+    index.apply(records[1:3], seq=3)
+    assert listed_when_mirrored and not any(listed_when_mirrored)
+    folder = Path(index.generation_dir())
+    for segment in S._open_index(folder)._read_toc().segments:
+        assert postings.read_mirror(folder, segment.segment_id()) is not None
+    index.close()
