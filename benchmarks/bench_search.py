@@ -1831,11 +1831,14 @@ def targets(res: dict) -> list[dict]:
                      "measured": f"max {worst:.2f} s (HTTP median {fmt(s['http_first_median'], 2)} s; other process "
                                  f"median {fmt(s['service_first_median'], 2)} s)",
                      "ok": worst <= TARGETS["visible_s"] and not s["missing"]})
-    mem = [row["vmhwm_mb"] for row in res.get("http", {}).get("memory_after_queries", [])] + [res["inproc"]["vmhwm_mb"]]
-    procs = res.get("http", {}).get("memory_after_queries", []) + [res["inproc"]]
+    # VmHWM is a peak: the workers' last reading (after the publish trials, when they ran) covers the whole run
+    http = res.get("http", {})
+    workers = http.get("memory_after_trials") or http.get("memory_after_queries", [])
+    mem = [row["vmhwm_mb"] for row in workers] + [res["inproc"]["vmhwm_mb"]]
+    procs = http.get("memory_after_queries", []) + http.get("memory_after_trials", []) + [res["inproc"]]
     anon = max((p.get("rss_anon_mb", 0) for p in procs), default=0)
     rows.append({"target": f"a search process < {TARGETS['search_rss_mb']:.0f} MB",
-                 "measured": f"max VmHWM {max(mem):.0f} MB (gunicorn workers: "
+                 "measured": f"max VmHWM {max(mem):.0f} MB (gunicorn workers over the whole run: "
                              f"{', '.join(f'{x:.0f}' for x in mem[:-1]) or '–'}; in-process: {mem[-1]:.0f}); "
                              f"private anonymous memory at most {anon:.0f} MB, the rest mapped index files",
                  "ok": max(mem) < TARGETS["search_rss_mb"]})

@@ -40,6 +40,8 @@ SECURITY_HEADERS = tuple((name.lower(), name, value) for name, value in (
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
 ))
 
+_SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE"))
+
 csrf = CSRFProtect()
 babel = Babel()
 
@@ -115,7 +117,7 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 def _is_page(response) -> bool:
     """A rendered page, in the negotiated language (not the API, static files or downloaded files)."""
-    return response.mimetype == "text/html" and not response.direct_passthrough \
+    return not response.direct_passthrough and response.mimetype == "text/html" \
         and not request.path.startswith(("/api/", "/ims/", "/static/"))
 
 
@@ -149,8 +151,9 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _csrf():
-        # every form outside /api/ that changes anything carries the session's CSRF token
-        if not request.path.startswith("/api/") and not request.path.startswith("/ims/"):
+        # every form outside /api/ that changes anything carries the session's CSRF token (reads,
+        # which Flask-WTF would let through anyway, skip the call: downloads stay cheap)
+        if request.method not in _SAFE_METHODS and not request.path.startswith(("/api/", "/ims/")):
             csrf.protect()
 
     @app.after_request
