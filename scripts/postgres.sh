@@ -11,8 +11,10 @@
 #   scripts/postgres.sh destroy   stop it and delete its files
 #
 # Files: .pg/ in the repository (git-ignored): .pg/data (cluster), .pg/server.log, and the unix
-# socket .pg/.s.PGSQL.<port>. It listens on 127.0.0.1:54329 only, with trust authentication.
-# Environment: REGISTRY_PG_PORT (default 54329), REGISTRY_PG_DIR (default <repo>/.pg),
+# socket .pg/.s.PGSQL.<port>. It listens on 127.0.0.1 only, with trust authentication, on port
+# 54329; when another server (another checkout's, say) holds that port at the first start, on the
+# next free one from 54330, kept in .pg/port.
+# Environment: REGISTRY_PG_PORT (a fixed port: refused when taken), REGISTRY_PG_DIR (default <repo>/.pg),
 # REGISTRY_PG_TIMEOUT (seconds to wait for the server, default 60).
 #
 # PostgreSQL refuses to run as root: as root the cluster belongs to, and the server runs as, the
@@ -20,11 +22,13 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PORT=${REGISTRY_PG_PORT:-54329}
+DEFAULT_PORT=54329
+PORT=${REGISTRY_PG_PORT:-$DEFAULT_PORT}
 TIMEOUT=${REGISTRY_PG_TIMEOUT:-60}
 DB=registry_test
 ROLE=registry
-URL="postgresql+psycopg://$ROLE@127.0.0.1:$PORT/$DB"
+set_url() { URL="postgresql+psycopg://$ROLE@127.0.0.1:$PORT/$DB"; }
+set_url
 
 log() { echo "postgres.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -87,6 +91,11 @@ choose_dir() {
     fi
     DATA=$PGROOT/data
     LOGFILE=$PGROOT/server.log
+    # the port this cluster was given at its first start (see free_port), unless one is imposed
+    if [ -z "${REGISTRY_PG_PORT:-}" ] && [ -s "$PGROOT/port" ]; then
+        PORT=$(cat "$PGROOT/port")
+        set_url
+    fi
     SOCKDIR=$PGROOT
     # A unix socket path may not exceed 107 bytes: use /tmp for a deep checkout.
     if [ "$(printf %s "$SOCKDIR/.s.PGSQL.$PORT" | wc -c)" -gt 100 ]; then
@@ -194,6 +203,32 @@ wait_ready() {
     done
 }
 
+# Whether anything listens on 127.0.0.1:$1 (a PostgreSQL server or any other program).
+port_taken() {
+    local rc=0
+    "$BINDIR/pg_isready" -q -h 127.0.0.1 -p "$1" -t 2 || rc=$?
+    [ "$rc" -ne 2 ] && return 0
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Our port is taken by a server we don't own (it would take our tests' connections). With a port
+# imposed by REGISTRY_PG_PORT, refuse; else move this cluster to the next free port, for good.
+free_port() {
+    port_taken "$PORT" || return 0
+    [ -z "${REGISTRY_PG_PORT:-}" ] || die "another server answers on 127.0.0.1:$PORT; stop it or set another REGISTRY_PG_PORT"
+    local candidate
+    for candidate in $(seq $((DEFAULT_PORT + 1)) $((DEFAULT_PORT + 50))); do
+        if ! port_taken "$candidate"; then
+            log "127.0.0.1:$PORT is taken by another server; this cluster uses $candidate"
+            PORT=$candidate
+            set_url
+            echo "$PORT" >"$PGROOT/port"
+            return 0
+        fi
+    done
+    die "ports $DEFAULT_PORT-$((DEFAULT_PORT + 50)) are all taken; set REGISTRY_PG_PORT"
+}
+
 start() {
     ensure_installed
     CREATE=1 choose_dir
@@ -206,10 +241,7 @@ start() {
     if running; then
         log "already running ($DATA)"
     else
-        # A server we don't own on our port would take our tests' connections: refuse.
-        local rc=0
-        "$BINDIR/pg_isready" -q -h 127.0.0.1 -p "$PORT" -t 2 || rc=$?
-        [ "$rc" -eq 2 ] || die "another server answers on 127.0.0.1:$PORT; stop it or set REGISTRY_PG_PORT"
+        free_port
         rm -f "$DATA/postmaster.pid"   # stale, from a server that died (see server_pid)
         mkdir -p "$SOCKDIR"
         touch "$LOGFILE"
@@ -262,7 +294,10 @@ case "$cmd" in
     start) start ;;
     stop) stop ;;
     status) status ;;
-    url) echo "$URL" ;;
+    url)
+        choose_dir
+        echo "$URL"
+        ;;
     psql)
         choose_dir
         find_bindir
