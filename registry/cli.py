@@ -109,13 +109,19 @@ def load(paths: tuple[str, ...]) -> None:
     Idempotent: files already published with the same bytes change nothing; different bytes under
     a published version are refused, with what differs. Exit status 1 when anything was refused.
     """
+    from pathlib import Path
+
     from .config import load_config
     from .services.catalog import load_corpus
+    from .services.exports import forget_status_copies
 
-    outcomes = load_corpus(_engine(), paths or (load_config()["STANDARDS_DIR"],))
+    config = load_config()
+    outcomes = load_corpus(_engine(), paths or (config["STANDARDS_DIR"],))
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        if outcome.status == "published":
+            forget_status_copies(Path(config["EXPORTS_DIR"]).resolve(), outcome.code)
         if outcome.status in ("invalid", "refused"):
             click.echo(f"{outcome.file}: {outcome.status}: {outcome.message}", err=True)
             if outcome.status == "refused" and isinstance(outcome.details, dict):

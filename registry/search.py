@@ -143,7 +143,7 @@ FUNCTION_WORDS = STOP_WORDS["english"] | frozenset(
     "does doing down during each few further had having he her here hers him his how i me more most my no nor "
     "not now off once only other our ours out over own same she should so some than them then there they "
     "through too under until up very we what when where who whom why would you your".split())
-#: the search parameters and field names: never offered as spelling corrections
+#: the search parameters and field names: a query word among them is never "corrected"
 FIELD_WORDS = frozenset("q kind sector level direction code type lang part function work_content page per_page all "
                         "drafts title body id ids vid version exact spell data facets sort current".split())
 #: the name of the ethics group of the basic requirements (its items have no group title of their own)
@@ -2558,8 +2558,8 @@ def _item_snippet(text: str, lang: str, terms: dict[str, set[str]], *context: st
 
 
 def _suggest(searcher, q: str, compiler: _Compiler, has_hits: Callable[[str], bool]) -> str | None:
-    """ "Did you mean": each unknown Latin word replaced by the closest, most frequent known word that
-    is neither a stop word nor a field name, when the corrected query finds something."""
+    """ "Did you mean": each unknown Latin word (but a field name) replaced by the closest, most
+    frequent known word that is not a stop word, when the corrected query finds something."""
     reader = searcher.reader()
     suggestion, changed = q, False
     for word in dict.fromkeys(compiler.unknown):
@@ -2568,8 +2568,10 @@ def _suggest(searcher, q: str, compiler: _Compiler, has_hits: Callable[[str], bo
             continue
         candidates = []
         for distance in (1, 2):
+            # (field names are offered: the spell lexicon holds only words of the documents, and
+            # "data", "level" or "function" are the corpus's commonest words)
             candidates = [c for c in _terms_within(reader, "spell", lowered, distance, 200)
-                          if c != lowered and c not in FUNCTION_WORDS and c not in FIELD_WORDS]
+                          if c != lowered and c not in FUNCTION_WORDS]
             if candidates:
                 break
         if not candidates:

@@ -1103,3 +1103,32 @@ def test_a_failing_service_is_a_json_500(client, monkeypatch):
 ])
 def test_http_errors_under_the_api_are_json(client, method, path, status):
     assert_error(getattr(client, method)(url(path)), status)
+
+
+def test_a_publication_and_a_withdrawal_take_down_the_plain_copies_that_show_a_status(app, client, corpus, cesi,
+                                                                                       registrar):
+    """exports/standards/ is served as static files: a copy that says "current" must not outlive a
+    publication that supersedes it (nor a withdrawal); copies that show no status stay."""
+    from pathlib import Path
+
+    copies = Path(app.config["REGISTRY_EXPORTS_DIR"]).resolve() / "standards" / CODE
+    def download(suffix: str):
+        response = client.get(f"/standards/{CODE}/1.1{suffix}")
+        response.get_data()
+        response.close()  # (a file response holds its file open until closed)
+        return response
+
+    for suffix in (".case.json", ".csv"):
+        assert download(suffix).status_code == 200
+    assert (copies / "1.1.case.json").exists()
+    csv = (copies / "1.1.csv").read_bytes()
+
+    publish(client, draft_in(client, "approved", cesi, registrar, reworded()), registrar)
+    assert not (copies / "1.1.case.json").exists() and (copies / "1.1.csv").read_bytes() == csv
+    again = download(".case.json")
+    assert again.status_code == 200 and (copies / "1.1.case.json").read_bytes() == again.data
+    assert "1.2" in again.get_data(as_text=True)  # the new copy names the successor
+
+    ok(client.post(url(f"/standards/{CODE}/versions/1.2/withdraw"), headers=registrar,
+                   json={"reason": "replaced by a joint standard"}))
+    assert not (copies / "1.1.case.json").exists()

@@ -36,7 +36,7 @@ def test_a_versioned_download_is_immutable_and_cached(app, client, corpus, monke
     url = f"/standards/4-04-05-05/1.0{exports.FORMATS[fmt].suffix}"
     first = fetch(client, url)
     assert first.status_code == 200
-    assert first.mimetype == exports.FORMATS[fmt].media_type.split(";")[0]
+    assert first.headers["Content-Type"] == exports.FORMATS[fmt].media_type  # e.g. one charset, header=present
     # the source's own formats keep for a year; CASE shows the status, which a withdrawal changes
     max_age = 3600 if fmt == "case.json" else 31536000
     assert first.headers["Cache-Control"] == f"public, max-age={max_age}, immutable"
@@ -178,6 +178,7 @@ def test_pdf_and_html_downloads_are_rendered_once_then_cached(app, client, corpu
     assert first.mimetype == ("application/pdf" if fmt == "pdf" else "text/html")
     # the file says whether the version is current: a cache revalidates it within the hour
     assert first.headers["Cache-Control"] == "public, max-age=3600, immutable"
+    assert first.headers["Content-Type"] == exports.FORMATS[fmt].media_type
     assert first.headers["ETag"].strip('"').startswith(_digest("4-04-05-05", "2.0"))
     if fmt == "pdf":
         assert first.data.startswith(b"%PDF-") and "page1of" in _pdf_text(first.data)
@@ -379,3 +380,20 @@ def test_an_anonymous_download_sets_no_cookie_and_is_shared_by_caches(client, co
     assert "Set-Cookie" not in response.headers
     assert "cookie" not in response.headers.get("Vary", "").lower()
     assert response.headers["Cache-Control"].startswith("public")
+
+
+def test_exported_files_are_readable_by_a_web_server_and_draft_pdfs_are_not(app, client, corpus, tmp_path):
+    """Any web server (another OS user) may serve exports/: files get an ordinary file's mode, not
+    the 0600 of a temporary file; a draft's cached PDF stays private to the registry."""
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert fetch(client, "/standards/4-04-05-05/1.0.csv").status_code == 200
+    written = [p for p in _exports(app).rglob("*") if p.is_file()]
+    assert written
+    for path in written:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path
+    exports._atomic_write(tmp_path / "draft.pdf", b"%PDF-", public=False)
+    assert stat.S_IMODE((tmp_path / "draft.pdf").stat().st_mode) == 0o600

@@ -576,6 +576,8 @@ def test_did_you_mean_for_a_misspelled_english_word(sclient, corpus):
     assert result["suggestion"] == "data annotation"
     assert search(sclient, q="data annotation")["suggestion"] is None
     assert search(sclient, q="calibraton")["suggestion"] == "calibration"
+    # two words one edit away (dma, data): the more frequent one
+    assert search(sclient, q="dta")["suggestion"] == "data"
 
 
 @pytest.mark.parametrize("q, never", [("foo data", "for data"), ("thee data", "the data"), ("title:foo", "titles")])
@@ -651,7 +653,7 @@ def test_a_search_past_the_time_limit_is_503_not_the_users_fault(sclient, corpus
 
 @pytest.mark.parametrize("params", [{"page": "0"}, {"page": "-1"}, {"page": "abc"}, {"page": str(10 ** 9)},
                                     {"per_page": "1000000"}, {"per_page": "0"}, {"page": "11", "per_page": "100"},
-                                    {"kind": "chapter"}, {"all": "maybe"}, {"sector": "x" * 200}])
+                                    {"kind": "chapter"}, {"all": "maybe"}, {"sector": "x" * 200}, {"type": "national"}])
 def test_bad_parameters_are_400(sclient, corpus, params):
     body = error(sclient, q="数据", **params)
     assert body["details"]["field"] in params

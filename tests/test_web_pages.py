@@ -166,6 +166,11 @@ def test_diff_page_shows_class_summary_and_changed_words_in_the_interface_langua
     assert "主版本变更" in chinese and "改写" in chinese and "技能要求" in chinese and "理论知识权重表" in chinese
     row = re.search(r'<tr class="reworded " data-item="R-L5-collect-acq-1".*?</tr>', english, re.S).group(0)
     assert "<del>" in row and "<ins>" in row and 'lang="zh-Hans"' in row and 'lang="en"' in row
+    # a moved item: same text, its old and new place (level, function, display number) side by side
+    moved = re.search(r'<tr class="moved " data-item="R-L5-ops-maint-3" data-change="moved">.*?</tr>', english,
+                      re.S).group(0)
+    before, after = (re.search(rf'<td class="{side}">(.*?)</td>', moved, re.S).group(1) for side in ("before", "after"))
+    assert "3.2.3" in before and "1.1.4" in after and "<del>" not in moved
     # lists are readable text, not JSON with \u escapes
     keywords = re.search(r'<tr data-field="\$\.keywords">.*?</tr>', chinese, re.S).group(0)
     assert "\\u" not in keywords and "人工智能; 数据标注" in keywords and "<ins>; 大模型</ins>" in keywords

@@ -72,6 +72,11 @@ def test_body_creates_edits_submits_and_reads_comments(client, corpus, people, a
     queue = other.get("/review/").get_data(as_text=True)
     assert f"/review/drafts/{draft_id}" in queue
     rtoken = csrf(other, f"/review/drafts/{draft_id}")
+    # a comment alone: the body reads it, and the draft stays in the review queue
+    note = "Please cite the data-labelling guideline you follow."
+    assert other.post(f"/review/drafts/{draft_id}/comment", data={"body": note, "csrf_token": rtoken}).status_code == 302
+    assert note in client.get(f"/portal/drafts/{draft_id}").get_data(as_text=True)
+    assert f"/review/drafts/{draft_id}" in other.get("/review/").get_data(as_text=True)
     other.post(f"/review/drafts/{draft_id}/request-changes", data={"body": HOSTILE[0], "csrf_token": rtoken})
     page = client.get(f"/portal/drafts/{draft_id}").get_data(as_text=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and HOSTILE[0] not in page
@@ -157,3 +162,27 @@ def test_refusals_on_the_review_page_take_their_status_from_the_error_table(clie
     assert refused.status_code == 409 and 'class="error" role="alert"' in refused.get_data(as_text=True)
     missing = client.get("/review/standards/no%20such/1.0/withdraw", headers={"Accept-Language": "en"})
     assert missing.status_code == 404 and "<h1>Not found</h1>" in missing.get_data(as_text=True)
+
+
+def test_publishing_a_smaller_bump_than_the_diff_needs_takes_a_recorded_reason(client, corpus, people, app):
+    """A requirement removed under a MINOR number (1.1 -> 1.2): the registrar is refused on the page,
+    then publishes with a reason, which the audit trail keeps."""
+    from .test_api import without_requirement
+
+    body = app.test_client()
+    sign_in(body, people["body"])
+    created = _create(body, without_requirement("1.2").decode("utf-8"))
+    assert created.status_code == 302, created.get_data(as_text=True)[:1000]
+    draft_id = int(created.headers["Location"].split("/")[-1])
+    body.post(f"/portal/drafts/{draft_id}/submit", data={"csrf_token": csrf(body, f"/portal/drafts/{draft_id}")})
+    sign_in(client, people["registrar"])
+    token = csrf(client, f"/review/drafts/{draft_id}")
+    assert client.post(f"/review/drafts/{draft_id}/approve", data={"csrf_token": token}).status_code == 302
+    refused = client.post(f"/review/drafts/{draft_id}/publish", data={"csrf_token": token},
+                          headers={"Accept-Language": "en"})
+    assert refused.status_code == 409 and "2.0" in refused.get_data(as_text=True)  # the version the diff suggests
+    reason = "Agreed with the drafting body: the removed item moves to a separate guideline."
+    published = client.post(f"/review/drafts/{draft_id}/publish", data={"csrf_token": token, "bump_reason": reason})
+    assert published.status_code == 302 and published.headers["Location"] == "/standards/2-02-38-03/1.2"
+    trail = client.get("/api/v1/audit?code=2-02-38-03").get_json()["items"]
+    assert any(reason in str(event) for event in trail)

@@ -148,6 +148,20 @@ def test_forms_without_a_csrf_token_are_refused(client, engine, url):
     assert "CSRF" in response.get_data(as_text=True)
 
 
+def test_every_page_form_route_refuses_a_post_without_a_csrf_token(app, client, engine):
+    """Not only the forms listed above: every POST route outside the API, found in the URL map."""
+    import re
+
+    sign_in(client, add_people(engine)["registrar"])
+    routes = sorted(rule.rule for rule in app.url_map.iter_rules()
+                    if "POST" in rule.methods and not rule.rule.startswith(("/api/", "/ims/")))
+    assert len(routes) >= 10, routes
+    for route in routes:
+        url = re.sub(r"<int:[^>]+>", "1", re.sub(r"<(?!int:)[^>]+>", "x", route))
+        response = client.post(url, data={"source": "x", "body": "x", "reason": "x"})
+        assert response.status_code == 400 and "CSRF" in response.get_data(as_text=True), route
+
+
 def test_the_api_is_not_subject_to_csrf(client, corpus, tokens):
     response = client.post("/api/v1/drafts", data=b"code: x", headers={**tokens.body("b1"),
                                                                         "Content-Type": "application/yaml"})

@@ -217,6 +217,7 @@ def publish(draft_id: int):
                                       fault_delay=config["REGISTRY_FAULT_PUBLISH_DELAY"],
                                       fault_point=config["REGISTRY_FAULT_PUBLISH_POINT"])
         body = serialize.version_summary(result.version)
+    _status_changed(body["code"])
     response = jsonify(body)
     response.headers["Location"] = url_for("api.get_version", code=body["code"], version=body["version"])
     return response, 201
@@ -259,7 +260,15 @@ def withdraw(code: str, version: str):
     with write_session(engine()) as session:
         found = catalog.withdraw(session, code, version, who, reason.strip())
         body = serialize.version_summary(found)
+    _status_changed(code)
     return jsonify(body)
+
+
+def _status_changed(code: str) -> None:
+    """After a publication or a withdrawal (committed): the plain copies that show a status go."""
+    from ..services import exports
+
+    exports.forget_status_copies(exports.folder(current_app.config["REGISTRY_EXPORTS_DIR"]), code)
 
 
 # --- helpers -------------------------------------------------------------------------------------

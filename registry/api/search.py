@@ -11,6 +11,7 @@ from flask import current_app, jsonify, request
 
 from ..errors import BadRequest, Unauthorized
 from ..search import KINDS, MAX_PER_PAGE, PARTS, SearchRequest
+from ..vocabulary import STANDARD_TYPES
 from . import bp
 
 FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}
@@ -57,7 +58,8 @@ def search_request() -> SearchRequest:
     if page < 1:
         raise BadRequest("page must be a positive integer", details={"field": "page"})
     return SearchRequest(q=request.args.get("q", ""), kind=_choice("kind", KINDS), sector=_text("sector"),
-                         level=_text("level"), direction=_text("direction"), code=_text("code"), type=_text("type"),
+                         level=_text("level"), direction=_text("direction"), code=_text("code"),
+                         type=_choice("type", tuple(STANDARD_TYPES)),
                          lang=_text("lang", 16), page=page, per_page=per_page, all_versions=_flag("all"),
                          part=_choice("part", PARTS), function=_text("function", 80),
                          work_content=_text("work_content", 80))

@@ -254,6 +254,22 @@ def locate(session: Session, code: str, version: str, fmt: str, base_url: str, l
     return address(row, _successor(session, row), fmt, base_url, lang)
 
 
+def forget_status_copies(exports_dir: Path, code: str) -> None:
+    """Delete the plain copies (``standards/<code>/<version>.pdf``, ``.html``, ``.case.json``) whose
+    bytes show a status, after a version of ``code`` was published or withdrawn: a web server that
+    serves the folder must not go on offering a superseded PDF that says it is current. The next
+    download through the registry (or ``registry export --all``) writes them again, with the new
+    status. Other machines' folders are refreshed by their own ``registry export --all``."""
+    folder = exports_dir / "standards" / code
+    suffixes = tuple(spec.suffix for spec in FORMATS.values() if spec.shows_status)
+    try:
+        copies = [path for path in folder.iterdir() if path.name.endswith(suffixes)]
+    except FileNotFoundError:
+        return
+    for path in copies:
+        path.unlink(missing_ok=True)
+
+
 def ensure(session: Session, exports_dir: Path, code: str, version: str, fmt: str, base_url: str, *,
            lang: str | None = None, timeout: float | None = None) -> tuple[Export, Path]:
     """Return the export's file, rendering and storing it first when it is not cached yet.
@@ -306,10 +322,27 @@ def store(exports_dir: Path, export: Export, data: bytes) -> Path:
     return path
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+@lru_cache(maxsize=1)
+def _umask() -> int:
+    """The process's umask, read without setting it (os.umask would change it for every thread)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
+
+
+def _atomic_write(path: Path, data: bytes, *, public: bool = True) -> None:
+    """Write ``path`` whole or not at all. A public file (the exports folder, which any web server
+    may serve) gets the mode an ordinary file would (0644 under the usual umask), not mkstemp's 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
+        if public:
+            os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -348,7 +381,7 @@ def draft_pdf(cache_dir: Path, draft, base_url: str, *, lang: str | None = None,
                        f"{', '.join(_document_languages(draft.document))}")
     data = render_standard_pdf(draft.document, source=draft.source, status_info=StatusInfo.for_draft(draft, base_url),
                                lang=lang, timeout=timeout)
-    _atomic_write(path, data)
+    _atomic_write(path, data, public=False)  # a draft is for its body and the registrars only
     for old in drafts_dir.iterdir():  # earlier revisions of this draft
         if old != path and old.suffix == ".pdf":
             old.unlink(missing_ok=True)
@@ -376,8 +409,12 @@ def _plan(engine, exports_dir: Path, formats: Iterable[str], base_url: str) -> t
         for row in sorted(rows, key=lambda r: (r.code, r.id)):
             for fmt in formats:
                 export = address(row, by_id.get(row.successor_id), fmt, base_url)
-                if (exports_dir / export.relpath).exists():
+                path = exports_dir / export.relpath
+                if path.exists():
                     fresh += 1
+                    copy = exports_dir / export.mirror_relpath
+                    if export.mirrored and not copy.exists():  # see forget_status_copies
+                        _atomic_write(copy, path.read_bytes())
                 else:
                     todo.append((row.id, fmt))
     return todo, fresh

@@ -100,6 +100,8 @@ def download(code: str, name: str):
                          download_name=export.filename, as_attachment=fmt not in ("html",))
     response.headers["Cache-Control"] = _CACHE_CONTROL[exports.FORMATS[fmt].shows_status]
     response.headers["Accept-Ranges"] = "bytes"
+    # as given (Werkzeug appends "; charset=utf-8" to any text/* type, even one that has it)
+    response.headers["Content-Type"] = export.media_type
     if fmt == "html":
         # the printable page inlines its stylesheet; it runs no script and cannot frame or submit anything
         response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from ..db import read_session, write_session
 from ..errors import BadRequest, Conflict, NotFound, RegistryError
 from ..models import APPROVED, CHANGES_REQUESTED, SUBMITTED
-from ..services import catalog, drafts as service, reviewing
+from ..services import catalog, drafts as service, exports, reviewing
 from .auth import current_actor, login_required
 from .common import CODE, VERSION_NAME, engine, register_error_pages, status_of
 
@@ -90,6 +90,7 @@ def publish(draft_id: int):
 
     response = _act(draft_id, run, _("Published."))
     if published:
+        _status_changed(published["code"])
         return redirect(url_for("web.download", code=published["code"], name=published["version"]))
     return response
 
@@ -111,6 +112,7 @@ def withdraw(code: str, version: str):
         except (BadRequest, Conflict) as error:
             problem = error
         else:
+            _status_changed(code)
             flash(_("Withdrawn."))
             return redirect(url_for("web.download", code=code, name=version))
     with read_session(engine()) as session:
@@ -118,3 +120,10 @@ def withdraw(code: str, version: str):
     page = render_template("web/review/withdraw.html", version=row, doc=row.document,
                            error=problem.message if problem else None)
     return page, status_of(problem) if problem else 200
+
+
+def _status_changed(code: str) -> None:
+    """After a publication or a withdrawal (committed): the plain copies that show a status go."""
+    from .public import exports_dir
+
+    exports.forget_status_copies(exports_dir(), code)
