@@ -363,3 +363,45 @@ def test_serve_dev_serves_in_the_reloaders_child_without_preparing_again(cli, cl
     assert client.get(f"{API}/standards").get_json()["items"] == []  # the parent loads, not the child
     ((application, _),) = served
     assert built == [application] and application.debug
+
+
+def test_serve_loads_the_corpus_and_serves_with_gunicorn_workers(db_url, tmp_path, folder):
+    """`registry serve` (what `make serve` runs), as a real process: it loads the corpus, then
+    becomes a gunicorn master with the workers asked for, answering on the port given."""
+    import json
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "REGISTRY_DATABASE_URL": db_url, "REGISTRY_DATA_DIR": str(tmp_path / "instance"),
+           "REGISTRY_EXPORTS_DIR": str(tmp_path / "exports"), "REGISTRY_STANDARDS_DIR": str(folder),
+           "REGISTRY_RENDER_WARM": "0", "REGISTRY_LOG_LEVEL": "WARNING"}
+    script = Path(sys.executable).with_name("registry")
+    server = subprocess.Popen([str(script), "serve", "--port", str(port), "--workers", "2"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline, codes = time.monotonic() + 60, None
+        while time.monotonic() < deadline and codes is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{API}/standards", timeout=2) as response:
+                    codes = [item["code"] for item in json.load(response)["items"]]
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()[-2000:]
+                time.sleep(0.2)
+        assert codes == ["2-02-38-01", "4-04-05-05"]
+        command = Path(f"/proc/{server.pid}/cmdline").read_bytes().split(b"\0")
+        assert b"gunicorn" in command  # the registry process became gunicorn's master (exec)
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        assert len(children) == 2
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        server.stderr.close()
