@@ -70,6 +70,10 @@ def test_home_names_sectors_and_occupation_groups_in_the_interface_language(clie
     assert "数字技术工程技术人员" in chinese and "Digital-technology engineering" in english
     assert 'href="/standards?group=2-02-38"' in english and 'name="q"' in english
     assert f"/standards/{CODE}/2.0" in english
+    # each sector with the number of its standards
+    count = re.search(r'>Artificial intelligence</a> <span class="count">(\d+)</span>', english).group(1)
+    listed = page(client, "/standards?sector=artificial-intelligence")
+    assert int(count) == len(set(re.findall(r'href="/standards/(\d-\d\d-\d\d-\d\d)"', listed))) >= 1
 
 
 def test_browse_by_occupation_group_with_counts(client, corpus):
@@ -95,8 +99,16 @@ def test_browse_by_sector_uses_labels_in_english(client, corpus):
 def test_standard_page_shows_tables_history_and_downloads(client, corpus):
     body = page(client, f"/standards/{CODE}")
     assert "Version history" in body and "Weight tables" in body and "Work requirements" in body
-    for suffix in (".pdf", ".html", ".csv", ".case.json", ".yaml"):
-        assert f"/standards/{CODE}/2.0{suffix}" in body
+    assert re.findall(r"<h2[^>]*>(.*?)</h2>", body)[:2] == ["Overview", "Levels and directions"]
+    assert "Level 5 / Junior worker" in body and "Training hours" in body
+    buttons = dict(re.findall(r'<a class="button" href="/standards/[^/]+/2\.0(\.[a-z.]+)"[^>]*>([^<]+)</a>', body))
+    assert {buttons.get(s) for s in (".pdf", ".html", ".csv", ".case.json", ".yaml")} == \
+        {"PDF", "HTML", "CSV", "CASE JSON", "YAML"}
+    # each version's status and the dates it was in force (the end is the successor's start)
+    history = {version: cells for version, cells in re.findall(
+        r'<tr data-version="([\d.]+)" data-status="\w+"[^>]*>(.*?)</tr>', body, re.S)}
+    assert "published" in history["2.0"] and "2025-07-01 – " in history["2.0"]
+    assert "superseded" in history["1.0"] and "2021-01-01 – 2025-07-01" in history["1.0"]
     assert "superseded" in body and "diff?from=1.0&amp;to=2.0" in body
     assert 'id="R-L5-collect-acq-1"' in body  # items are anchors that search results link to
     assert re.search(r'<div class="scroll"><table class="listing history">', body)  # phones scroll the table

@@ -186,3 +186,55 @@ def test_publishing_a_smaller_bump_than_the_diff_needs_takes_a_recorded_reason(c
     assert published.status_code == 302 and published.headers["Location"] == "/standards/2-02-38-03/1.2"
     trail = client.get("/api/v1/audit?code=2-02-38-03").get_json()["items"]
     assert any(reason in str(event) for event in trail)
+
+
+class _Outline:
+    """The headings (in order) and the form controls of a page, with the labels that name them."""
+
+    def __init__(self, text: str):
+        from html.parser import HTMLParser
+
+        self.headings: list[int] = []
+        self.controls: list[dict] = []
+        self.labelled: set[str] = set()
+        outline = self
+
+        class Parser(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                attrs = dict(attrs)
+                if re.fullmatch(r"h[1-6]", tag):
+                    outline.headings.append(int(tag[1]))
+                elif tag == "label" and attrs.get("for"):
+                    outline.labelled.add(attrs["for"])
+                elif tag in ("input", "select", "textarea") and \
+                        attrs.get("type") not in ("hidden", "submit", "button", "reset", "image"):
+                    outline.controls.append(attrs)
+
+        Parser().feed(text)
+
+
+def test_pages_have_one_h1_headings_in_order_and_a_label_on_every_control(client, corpus, people, app):
+    """Screen-reader users move by headings and hear each field's label: no skipped heading level,
+    one h1 per page, and every input, select and textarea named by a label (or aria-label)."""
+    body = app.test_client()
+    sign_in(body, people["body"])
+    registrar = app.test_client()
+    sign_in(registrar, people["registrar"])
+    sha256 = client.get(f"/api/v1/standards/{CODE}/versions/2.0").get_json()["sha256"]
+    pages = [(client, url) for url in ("/", "/standards", "/standards?by=occupation", f"/standards/{CODE}",
+                                       f"/standards/{CODE}/1.0", f"/standards/{CODE}/diff?from=1.0&to=2.0",
+                                       "/search?q=data&level=L5", "/search?q=数据", f"/verify/{sha256}", "/login")]
+    pages += [(body, "/portal/"), (body, "/portal/drafts/new"), (registrar, "/review/")]
+    checked = 0
+    for who, url in pages:
+        for lang in ("en", "zh"):
+            response = who.get(url, headers={"Accept-Language": lang})
+            assert response.status_code == 200, url
+            outline = _Outline(response.get_data(as_text=True))
+            assert outline.headings.count(1) == 1 and outline.headings[0] == 1, (url, outline.headings)
+            for before, after in zip(outline.headings, outline.headings[1:]):
+                assert after <= before + 1, (url, lang, outline.headings)
+            for control in outline.controls:
+                assert control.get("id") in outline.labelled or control.get("aria-label"), (url, lang, control)
+                checked += 1
+    assert checked >= 20  # the search boxes, the filters, sign-in and the draft form were all seen
