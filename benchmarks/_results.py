@@ -7,23 +7,10 @@ so re-running one benchmark never erases another's figures.
 
 from __future__ import annotations
 
-import os
-import platform
 import re
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
-
-
-def machine() -> str:
-    return f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def write_part(section: str, part: str, text: str, results: Path = RESULTS) -> None:
@@ -44,6 +31,18 @@ def write_part(section: str, part: str, text: str, results: Path = RESULTS) -> N
         body = body.rstrip("\n") + "\n\n" + text
     current = current[:start + len(section)] + "\n\n" + body.lstrip("\n").rstrip("\n") + "\n" + (
         "\n" + current[end:] if following else "")
+    results.write_text(current.rstrip("\n") + "\n", "utf-8")
+
+
+def write_section(section: str, text: str, results: Path = RESULTS) -> None:
+    """Replace a whole section (``## ...``, which ``text`` starts with) written by one script alone."""
+    current = results.read_text("utf-8") if results.exists() else "# Benchmark results\n"
+    if section in current:
+        start = current.index(section)
+        following = re.compile(r"^## ", re.M).search(current, start + len(section))
+        current = current[:start] + text.rstrip("\n") + "\n" + ("\n" + current[following.start():] if following else "")
+    else:
+        current = current.rstrip("\n") + "\n\n" + text
     results.write_text(current.rstrip("\n") + "\n", "utf-8")
 
 

@@ -42,7 +42,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _results import loadavg, machine, report  # noqa: E402
+from _machine import loadavg, machine  # noqa: E402
+from _results import report  # noqa: E402
 
 BIN = Path(sys.executable).parent
 REGISTRY = str(BIN / "registry")

@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _results import loadavg, report  # noqa: E402
+from _machine import loadavg  # noqa: E402
+from _results import report  # noqa: E402
 
 from registry.loader import load_bytes  # noqa: E402
 from registry.render import StatusInfo, render_html, source_attachment_name  # noqa: E402

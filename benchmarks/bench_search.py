@@ -75,7 +75,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-RESULTS = HERE / "RESULTS.md"
+from _machine import children, loadavg, status_kb, verdict  # noqa: E402
+from _results import RESULTS, write_section  # noqa: E402
+
 SECTION = "## Issue 4: search"
 QUERIES = HERE / "search_queries.json"
 QUERY_SEED = 20261127
@@ -106,17 +108,6 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def status_kb(pid: int | str, key: str) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def mem_info(pid: int | str) -> dict:
     """Memory of a process in MB: peak and current RSS, RSS split into private anonymous memory and
     file-backed pages (memory-mapped index files: shared with the page cache and other processes),
@@ -128,17 +119,6 @@ def mem_info(pid: int | str) -> dict:
             for line in fh:
                 if line.startswith("Pss:"):
                     out["pss_mb"] = int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return out
-
-
-def children(pid: int) -> list[int]:
-    out: list[int] = []
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/children") as fh:
-                out.extend(int(x) for x in fh.read().split())
     except OSError:
         pass
     return out
@@ -1014,7 +994,7 @@ def machine_info() -> dict:
             "python": platform.python_version(), "whoosh": v("Whoosh-Reloaded"), "jieba": v("jieba"),
             "opencc": v("OpenCC"), "gunicorn": v("gunicorn"), "flask": v("Flask"), "sqlite": sqlite3.sqlite_version,
             "memory_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
-            "load_start": bv.loadavg(), "calibration_start_s": bv.calibrate()}
+            "load_start": loadavg(), "calibration_start_s": bv.calibrate()}
 
 
 def snapshot_engine(root: Path) -> dict:
@@ -1455,10 +1435,6 @@ def others(use: dict | None) -> str:
     return f"{use['others_cpu_s']:.0f} ({share:.0f}% of the machine)"
 
 
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
 def report(res: dict, queries: list[dict]) -> str:
     a = res["analysis"]
     m = res["machine"]
@@ -1795,18 +1771,6 @@ def report(res: dict, queries: list[dict]) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def write_results(text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md (the other sections belong to other benchmarks)."""
-    current = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if SECTION in current:
-        start = current.index(SECTION)
-        nxt = current.find("\n## ", start + len(SECTION))
-        current = current[:start] + text.rstrip("\n") + "\n" + (current[nxt:] if nxt != -1 else "")
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    RESULTS.write_text(current.rstrip("\n") + "\n", "utf-8")
-
-
 def targets(res: dict) -> list[dict]:
     a = res["analysis"]
     rows = []
@@ -1960,14 +1924,14 @@ def main(argv: list[str] | None = None) -> int:
         warm = run_worker("warm", {}, tmp, sample_rss=False)
         if not warm["registry"].startswith(str(tmp)):
             raise RuntimeError(f"the workers import {warm['registry']}, not the snapshot")
-        log(f"project rebuild (load {bv.loadavg()})")
+        log(f"project rebuild (load {loadavg()})")
         res["rebuild"] = step_rebuild(script, data_dir)
         if "not attached" in res["rebuild"]["how"]:
             res["workarounds"].append("`registry reindex` is not a `registry` command yet, so the benchmark runs "
                                       "`registry.search_cli.reindex` directly (same code; switch to the command "
                                       "automatically once it is attached)")
         log(f"    {res['rebuild']['wall']:.1f} s, {res['rebuild']['procs']} procs, {res['rebuild']['documents']} docs")
-        log(f"bare single-process Whoosh writer, project analyzers (load {bv.loadavg()})")
+        log(f"bare single-process Whoosh writer, project analyzers (load {loadavg()})")
         res["bare_project"] = run_worker("bare", {"database_url": database_url, "out": str(tmp / "bare-project"),
                                                   "analyzer": "project"}, tmp)
         shutil.rmtree(tmp / "bare-project", ignore_errors=True)
@@ -1981,7 +1945,7 @@ def main(argv: list[str] | None = None) -> int:
             if shares[worst] < CONTENTION_RETRY:
                 break
             log(f"{worst}: other processes took {100 * shares[worst]:.0f}% of the machine meanwhile; "
-                f"running it again (load {bv.loadavg()})")
+                f"running it again (load {loadavg()})")
             if worst == "rebuild":
                 again = step_rebuild(script, data_dir)
                 again["attempts"] = res["rebuild"].get("attempts", []) + [_attempt(res["rebuild"])]
@@ -2001,7 +1965,7 @@ def main(argv: list[str] | None = None) -> int:
                     again["attempts"] = attempts + [_attempt(previous)]
                     res["bare_project"] = again
         if not args.quick:
-            log(f"bare single-process Whoosh writer, StemmingAnalyzer (load {bv.loadavg()})")
+            log(f"bare single-process Whoosh writer, StemmingAnalyzer (load {loadavg()})")
             res["bare_stemming"] = run_worker("bare", {"database_url": database_url, "out": str(tmp / "bare-stem"),
                                                        "analyzer": "stemming"}, tmp)
             shutil.rmtree(tmp / "bare-stem", ignore_errors=True)
@@ -2009,14 +1973,14 @@ def main(argv: list[str] | None = None) -> int:
 
         # FTS5 baseline
         fts_db = tmp / "fts5.sqlite3"
-        log(f"FTS5 baseline: build and queries (load {bv.loadavg()})")
+        log(f"FTS5 baseline: build and queries (load {loadavg()})")
         res["fts5"] = run_worker("fts5", {"database_url": database_url, "db": str(fts_db), "queries": str(args.queries),
                                           "passes": args.passes, "warmup": args.warmup, "per_page": args.per_page}, tmp)
         log(f"    build {res['fts5']['build']['total_s']:.1f} s")
 
         # in-process
         index_dir = data_dir / "index"
-        log(f"in-process latency (load {bv.loadavg()})")
+        log(f"in-process latency (load {loadavg()})")
         res["inproc"] = run_worker("inproc", {"database_url": database_url, "index_dir": str(index_dir),
                                               "queries": str(args.queries), "passes": args.passes,
                                               "warmup": args.warmup,
@@ -2024,7 +1988,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"    done; VmHWM {res['inproc']['vmhwm_mb']:.0f} MB")
 
         # HTTP
-        log(f"gunicorn with {args.http_workers} workers (load {bv.loadavg()})")
+        log(f"gunicorn with {args.http_workers} workers (load {loadavg()})")
         server = Server(os.environ.copy(), args.http_workers, tmp)  # what `registry serve` runs
         ready = server.wait_ready()
         if ready is None:  # create_app has no /api/v1/search yet: wire it in (see app_factory)
@@ -2068,7 +2032,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # publish to visible
         if args.trials:
-            log(f"publish-to-visible: {args.trials} trials (load {bv.loadavg()})")
+            log(f"publish-to-visible: {args.trials} trials (load {loadavg()})")
             vis = publish_trials(server.port, corpus, database_url, index_dir, args.trials, tmp)
             vis["summary"] = visible_summary(vis["trials"])
             res["visible"] = vis
@@ -2076,7 +2040,7 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
         server = None
 
-        res["load_end"] = bv.loadavg()
+        res["load_end"] = loadavg()
         res["calibration_end_s"] = bv.calibrate()
         res["targets"] = targets(res)
     finally:
@@ -2091,7 +2055,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(res, indent=1, ensure_ascii=False, default=str) + "\n", "utf-8")
     if not args.no_write:
-        write_results(text)
+        write_section(SECTION, text)
         log(f"wrote the '{SECTION}' section of {RESULTS}")
     return 0
 

@@ -47,6 +47,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from _machine import loadavg, tree_rss_kb, verdict  # noqa: E402
+
 FORBIDDEN = ("flask", "werkzeug", "jinja2", "sqlalchemy", "sqlmodel", "psycopg", "weasyprint", "pydyf",
              "fontTools", "whoosh", "tantivy", "gunicorn")
 TARGETS = {"single_file_s": 0.5, "corpus_jobs2_s": 15.0, "loader_ratio_min": 0.9}
@@ -114,45 +116,9 @@ def reference_speed() -> float:
     return sum(map(len, blobs)) / 1e6 / (time.process_time() - started)
 
 
-def loadavg() -> str:
-    try:
-        return "%.2f %.2f %.2f" % os.getloadavg()
-    except OSError:
-        return "n/a"
 
 
 # --- process running with wall, CPU and memory ----------------------------------------------
-
-
-def _children(pid: int) -> list[int]:
-    out: list[int] = []
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/children") as fh:
-                out.extend(int(x) for x in fh.read().split())
-    except OSError:
-        pass
-    return out
-
-
-def _rss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def tree_rss_kb(pid: int) -> int:
-    total, stack = 0, [pid]
-    while stack:
-        p = stack.pop()
-        total += _rss_kb(p)
-        stack.extend(_children(p))
-    return total
 
 
 TIME = Path("/usr/bin/time")
@@ -483,10 +449,6 @@ def part_e(files: list[Path], args) -> dict:
 
 
 # --- reporting -----------------------------------------------------------------------------------
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
 
 
 def report(res: dict) -> str:

@@ -1,0 +1,60 @@
+"""What the benchmarks read about this machine and its processes (Linux /proc).
+
+Shared by the benchmark scripts: the load average printed next to every wall time, the machine
+line of a report, and the memory and process tree of the commands they time.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def machine() -> str:
+    return f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def status_kb(pid: int | str, key: str) -> int:
+    """A ``kB`` field of /proc/PID/status (``VmRSS``, ``VmHWM``, ``RssAnon``...), 0 when unknown."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of a process (of all its threads)."""
+    out: list[int] = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                out.extend(int(x) for x in fh.read().split())
+    except OSError:
+        pass
+    return out
+
+
+def tree_rss_kb(pid: int) -> int:
+    """The resident memory of a process and all its descendants, summed."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        total += status_kb(p, "VmRSS")
+        stack.extend(children(p))
+    return total
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
