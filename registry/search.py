@@ -2606,8 +2606,8 @@ def _build(target: Path, feed: ChangeFeed, seq: int, procs: int) -> int:
                 writer.add_document(**doc)
                 count += 1
         writer.add_document(**_meta_doc(seq))
+        _mirror_before_listing(writer, target)
         writer.commit(merge=False)
-        _write_mirrors(target, ix._read_toc().segments)
         _record_checksums(target)
         return count + 1
 
@@ -2640,9 +2640,9 @@ def _build(target: Path, feed: ChangeFeed, seq: int, procs: int) -> int:
     writer = SegmentWriter(ix, timeout=30.0)
     writer.add_document(**_meta_doc(seq))
     final = segments + [writer._finalize_segment()]
+    _write_mirrors(target, final)  # the meta document's segment (the workers wrote their own), before it is listed
     writer._commit_toc(final)
     writer._finish()
-    _write_mirrors(target, final)  # the meta document's segment: the workers wrote their own
     _record_checksums(target)
     return count + 1
 

@@ -1112,11 +1112,10 @@ def test_a_publication_and_a_withdrawal_take_down_the_plain_copies_that_show_a_s
     from pathlib import Path
 
     copies = Path(app.config["REGISTRY_EXPORTS_DIR"]).resolve() / "standards" / CODE
+    from .test_downloads import fetch
+
     def download(suffix: str):
-        response = client.get(f"/standards/{CODE}/1.1{suffix}")
-        response.get_data()
-        response.close()  # (a file response holds its file open until closed)
-        return response
+        return fetch(client, f"/standards/{CODE}/1.1{suffix}")
 
     for suffix in (".case.json", ".csv"):
         assert download(suffix).status_code == 200
