@@ -36,7 +36,8 @@ from _machine import loadavg  # noqa: E402
 from _results import report  # noqa: E402
 
 from registry.loader import load_bytes  # noqa: E402
-from registry.render import StatusInfo, render_html, source_attachment_name  # noqa: E402
+from registry.exports import VersionInfo  # noqa: E402
+from registry.render import render_html, source_attachment_name  # noqa: E402
 from registry.render import fonts  # noqa: E402
 
 SECTION = "## Issue 5: rendering"
@@ -56,7 +57,7 @@ def proc_status(pid: int, key: str) -> int:
     return 0
 
 
-def bench_in_process(doc: dict, source: bytes, info: StatusInfo, lang, runs: int, html_override=None) -> dict:
+def bench_in_process(doc: dict, source: bytes, info: VersionInfo, lang, runs: int, html_override=None) -> dict:
     from registry.render.pdf import render_pdf
 
     html = html_override or render_html(doc, lang=lang, status_info=info, standalone=False, for_pdf=True)
@@ -76,7 +77,7 @@ def bench_in_process(doc: dict, source: bytes, info: StatusInfo, lang, runs: int
             "pages": stats["pages"], "bytes": len(pdf), "runs": runs, "html_bytes": len(html.encode())}
 
 
-def bench_worker(doc: dict, source: bytes, info: StatusInfo, runs: int) -> dict:
+def bench_worker(doc: dict, source: bytes, info: VersionInfo, runs: int) -> dict:
     from registry.render.worker import RenderWorker
 
     html = render_html(doc, lang="en", status_info=info, standalone=False, for_pdf=True)
@@ -131,7 +132,7 @@ def bench_at_the_limit(source: bytes) -> dict:
     sections[0]["functions"] = sections[0]["functions"][:1]
     items = count_items(doc)
     assert items <= MAX_RENDER_ITEMS, items
-    info = StatusInfo.for_source(source)
+    info = VersionInfo.of_document(doc, source=source)
     html = render_html(doc, lang="en", status_info=info, standalone=False, for_pdf=True)
     worker = RenderWorker(warm=True, timeout=600).start()
     try:
@@ -157,7 +158,7 @@ def main() -> int:
     path = args.standard or largest_standard()
     source = path.read_bytes()
     doc = load_bytes(source).data
-    info = StatusInfo.for_source(source)
+    info = VersionInfo.of_document(doc, source=source)
     load_before = loadavg()
 
     from registry.render import pdf as pdf_module

@@ -11,8 +11,9 @@ from typing import Any, Mapping
 __all__ = ["create_app"]
 
 
-def create_app(test_config: Mapping[str, Any] | None = None):
-    """Create the web application; ``test_config`` overrides the environment's settings."""
+def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Any = None):
+    """Create the web application; ``test_config`` overrides the environment's settings, ``clock``
+    (a ``registry.clock.Clock``) says what day it is."""
     from .app import create_app as _create_app
 
-    return _create_app(test_config)
+    return _create_app(test_config, clock=clock)

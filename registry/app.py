@@ -9,11 +9,14 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from .clock import Clock, clock_from_config
 from .config import load_config
 from .db import engine_from_config
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
+    """The registry as a WSGI app. ``clock``: what day it is (default: the real clock in
+    ``REGISTRY_TIMEZONE``); tests pass one they can move."""
     app = Flask(__name__, instance_relative_config=False)
     config = load_config(overrides=test_config)
     app.config.update({f"REGISTRY_{k}": v for k, v in config.items()})
@@ -23,7 +26,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # One engine per application (per process), made here, never at import time.
     engine = engine_from_config(config)
     app.extensions["registry.engine"] = engine
+    app.extensions["registry.clock"] = clock or clock_from_config(config)
     _bring_catalog_current(engine)
+    _connect_receivers(app, engine, config)
 
     from .api import bp as api_bp
     from .api import search as _search_route  # noqa: F401  (adds GET /search to the api blueprint)
@@ -45,6 +50,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     init_search(app)  # checks the search index (rebuilt in the background when missing) and keeps it current
     return app
+
+
+def _connect_receivers(app: Flask, engine: Engine, config: Mapping[str, Any]) -> None:
+    """What follows a change of standing in this process (``services.events``); and, outside tests,
+    the watcher that notices new days and other machines' changes (``REGISTRY_WATCH_INTERVAL``)."""
+    from .services import exports, watcher
+
+    # kept on the app: the signals hold receivers weakly, so they live as long as the app
+    app.extensions["registry.receivers"] = [exports.connect(engine, exports.folder(config["EXPORTS_DIR"]))]
+    if config["WATCH_INTERVAL"] > 0:
+        app.extensions[watcher.EXTENSION] = watcher.StandingWatcher(engine, app.extensions["registry.clock"],
+                                                                    config["WATCH_INTERVAL"])
+        app.extensions[watcher.EXTENSION].start()
 
 
 def _bring_catalog_current(engine: Engine) -> None:

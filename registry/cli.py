@@ -10,6 +10,8 @@ import sys
 
 import click
 
+from .exports.formats import FORMATS  # the one table of formats; light: renderers load when used
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="occupational-standards-registry", prog_name="registry")
@@ -72,16 +74,29 @@ def list_standards(paths: tuple[str, ...]) -> None:
 
 
 def _engine(migrate: bool = True):
-    """The catalog engine from REGISTRY_* settings, migrated to the current schema."""
+    """The catalog engine from REGISTRY_* settings, migrated to the current schema, with what follows
+    a change of standing connected (the exports folder's plain copies: ``services.events``)."""
     from .config import load_config
     from .db import engine_from_config
     from .migrate import upgrade
+    from .services import exports
 
-    engine = engine_from_config(load_config())
-    click.get_current_context().call_on_close(engine.dispose)
+    config = load_config()
+    engine = engine_from_config(config)
+    context = click.get_current_context()
+    context.call_on_close(engine.dispose)
     if migrate:
         upgrade(engine)
+    # the signals hold receivers weakly: keep this one for the command's life
+    context.meta["registry.receiver"] = exports.connect(engine, exports.folder(config["EXPORTS_DIR"]))
     return engine
+
+
+def _clock():
+    from .clock import clock_from_config
+    from .config import load_config
+
+    return clock_from_config(load_config())
 
 
 def _fail(error) -> None:
@@ -109,19 +124,14 @@ def load(paths: tuple[str, ...]) -> None:
     Idempotent: files already published with the same bytes change nothing; different bytes under
     a published version are refused, with what differs. Exit status 1 when anything was refused.
     """
-    from pathlib import Path
-
     from .config import load_config
     from .services.catalog import load_corpus
-    from .services.exports import forget_status_copies
 
     config = load_config()
     outcomes = load_corpus(_engine(), paths or (config["STANDARDS_DIR"],))
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
-        if outcome.status == "published":
-            forget_status_copies(Path(config["EXPORTS_DIR"]).resolve(), outcome.code)
         if outcome.status in ("invalid", "refused"):
             click.echo(f"{outcome.file}: {outcome.status}: {outcome.message}", err=True)
             if outcome.status == "refused" and isinstance(outcome.details, dict):
@@ -278,12 +288,66 @@ def token_list() -> None:
             click.echo(f"{row.id:5} {token_label(row):20} {account.name:30} {account.role:12} {state}")
 
 
+# --- standards ----------------------------------------------------------------------------------
+
+
+@main.group()
+def standard() -> None:
+    """Published standards."""
+
+
+@standard.command("assign")
+@click.argument("code")
+@click.argument("body_id", metavar="BODY")
+def standard_assign(code: str, body_id: str) -> None:
+    """Make BODY the keeper of standard CODE: the one body whose drafts may change it (audited)."""
+    from .db import write_session
+    from .errors import RegistryError
+    from .services.context import Actor
+    from .services.stewardship import assign
+
+    try:
+        with write_session(_engine()) as session:
+            assign(session, code, body_id, Actor("system:cli", "admin"))
+    except RegistryError as error:
+        _fail(error)
+    click.echo(f"standard {code} is kept by {body_id}")
+
+
+@standard.command("status")
+@click.argument("code")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day to ask about [default: today in REGISTRY_TIMEZONE].")
+def standard_status(code: str, as_of) -> None:
+    """Every version of CODE with its standing today (or on --as-of), and the keeper."""
+    from .db import read_session
+    from .errors import RegistryError
+    from .services.catalog import get_standard
+    from .services.standing import history
+
+    try:
+        with read_session(_engine()) as session:
+            keeper = get_standard(session, code).body_id
+            hist = history(session, code, _clock(), as_of.date() if as_of else None)
+    except RegistryError as error:
+        _fail(error)
+    current = hist.in_force()
+    click.echo(f"{code} on {hist.day}: " + (f"version {current.version} in force" if current else
+                                              "no version in force") + f"; kept by {keeper or 'nobody yet'}")
+    for row in hist.rows:
+        st = hist.standing(row.version)
+        window = "never in force" if st.never_in_force else \
+            f"{st.start or 'not stated'} .. {st.end or ''}"
+        extra = f" -> {st.successor} from {st.superseded_from}" if st.successor and st.superseded_from else ""
+        click.echo(f"  {row.version:7} {st.state:11} {window}{extra}")
+
+
 # --- exports ------------------------------------------------------------------------------------
 
 
 @main.command("export")
 @click.option("--all", "everything", is_flag=True, help="Render every version in every format that is not cached yet.")
-@click.option("--format", "formats", multiple=True, type=click.Choice(["pdf", "html", "csv", "json", "yaml", "case.json"]),
+@click.option("--format", "formats", multiple=True, type=click.Choice(list(FORMATS)),
               help="Formats to render (repeatable) [default: all].")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Processes [default: one per core].")
 def export(everything: bool, formats: tuple[str, ...], jobs: int | None) -> None:
@@ -294,7 +358,7 @@ def export(everything: bool, formats: tuple[str, ...], jobs: int | None) -> None
     from pathlib import Path
 
     from .config import load_config
-    from .services.exports import FORMATS, export_all
+    from .services.export_all import export_all
 
     if not everything:
         raise click.UsageError("give --all (single versions are served and cached on request)")
@@ -309,8 +373,8 @@ def export(everything: bool, formats: tuple[str, ...], jobs: int | None) -> None
             bar.__enter__()
         bar.update(done - bar.pos)
 
-    report = export_all(engine, Path(config["EXPORTS_DIR"]).resolve(), formats=formats or tuple(FORMATS),
-                        base_url=config["BASE_URL"], jobs=jobs, progress=progress)
+    report = export_all(engine, Path(config["EXPORTS_DIR"]).resolve(), clock=_clock(),
+                        formats=formats or tuple(FORMATS), base_url=config["BASE_URL"], jobs=jobs, progress=progress)
     if bar is not None:
         bar.__exit__(None, None, None)
     click.echo(f"{report.rendered} rendered, {report.skipped} up to date, {len(report.failures)} failed")

@@ -30,6 +30,8 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
                                        "request fails with 503 (0: forever). Migrations are exempt."),
     "PG_STATEMENT_TIMEOUT_MS": (60000, int, "PostgreSQL statement_timeout: the longest a statement may run before "
                                             "the request fails with 503 (0: no limit). Migrations are exempt."),
+    "TIMEZONE": ("Asia/Shanghai", str, "Time zone whose calendar day is 'today' for which version is in force "
+                                       "(an IANA name, e.g. Asia/Shanghai or UTC)."),
     "LOG_LEVEL": ("INFO", str, "Logging level of the application."),
     "SECRET_KEY": ("", str, "Key signing session cookies and CSRF tokens; empty means a random key kept in "
                             "<DATA_DIR>/secret_key, shared by this machine's processes. Set the same value on "
@@ -43,6 +45,9 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
                                         "when missing or damaged); 0 (or false): at its first search."),
     "SEARCH_CATCH_UP_MS": (200, int, "Milliseconds between two looks at the catalog's change log by each "
                                      "process's search index."),
+    "WATCH_INTERVAL": (5.0, float, "Seconds between two looks of each app process for a new day (a version "
+                                   "coming into force) and for other machines' publications, to refresh the "
+                                   "exports folder's plain copies; 0 turns the watcher off."),
     "FAULT_PUBLISH_DELAY": (0.0, float, "Test-only fault injection: seconds to sleep inside the publish transaction."),
     "FAULT_PUBLISH_POINT": ("versions", str, "Test-only: where FAULT_PUBLISH_DELAY holds the publish open: "
                                              "'versions' (the version rows written) or 'commit' (every row "

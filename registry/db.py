@@ -170,3 +170,37 @@ def run_after_appends(session: Session, callback) -> None:
 def _discard_pending(session: Session, _previous) -> None:
     session.info[_PENDING] = []
     session.info.pop(_AFTER, None)
+
+
+# --- after the commit ----------------------------------------------------------------------------
+
+_ON_COMMIT = "registry.on_commit"
+
+
+def on_commit(session: Session, callback) -> None:
+    """Call ``callback()`` once this session's transaction has committed (never after a rollback).
+
+    For what a change causes outside the catalog (caches, files): it must not happen for a change
+    that is rolled back, and must not be done inside the transaction it depends on.
+    """
+    if _ON_COMMIT not in session.info:
+        session.info[_ON_COMMIT] = []
+        event.listen(session, "after_commit", _run_on_commit)
+        event.listen(session, "after_soft_rollback", _drop_on_commit)
+    session.info[_ON_COMMIT].append(callback)
+
+
+def _run_on_commit(session: Session) -> None:
+    callbacks, session.info[_ON_COMMIT] = session.info[_ON_COMMIT], []
+    for callback in callbacks:
+        callback()
+
+
+def _drop_on_commit(session: Session, _previous) -> None:
+    session.info[_ON_COMMIT] = []
+
+
+def catalog_id(session_or_engine) -> str:
+    """The catalog a session or engine works on, as the sender of ``services.events`` signals."""
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    return bind.url.render_as_string(hide_password=True)

@@ -50,14 +50,35 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         return  # the common case at every start: no lock, no Alembic environment
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
-    with bind.connect() as connection, connection.begin():
-        if connection.dialect.name == "postgresql":
-            # a migration may outlast the request timeouts; waiting for another migrator is expected
-            connection.execute(text("SET LOCAL lock_timeout = 0"))
-            connection.execute(text("SET LOCAL statement_timeout = 0"))
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with bind.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite rebuilds a table to change it (copy, drop, rename); dropping a table that others
+            # reference would count their rows as violations for good. So, as SQLite's own procedure
+            # says: foreign keys off for the migration (outside the transaction, where the pragma
+            # applies), checked whole before the commit, and on again afterwards.
+            _pragma(connection, "foreign_keys=OFF")
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    # a migration may outlast the request timeouts; waiting for another migrator is expected
+                    connection.execute(text("SET LOCAL lock_timeout = 0"))
+                    connection.execute(text("SET LOCAL statement_timeout = 0"))
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the migration would break foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                _pragma(connection, "foreign_keys=ON")
+
+
+def _pragma(connection, pragma: str) -> None:
+    """A SQLite pragma outside any transaction (through the driver: SQLAlchemy would begin one)."""
+    connection.connection.driver_connection.execute(f"PRAGMA {pragma}")
 
 
 def revision_autogenerate(url: str, message: str) -> None:  # pragma: no cover - a developer tool

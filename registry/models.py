@@ -12,6 +12,8 @@ from typing import Any, Optional
 from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from .lifecycle import DRAFT
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -62,14 +64,13 @@ class ApiToken(SQLModel, table=True):
 
 # --- standards and their versions ------------------------------------------------------------
 
-VERSION_PUBLISHED = "published"
-VERSION_SUPERSEDED = "superseded"
-VERSION_WITHDRAWN = "withdrawn"
-VERSION_STATUSES = (VERSION_PUBLISHED, VERSION_SUPERSEDED, VERSION_WITHDRAWN)
-
 
 class Standard(SQLModel, table=True):
-    """An occupation's standard, across its versions. Listing fields mirror the latest version."""
+    """An occupation's standard, across its versions. Listing fields mirror the latest version.
+
+    ``body_id`` is the standard's keeper: the one standards body whose drafts may change it. A
+    registrar assigns or transfers it (``services.stewardship``); a corpus loads unassigned.
+    """
 
     code: str = Field(primary_key=True, max_length=16)
     body_id: Optional[str] = Field(default=None, foreign_key="body.id", max_length=64, index=True)
@@ -81,7 +82,13 @@ class Standard(SQLModel, table=True):
 
 
 class StandardVersion(SQLModel, table=True):
-    """One published version: exact source bytes, their sha256, and the parsed document."""
+    """One published version: exact source bytes, their sha256, the parsed document, and facts.
+
+    Only facts are stored: the dates the document states (``effective_from``, ``effective_until``:
+    its first and last day, inclusive, or None where it states none), when it was published, and
+    when and why a registrar withdrew it. Its standing on a day (in force, superseded...) is
+    derived from these by ``registry.lifecycle``, never stored.
+    """
 
     __tablename__ = "standard_version"
     __table_args__ = (UniqueConstraint("code", "version", name="uq_version_code_version"),)
@@ -94,11 +101,8 @@ class StandardVersion(SQLModel, table=True):
     sha256: str = Field(max_length=64, index=True)
     source: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    status: str = Field(max_length=20, index=True)
     effective_from: Optional[date] = None
     effective_until: Optional[date] = None
-    predecessor_id: Optional[int] = Field(default=None, foreign_key="standard_version.id")
-    successor_id: Optional[int] = Field(default=None, foreign_key="standard_version.id")
     published_at: datetime = Field(default_factory=utcnow)
     published_by: str = Field(max_length=254)
     bump_reason: Optional[str] = None  # why a smaller version bump than the diff suggests was accepted
@@ -106,18 +110,30 @@ class StandardVersion(SQLModel, table=True):
     withdrawn_reason: Optional[str] = None
 
 
-# --- drafts and review ----------------------------------------------------------------------
+class IssuedFile(SQLModel, table=True):
+    """The ledger of files the registry issued for a published version: every file it served
+    (PDF, HTML, CSV, CASE JSON, JSON...), by the sha256 of its exact bytes, so that anyone holding
+    a downloaded file can check it is genuine (``/verify``). Append-only: rows are never changed.
+    The YAML source needs no row: its sha256 is the version's own."""
 
-DRAFT = "draft"
-SUBMITTED = "submitted"
-CHANGES_REQUESTED = "changes-requested"
-APPROVED = "approved"
-PUBLISHED = "published"
-DRAFT_STATES = (DRAFT, SUBMITTED, CHANGES_REQUESTED, APPROVED, PUBLISHED)
+    __tablename__ = "issued_file"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    version_id: int = Field(foreign_key="standard_version.id", index=True)
+    format: str = Field(max_length=20)
+    lang: Optional[str] = Field(default=None, max_length=20)
+    #: the standing the file prints (``Standing.key()``), empty for formats that print none
+    standing: str = Field(default="", max_length=300)
+    issued_at: datetime = Field(default_factory=utcnow)
+
+
+# --- drafts and review ----------------------------------------------------------------------
 
 
 class Draft(SQLModel, table=True):
-    """A proposed version under review. ``revision`` grows with every edit (the ETag)."""
+    """A proposed version under review. ``revision`` grows with every edit (the ETag).
+
+    ``status`` is one of ``registry.lifecycle.DRAFT_STATES``."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
     body_id: str = Field(foreign_key="body.id", max_length=64, index=True)
@@ -189,7 +205,7 @@ class ChangeLog(SQLModel, table=True):
 
     seq: Optional[int] = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow)
-    op: str = Field(max_length=20)  # "publish" | "supersede" | "withdraw"
+    op: str = Field(max_length=20)  # "publish" | "withdraw" ("supersede" in catalogs of earlier releases)
     code: str = Field(max_length=16)
     version: str = Field(max_length=16)
     version_id: int = Field(foreign_key="standard_version.id")

@@ -166,17 +166,21 @@ def db_url(request, tmp_path):
     yield request.getfixturevalue("postgres_catalog").reset(with_corpus)
 
 
-def make_test_app(db_url: str, tmp_path, **overrides):
-    """An app on the test's catalog, its state in tmp_path; close it with :func:`close_app`."""
+def make_test_app(db_url: str, tmp_path, *, clock=None, **overrides):
+    """An app on the test's catalog, its state in tmp_path; close it with :func:`close_app`.
+    ``clock``: a ``registry.clock.Clock`` the test moves to any day (default: the real one)."""
     from registry import create_app
 
-    return create_app({"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "instance"),
+    return create_app(clock=clock, test_config={"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "instance"),
                        "EXPORTS_DIR": str(tmp_path / "exports"), "LOG_LEVEL": "WARNING",
                        "RENDER_WARM": 0, "SEARCH_CHECK_ON_START": 0,  # search starts at its first use
+                       "WATCH_INTERVAL": 0,  # tests look for a new day themselves (watcher.check)
                        **overrides})
 
 
 def close_app(application) -> None:
+    if "registry.watcher" in application.extensions:
+        application.extensions["registry.watcher"].stop()
     if "registry.search" in application.extensions:
         application.extensions["registry.search"].close()  # its maintenance thread
     application.extensions["registry.engine"].dispose()
@@ -211,7 +215,8 @@ class Tokens:
     def __init__(self, engine):
         self.engine = engine
 
-    def body(self, body_id: str, name: str | None = None) -> dict[str, str]:
+    def body(self, body_id: str, name: str | None = None, *, keeps: tuple[str, ...] = ()) -> dict[str, str]:
+        """A token of a member of ``body_id`` (created if new), the keeper of the standards ``keeps``."""
         from registry.db import write_session
         from registry.services.accounts import add_body, create_token
 
@@ -221,6 +226,7 @@ class Tokens:
             if session.get(Body, body_id) is None:
                 add_body(session, body_id, name or body_id)
             token, _ = create_token(session, body_id=body_id)
+        keep(self.engine, body_id, keeps)
         return {"Authorization": f"Bearer {token}"}
 
     def registrar(self, name: str = "reg") -> dict[str, str]:
@@ -230,6 +236,20 @@ class Tokens:
         with write_session(self.engine) as session:
             token, _ = create_token(session, registrar=name)
         return {"Authorization": f"Bearer {token}"}
+
+
+def keep(engine, body_id: str, codes) -> None:
+    """Make ``body_id`` the keeper of those standards ``codes`` that the catalog has (a corpus loads
+    them without a keeper; a new code needs none: its first publication gives it its body)."""
+    from registry.db import write_session
+    from registry.models import Standard
+    from registry.services.context import SYSTEM
+    from registry.services.stewardship import assign
+
+    for code in codes:
+        with write_session(engine) as session:
+            if session.get(Standard, code) is not None:
+                assign(session, code, body_id, SYSTEM)
 
 
 @pytest.fixture

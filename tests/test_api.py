@@ -133,7 +133,7 @@ def corpus_codes() -> list[str]:
 
 @pytest.fixture
 def cesi(tokens) -> dict:
-    return tokens.body("cesi", "China Electronics Standardization Institute")
+    return tokens.body("cesi", "China Electronics Standardization Institute", keeps=(CODE,))
 
 
 @pytest.fixture
@@ -182,7 +182,8 @@ def test_list_items_carry_the_latest_version(client, corpus):
     item = items["4-04-05-05"]
     assert (item["sector"], item["type"], item["body"]) == ("artificial-intelligence", "skill", None)
     assert item["title"] and item["title_en"]
-    assert (item["latest"]["version"], item["latest"]["status"]) == ("2.0", "published")
+    assert (item["latest"]["version"], item["latest"]["status"]) == ("2.0", "in-force")
+    assert item["in_force"] == item["latest"]
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -232,8 +233,14 @@ def test_a_standard_lists_its_versions(client, corpus):
     body = ok(client.get(url("/standards/4-04-05-05")))
     assert (body["code"], body["sector"], body["type"]) == ("4-04-05-05", "artificial-intelligence", "skill")
     versions = body["versions"]
-    assert [(v["version"], v["status"]) for v in versions] == [("1.0", "superseded"), ("2.0", "published")]
-    assert versions[0]["effective_until"] == versions[1]["effective_from"] == "2025-07-01"
+    assert [(v["version"], v["status"]) for v in versions] == [("1.0", "superseded"), ("2.0", "in-force")]
+    # the dates as the documents state them, and the windows they give
+    assert (versions[0]["effective_from"], versions[0]["effective_until"]) == (None, None)
+    assert versions[1]["effective_from"] == "2025-07-01"
+    assert versions[0]["standing"]["in_force_until"] == "2025-06-30"
+    assert versions[0]["standing"]["superseded_by"] == "2.0"
+    assert versions[0]["standing"]["start_basis"] == "not-stated"
+    assert body["in_force"]["version"] == "2.0" and body["as_of"]
     source = (STANDARDS / "4-04-05-05" / "2.0.yaml").read_bytes()
     assert versions[1]["sha256"] == hashlib.sha256(source).hexdigest()
     assert versions[1]["published_by"] == "system:loader"
@@ -255,10 +262,13 @@ def test_a_version_is_its_document_as_json(client, corpus):
     body = ok(response)
     source = SAMPLE.read_bytes()
     digest = hashlib.sha256(source).hexdigest()
-    assert (body["code"], body["version"], body["status"], body["sha256"]) == (CODE, "1.1", "published", digest)
+    assert (body["code"], body["version"], body["status"], body["sha256"]) == (CODE, "1.1", "in-force", digest)
     assert body["document"] == load_bytes(source).data
-    assert response.headers["ETag"] == f'"{digest}"'
-    assert "immutable" in response.headers["Cache-Control"]
+    # the document never changes, but its standing does: a tag of both, revalidated on every use
+    assert response.headers["ETag"].startswith(f'"{digest}-')
+    assert response.headers["Cache-Control"] == "no-cache"
+    again = client.get(url(f"/standards/{CODE}/versions/1.1"), headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
 
 
 def test_source_is_the_exact_bytes_with_a_sha256_etag(client, corpus):
@@ -289,15 +299,15 @@ def test_latest_redirects_to_the_current_version(client, corpus):
     assert response.status_code == 302
     assert response.headers["Location"].endswith(url("/standards/4-04-05-05/versions/2.0"))
     followed = ok(client.get(url("/standards/4-04-05-05/latest"), follow_redirects=True))
-    assert (followed["version"], followed["status"]) == ("2.0", "published")
+    assert (followed["version"], followed["status"]) == ("2.0", "in-force")
 
 
 @pytest.mark.parametrize("day, version", [("2023-05-01", "1.0"), ("2025-06-30", "1.0"), ("2025-07-01", "2.0"),
                                           ("2030-01-01", "2.0")])
 def test_as_of_gives_the_version_in_force_on_a_date(client, corpus, day, version):
     body = ok(client.get(url("/standards/4-04-05-05"), query_string={"as_of": day}))
-    assert body["as_of"]["date"] == day
-    assert body["as_of"]["version"]["version"] == version
+    assert body["as_of"] == day
+    assert body["in_force"]["version"] == version
     assert len(body["versions"]) == 2
 
 
@@ -315,14 +325,18 @@ def test_latest_as_of_a_date_redirects_to_the_version_in_force_that_day(client, 
     assert response.headers["Location"].endswith(url(f"/standards/4-04-05-05/versions/{version}"))
 
 
-def test_latest_as_of_a_bad_date_or_before_any_version(client, corpus):
+def test_latest_as_of_a_bad_date(client, corpus):
     error = assert_error(client.get(url("/standards/4-04-05-05/latest?as_of=20230501")), 400, "bad_request")
     assert error["details"] == {"field": "as_of"}
-    assert_error(client.get(url("/standards/4-04-05-05/latest?as_of=2001-01-01")), 404, "not_found")
 
 
-def test_as_of_before_any_version_is_404(client, corpus):
-    assert_error(client.get(url("/standards/4-04-05-05?as_of=2001-01-01")), 404, "not_found")
+def test_a_first_version_without_a_stated_start_answers_for_any_earlier_day_saying_so(client, corpus):
+    """4-04-05-05 1.0 states no start: it is the only text the registry has before 2.0, from a day
+    nobody stated; the answer says so instead of inventing a date."""
+    body = ok(client.get(url("/standards/4-04-05-05?as_of=2001-01-01")))
+    assert body["in_force"]["version"] == "1.0"
+    assert body["in_force"]["standing"]["in_force_from"] is None
+    assert body["in_force"]["standing"]["start_basis"] == "not-stated"
 
 
 # --- public: diff -------------------------------------------------------------------------------
@@ -356,19 +370,11 @@ def test_diff_of_an_unknown_version_is_404(client, corpus, path):
 
 def test_audit_shows_how_the_corpus_was_published(client, corpus):
     events = audit(client, code="4-04-05-05")
+    # facts only: supersession is derived from the dates, never an event
     assert sorted((e["action"], e["version"], e["from_state"], e["to_state"]) for e in events) == [
-        ("publish", "1.0", None, "published"), ("publish", "2.0", None, "published"),
-        ("supersede", "1.0", "published", "superseded")]
-    (supersede,) = [e for e in events if e["action"] == "supersede"]
-    assert supersede["details"] == {"successor": "2.0"}
+        ("publish", "1.0", None, "published"), ("publish", "2.0", None, "published")]
     assert {e["actor"] for e in events} == {"system:loader"}
     assert all(e["at"] for e in events)
-
-
-def test_the_audit_trail_records_a_publish_before_the_supersession_it_causes(client, corpus):
-    # read in id order, the trail must not say 1.0 was superseded before its successor was published
-    events = [(e["action"], e["version"]) for e in audit(client, code="4-04-05-05")]
-    assert events.index(("publish", "2.0")) < events.index(("supersede", "1.0"))
 
 
 def test_audit_pages_with_after_and_limit(client, corpus):
@@ -431,7 +437,7 @@ def test_the_public_audit_trail_is_the_lifecycle_without_emails_or_addresses(cli
     text = response.get_data(as_text=True)
     assert "@" not in text and ADDRESS not in text
     events = ok(response)["items"]
-    assert {e["action"] for e in events} <= {"publish", "supersede", "withdraw", "draft-create", "draft-update",
+    assert {e["action"] for e in events} <= {"publish", "supersede", "withdraw", "assign", "draft-create", "draft-update",
                                              "submit", "request-changes", "approve", "publish-draft", "comment"}
     assert [(e["action"], e["actor"]) for e in events if e["draft_id"] == people_at_work] == [
         ("draft-create", "body:cesi"), ("submit", "body:cesi"), ("approve", "registrar")]
@@ -621,7 +627,7 @@ def test_malformed_json_is_400(client, corpus, cesi, registrar, route, who):
     assert_error(client.post(path, data=b'{"body": "unfinished', headers=headers), 400, "bad_request")
     assert_error(client.post(path, data=b'["not", "an", "object"]', headers=headers), 400, "bad_request")
     assert ok(client.get(url(f"/drafts/{draft_id}"), headers=cesi))["status"] == "submitted"
-    assert statuses(client, CODE) == {"1.0": "superseded", "1.1": "published"}
+    assert statuses(client, CODE) == {"1.0": "superseded", "1.1": "in-force"}
 
 
 @pytest.mark.parametrize("route, payload, field", [
@@ -659,12 +665,12 @@ def test_a_minor_revision_from_draft_to_published(client, corpus, cesi, registra
 
     response = publish(client, draft_id, registrar)
     version = ok(response, 201)
-    assert (version["code"], version["version"], version["status"]) == (CODE, "1.2", "published")
+    assert (version["code"], version["version"], version["status"]) == (CODE, "1.2", "in-force")
     assert version["published_by"] == "registrar:wang" and version["bump_reason"] is None
     assert version["sha256"] == hashlib.sha256(reworded()).hexdigest()
     assert response.headers["Location"].endswith(url(f"/standards/{CODE}/versions/1.2"))
 
-    assert statuses(client, CODE) == {"1.0": "superseded", "1.1": "superseded", "1.2": "published"}
+    assert statuses(client, CODE) == {"1.0": "superseded", "1.1": "superseded", "1.2": "in-force"}
     assert ok(client.get(url(f"/standards/{CODE}")))["body"] == "cesi"
     assert client.get(url(f"/standards/{CODE}/versions/1.2/source")).data == reworded()
     assert client.get(url(f"/standards/{CODE}/latest")).headers["Location"].endswith(
@@ -686,7 +692,7 @@ def test_every_transition_is_in_the_audit_trail(client, corpus, cesi, registrar)
     by_code = [(e["action"], e["version"], e["from_state"], e["to_state"], e["actor"])
                for e in audit(client, code=CODE, limit=1000) if e["actor"] == "registrar:wang"]
     assert ("publish", "1.2", None, "published", "registrar:wang") in by_code
-    assert ("supersede", "1.1", "published", "superseded", "registrar:wang") in by_code
+    assert not [e for e in by_code if e[0] == "supersede"]  # derived from the dates, never recorded
 
 
 def test_changes_requested_then_edited_and_resubmitted(client, cesi, registrar):
@@ -719,7 +725,7 @@ def test_a_state_change_changes_the_etag(client, cesi):
 def test_a_major_revision_as_2_0_needs_no_reason(client, corpus, cesi, registrar):
     draft_id = draft_in(client, "approved", cesi, registrar, without_requirement("2.0"))
     assert ok(publish(client, draft_id, registrar), 201)["version"] == "2.0"
-    assert statuses(client, CODE) == {"1.0": "superseded", "1.1": "superseded", "2.0": "published"}
+    assert statuses(client, CODE) == {"1.0": "superseded", "1.1": "superseded", "2.0": "in-force"}
 
 
 def test_a_bump_too_small_is_409_until_a_reason_is_given(client, corpus, cesi, registrar):
@@ -732,7 +738,7 @@ def test_a_bump_too_small_is_409_until_a_reason_is_given(client, corpus, cesi, r
 
     reason = "R-J-gather-4 was published in error; removing it corrects the 2022 edition"
     version = ok(publish(client, draft_id, registrar, bump_reason=reason), 201)
-    assert (version["version"], version["status"], version["bump_reason"]) == ("1.2", "published", reason)
+    assert (version["version"], version["status"], version["bump_reason"]) == ("1.2", "in-force", reason)
     assert ok(client.get(url(f"/standards/{CODE}/versions/1.2")))["bump_reason"] == reason
     (event,) = [e for e in audit(client, code=CODE, limit=1000) if e["action"] == "publish" and e["version"] == "1.2"]
     assert event["details"]["bump_reason"] == reason
@@ -744,7 +750,7 @@ def test_publishing_a_published_version_with_other_bytes_is_409(client, corpus, 
     assert (error["details"]["code"], error["details"]["version"]) == (CODE, "1.1")
     assert client.get(url(f"/standards/{CODE}/versions/1.1/source")).data == SAMPLE.read_bytes()
     assert ok(client.get(url(f"/drafts/{draft_id}"), headers=cesi))["status"] == "approved"
-    assert statuses(client, CODE) == {"1.0": "superseded", "1.1": "published"}
+    assert statuses(client, CODE) == {"1.0": "superseded", "1.1": "in-force"}
 
 
 def test_publishing_the_same_bytes_as_a_published_version_is_409(client, corpus, cesi, registrar):
@@ -794,7 +800,10 @@ def test_a_registrar_withdraws_a_version_with_a_reason(client, corpus, registrar
     (version,) = ok(client.get(url("/standards/2-02-38-09")))["versions"]
     assert (version["status"], version["withdrawn_reason"]) == ("withdrawn", reason)
     assert [i["code"] for i in ok(client.get(url("/standards?status=withdrawn")))["items"]] == ["2-02-38-09"]
-    assert_error(client.get(url("/standards/2-02-38-09/latest")), 404, "not_found")
+    # no version is in force now: latest says so through the standard, never a 404 for it
+    latest = client.get(url("/standards/2-02-38-09/latest"))
+    assert latest.status_code == 302 and latest.headers["Location"].endswith(url("/standards/2-02-38-09"))
+    assert ok(client.get(url("/standards/2-02-38-09/latest"), follow_redirects=True))["in_force"] is None
     (event,) = [e for e in audit(client, code="2-02-38-09") if e["action"] == "withdraw"]
     assert (event["actor"], event["version"], event["from_state"], event["to_state"]) == (
         "registrar:wang", "1.0", "published", "withdrawn")
@@ -812,20 +821,20 @@ def test_withdrawing_twice_is_409(client, corpus, registrar):
 def test_a_superseded_version_can_be_withdrawn(client, corpus, registrar):
     ok(client.post(url("/standards/4-04-05-05/versions/1.0/withdraw"), headers=registrar,
                    json={"reason": "contains an error"}))
-    assert statuses(client, "4-04-05-05") == {"1.0": "withdrawn", "2.0": "published"}
+    assert statuses(client, "4-04-05-05") == {"1.0": "withdrawn", "2.0": "in-force"}
 
 
 @pytest.mark.parametrize("payload", [{}, {"reason": ""}, {"reason": "   "}, {"reason": 7}])
 def test_a_withdrawal_without_a_reason_is_400(client, corpus, registrar, payload):
     response = client.post(url("/standards/2-02-38-09/versions/1.0/withdraw"), headers=registrar, json=payload)
     assert assert_error(response, 400, "bad_request")["details"] == {"field": "reason"}
-    assert statuses(client, "2-02-38-09") == {"1.0": "published"}
+    assert statuses(client, "2-02-38-09") == {"1.0": "in-force"}
 
 
 def test_a_withdrawal_with_no_body_at_all_is_400(client, corpus, registrar):
     response = client.post(url("/standards/2-02-38-09/versions/1.0/withdraw"), headers=registrar)
     assert_error(response, 400, "bad_request")
-    assert statuses(client, "2-02-38-09") == {"1.0": "published"}
+    assert statuses(client, "2-02-38-09") == {"1.0": "in-force"}
 
 
 def test_withdrawing_an_unknown_version_is_404(client, corpus, registrar):
@@ -846,14 +855,14 @@ def test_a_body_member_cannot_review_its_own_draft(client, cesi, registrar, acti
 def test_a_body_member_cannot_publish_an_approved_draft(client, corpus, cesi, registrar):
     draft_id = draft_in(client, "approved", cesi, registrar, reworded())
     assert_error(publish(client, draft_id, cesi), 403, "forbidden")
-    assert statuses(client, CODE) == {"1.0": "superseded", "1.1": "published"}
+    assert statuses(client, CODE) == {"1.0": "superseded", "1.1": "in-force"}
 
 
 def test_a_body_member_cannot_withdraw(client, corpus, cesi):
     response = client.post(url("/standards/2-02-38-09/versions/1.0/withdraw"), headers=cesi,
                            json={"reason": "we disagree"})
     assert_error(response, 403, "forbidden")
-    assert statuses(client, "2-02-38-09") == {"1.0": "published"}
+    assert statuses(client, "2-02-38-09") == {"1.0": "in-force"}
 
 
 def test_a_registrar_cannot_create_or_edit_a_bodys_draft(client, cesi, registrar):
@@ -894,39 +903,66 @@ def test_a_draft_id_beyond_any_integer_is_404(client, cesi):
     assert_error(client.get(url(f"/drafts/{10 ** 20}"), headers=cesi), 404, "not_found")
 
 
-def test_the_first_body_to_publish_maintains_the_standard(client, corpus, cesi, other_body, registrar):
-    # the corpus has no maintainer, so any body may draft for it until one publishes
-    assert ok(client.get(url(f"/standards/{CODE}")))["body"] is None
-    rival = create_draft(client, other_body, reworded("1.3"))["id"]
-    ok(publish(client, draft_in(client, "approved", cesi, registrar, reworded()), registrar), 201)
-    assert ok(client.get(url(f"/standards/{CODE}")))["body"] == "cesi"
-    assert [i["code"] for i in ok(client.get(url("/standards?body=cesi")))["items"]] == [CODE]
+def test_a_corpus_standard_accepts_drafts_only_once_a_registrar_assigns_its_keeper(client, corpus, tokens,
+                                                                                   registrar):
+    cesi = tokens.body("cesi", "China Electronics Standardization Institute")  # keeps nothing yet
+    code = "2-02-38-09"
+    next_version = (STANDARDS / code / "1.0.yaml").read_bytes().replace(b'\nversion: "1.0"', b'\nversion: "1.1"', 1)
+    assert ok(client.get(url(f"/standards/{code}")))["body"] is None
+    error = assert_error(post_yaml(client, "/drafts", next_version, cesi), 403, "forbidden")
+    assert "no keeper" in error["message"] and error["details"] == {"code": code, "keeper": None}
+    assert ok(client.get(url("/drafts"), headers=cesi))["items"] == []  # nothing stored
 
+    kept = ok(client.put(url(f"/standards/{code}/keeper"), headers=registrar, json={"body": "cesi"}))
+    assert kept == {"code": code, "body": "cesi"}
+    assert ok(client.get(url(f"/standards/{code}")))["body"] == "cesi"
+    assert [i["code"] for i in ok(client.get(url("/standards?body=cesi")))["items"]] == [code]
+    assert ok(post_yaml(client, "/drafts", next_version, cesi), 201)["version"] == "1.1"
+    (event,) = [e for e in audit(client, code=code) if e["action"] == "assign"]
+    assert (event["actor"], event["details"]) == ("registrar:wang", {"keeper": "cesi", "previous": None})
+
+
+def test_only_registrars_assign_keepers_and_only_to_known_bodies(client, corpus, cesi, registrar):
+    path = url(f"/standards/{CODE}/keeper")
+    assert_error(client.put(path, headers=cesi, json={"body": "cesi"}), 403, "forbidden")
+    assert_error(client.put(path, json={"body": "cesi"}), 401, "unauthorized")
+    assert assert_error(client.put(path, headers=registrar, json={"body": "nobody"}), 404,
+                        "not_found")["details"] == {"field": "body"}
+    assert assert_error(client.put(path, headers=registrar, json={}), 400, "bad_request")["details"] == {
+        "field": "body"}
+    assert_error(client.put(url("/standards/9-99-99-99/keeper"), headers=registrar, json={"body": "cesi"}), 404)
+    assert ok(client.get(url(f"/standards/{CODE}")))["body"] == "cesi"
+
+
+def test_a_draft_of_another_bodys_standard_is_refused_naming_the_keeper(client, corpus, cesi, other_body):
     error = assert_error(post_yaml(client, "/drafts", reworded("1.3"), other_body), 403, "forbidden")
-    assert "cesi" in error["message"]
-    assert ok(client.get(url("/drafts"), headers=other_body))["items"] == [
-        ok(client.get(url(f"/drafts/{rival}"), headers=other_body))]
-    assert ok(post_yaml(client, "/drafts", reworded("1.3"), cesi), 201)["version"] == "1.3"
+    assert "China Electronics Standardization Institute (cesi)" in error["message"]
+    assert error["details"] == {"code": CODE, "keeper": "cesi"}
 
 
-def test_a_rival_draft_cannot_be_published_once_another_body_maintains_the_standard(
-        client, corpus, cesi, other_body, registrar):
-    # both bodies drafted while the standard had no maintainer; cesi publishes first and maintains it
-    rival = draft_in(client, "approved", other_body, registrar, reworded("1.3"))
-    ok(publish(client, draft_in(client, "approved", cesi, registrar, reworded()), registrar), 201)
-    response = publish(client, rival, registrar)
-    assert response.status_code in (403, 409), response.get_data(as_text=True)
-    assert_error(response, response.status_code)
-    assert statuses(client, CODE) == {"1.0": "superseded", "1.1": "superseded", "1.2": "published"}
-    assert ok(client.get(url(f"/standards/{CODE}")))["body"] == "cesi"
+def test_a_transfer_moves_the_right_to_draft_and_publish(client, corpus, cesi, other_body, registrar):
+    approved = draft_in(client, "approved", cesi, registrar, reworded())
+    created = post_yaml(client, "/drafts", versioned("1.3"), cesi)
+    editing, etag = created.get_json()["id"], created.headers["ETag"]
+    ok(client.put(url(f"/standards/{CODE}/keeper"), headers=registrar, json={"body": "caict"}))
+    # the former keeper's drafts can no longer change the standard...
+    assert_error(publish(client, approved, registrar), 403, "forbidden")
+    assert_error(put_yaml(client, f"/drafts/{editing}", reworded("1.3"), cesi, if_match=etag), 403, "forbidden")
+    assert statuses(client, CODE) == {"1.0": "superseded", "1.1": "in-force"}
+    # ...the new keeper's can
+    ok(publish(client, draft_in(client, "approved", other_body, registrar, reworded()), registrar), 201)
+    assert statuses(client, CODE) == {"1.0": "superseded", "1.1": "superseded", "1.2": "in-force"}
+    assert [e["details"] for e in audit(client, code=CODE) if e["action"] == "assign"][-1] == {
+        "keeper": "caict", "previous": "cesi"}
 
 
-def test_a_rival_draft_cannot_be_edited_once_another_body_maintains_the_standard(
-        client, corpus, cesi, other_body, registrar):
-    created = post_yaml(client, "/drafts", versioned("1.3"), other_body)
-    rival, etag = created.get_json()["id"], created.headers["ETag"]
-    ok(publish(client, draft_in(client, "approved", cesi, registrar, reworded()), registrar), 201)
-    assert_error(put_yaml(client, f"/drafts/{rival}", reworded("1.3"), other_body, if_match=etag), 403, "forbidden")
+def test_a_new_standard_is_kept_by_the_body_whose_draft_published_it(client, cesi, registrar):
+    source = versioned("1.0").replace(b'code: "2-02-38-03"', b'code: "2-02-38-99"', 1)
+    assert b'code: "2-02-38-99"' in source
+    ok(publish(client, draft_in(client, "approved", cesi, registrar, source), registrar), 201)
+    assert ok(client.get(url("/standards/2-02-38-99")))["body"] == "cesi"
+    (event,) = [e for e in audit(client, code="2-02-38-99") if e["action"] == "assign"]
+    assert event["details"] == {"keeper": "cesi", "previous": None}
 
 
 def test_a_draft_diff_compares_with_the_published_version(client, corpus, cesi):
@@ -1080,16 +1116,16 @@ def test_a_writer_that_cannot_get_its_lock_in_time_gets_503(make_app, corpus, en
     assert_error(response, 503, "service_unavailable")
     assert response.headers["Retry-After"] == "1"
     assert waited < 10
-    assert statuses(client, "2-02-38-09") == {"1.0": "published"}
+    assert statuses(client, "2-02-38-09") == {"1.0": "in-force"}
 
 
 def test_a_failing_service_is_a_json_500(client, monkeypatch):
-    from registry.services import catalog
+    from registry.services import reading
 
     def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(catalog, "list_standards", broken)
+    monkeypatch.setattr(reading, "list_standards", broken)
     response = client.get(url("/standards"))
     assert_error(response, 500, "internal_error")
     assert "on fire" not in response.get_data(as_text=True)

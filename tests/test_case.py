@@ -15,6 +15,7 @@ import pytest
 from jsonschema import Draft201909Validator, Draft202012Validator, FormatChecker
 
 from registry.exports import VersionInfo
+from registry.lifecycle import EXPIRED, IN_FORCE, SUPERSEDED, UPCOMING, WITHDRAWN, Standing
 from registry.exports import case
 from registry.loader import load_bytes
 
@@ -99,11 +100,15 @@ def load(code: str, version: str) -> dict:
     return load_bytes((STANDARDS / code / f"{version}.yaml").read_bytes()).data
 
 
-def info_for(doc: dict, **kw) -> VersionInfo:
-    values = dict(code=doc["code"], version=doc["version"], status="published", sha256="0" * 64,
-                  published_at=datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc), effective_from=date(2025, 7, 1))
-    values.update(kw)
-    return VersionInfo(**values)
+def info_for(doc: dict, *, status: str = IN_FORCE, effective_from: date = date(2025, 7, 1),
+             effective_until: date | None = None, successor_version: str | None = None,
+             superseded_from: date | None = None, withdrawn_reason: str | None = None,
+             withdrawn_at: datetime | None = None) -> VersionInfo:
+    standing = Standing(doc["version"], status, start=effective_from, end=effective_until,
+                        successor=successor_version, superseded_from=superseded_from,
+                        withdrawn_at=withdrawn_at, withdrawn_reason=withdrawn_reason)
+    return VersionInfo(code=doc["code"], version=doc["version"], sha256="0" * 64, standing=standing,
+                       published_at=datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc))
 
 
 def build(doc: dict, **kw) -> dict:
@@ -257,18 +262,26 @@ def test_identifiers_survive_a_new_version():
 
 def test_status_of_the_version_is_in_the_document():
     doc = load("4-04-05-05", "1.0")
-    superseded = build(doc, status="superseded", successor_version="2.0", effective_until=date(2025, 7, 1))
+    superseded = build(doc, status=SUPERSEDED, successor_version="2.0", effective_until=date(2025, 6, 30),
+                       superseded_from=date(2025, 7, 1))
     assert superseded["CFDocument"]["adoptionStatus"] == "Deprecated"
-    assert superseded["CFDocument"]["statusEndDate"] == "2025-07-01"
-    assert superseded["CFDocument"]["notes"].startswith("Superseded by version 2.0.")
-    withdrawn = build(doc, status="withdrawn", withdrawn_reason="replaced by law",
+    assert superseded["CFDocument"]["statusEndDate"] == "2025-06-30"
+    assert superseded["CFDocument"]["notes"].startswith("Superseded by version 2.0 from 2025-07-01.")
+    upcoming = build(doc, status=UPCOMING, effective_from=date(2027, 6, 1))
+    assert upcoming["CFDocument"]["adoptionStatus"] == "Adopted"
+    assert upcoming["CFDocument"]["statusStartDate"] == "2027-06-01"
+    assert upcoming["CFDocument"]["notes"].startswith("Not yet in force: takes effect on 2027-06-01.")
+    expired = build(doc, status=EXPIRED, effective_until=date(2025, 12, 31))
+    assert expired["CFDocument"]["adoptionStatus"] == "Deprecated"
+    assert expired["CFDocument"]["notes"].startswith("No longer in force after 2025-12-31.")
+    withdrawn = build(doc, status=WITHDRAWN, withdrawn_reason="replaced by law",
                       withdrawn_at=datetime(2026, 1, 2, 3, 4, 5))
     assert withdrawn["CFDocument"]["notes"].startswith("Withdrawn: replaced by law")
     assert withdrawn["CFDocument"]["lastChangeDateTime"] == "2026-01-02T03:04:05+00:00"
-    draft = case.package(doc, version_info=VersionInfo.for_document(doc), base_url=BASE)
+    draft = case.package(doc, version_info=VersionInfo.of_document(doc), base_url=BASE)
     assert draft["CFDocument"]["adoptionStatus"] == "Draft"
     assert draft["CFDocument"]["lastChangeDateTime"] == f"{doc['edition']}-01-01T00:00:00+00:00"
-    for pkg in (superseded, withdrawn, draft):
+    for pkg in (superseded, upcoming, expired, withdrawn, draft):
         assert_valid_package(pkg)
 
 
@@ -330,12 +343,15 @@ def test_cfdocuments_lists_the_current_version_of_every_standard(case_client, co
 
 
 def test_package_endpoint_serves_the_catalog_version_and_every_link_resolves(case_client, engine):
+    from registry.clock import Clock
     from registry.db import read_session
-    from registry.services import catalog
+    from registry.services import catalog, standing
 
     with read_session(engine) as session:
         version = catalog.get_version(session, "4-04-05-05", "2.0")
-        expected = case.package(version.document, version_info=VersionInfo.from_version(version), base_url=BASE)
+        today = standing.history(session, "4-04-05-05", Clock()).standing("2.0")
+        expected = case.package(version.document, version_info=VersionInfo.of_version(version, today, BASE),
+                                base_url=BASE)
     identifier = case.document_id("4-04-05-05", "2.0")
     pkg = get(case_client, f"{BASE}{PREFIX}/CFPackages/{identifier}")
     assert pkg == expected
@@ -375,7 +391,7 @@ def test_items_of_a_superseded_version_stay_resolvable(case_client):
     old_document = get(case_client, old["CFDocument"]["uri"])
     assert_valid(old_document, "CFDocumentDType")
     assert old_document["version"] == "1.0" and old_document["adoptionStatus"] == "Deprecated"
-    assert old_document["notes"].startswith("Superseded by version 2.0.")
+    assert old_document["notes"].startswith("Superseded by version 2.0 from 2025-07-01.")
     assert old_document["extensions"]["registry"]["successorVersion"] == "2.0"
     kept = next(i for i in old["CFItems"] if i["identifier"] in new_ids)
     gone = [i for i in old["CFItems"] if i["identifier"] not in new_ids]

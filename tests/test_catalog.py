@@ -17,13 +17,15 @@ from registry.db import read_session, write_session
 from registry.errors import BumpTooSmall, Conflict, NotFound, VersionConflict
 from registry.loader import load_bytes
 from registry.models import AuditEvent, Body, ChangeLog, ReviewComment, StandardVersion
-from registry.services import catalog
+from registry.clock import Clock
+from registry.services import catalog, standing
 from registry.services.catalog import load_corpus
 from registry.services.context import Actor
 
 from .conftest import STANDARDS
 
 REGISTRAR = Actor("registrar:test", "registrar")
+CLOCK = Clock()
 
 
 def _copy_corpus(tmp_path, code: str):
@@ -61,25 +63,33 @@ def test_different_bytes_under_a_published_version_are_refused(engine, corpus, t
     assert stored.source == (STANDARDS / "2-02-38-03" / "1.1.yaml").read_bytes()
 
 
-def test_a_later_version_supersedes_the_current_one(engine, corpus):
+def _in_force(session, code: str, day: date) -> str | None:
+    found = standing.history(session, code, CLOCK, day).in_force()
+    return found.version if found is not None else None
+
+
+def test_a_later_version_supersedes_the_current_one_from_its_start(engine, corpus):
     with read_session(engine) as session:
         old = catalog.get_version(session, "4-04-05-05", "1.0")
         new = catalog.get_version(session, "4-04-05-05", "2.0")
-        assert (old.status, new.status) == ("superseded", "published")
-        assert old.successor_id == new.id and new.predecessor_id == old.id
-        assert old.effective_until == new.effective_from == date(2025, 7, 1)
-        assert catalog.current_version(session, "4-04-05-05").version == "2.0"
+        # the catalog keeps the dates as the documents state them...
+        assert (old.effective_from, old.effective_until, new.effective_from) == (None, None, date(2025, 7, 1))
+        # ...and the standings follow from them
+        standings = standing.history(session, "4-04-05-05", CLOCK, date(2026, 12, 5)).standings()
+        assert (standings["1.0"].state, standings["2.0"].state) == ("superseded", "in-force")
+        assert (standings["1.0"].successor, standings["1.0"].end) == ("2.0", date(2025, 6, 30))
         log = session.exec(select(ChangeLog).where(ChangeLog.code == "4-04-05-05").order_by(ChangeLog.seq)).all()
-    assert [(e.op, e.version) for e in log] == [("publish", "1.0"), ("publish", "2.0"), ("supersede", "1.0")]
+    assert [(e.op, e.version) for e in log] == [("publish", "1.0"), ("publish", "2.0")]  # facts only
 
 
 def test_version_in_force_on_a_date(engine, corpus):
     with read_session(engine) as session:
-        assert catalog.version_as_of(session, "4-04-05-05", date(2023, 5, 1)).version == "1.0"
-        assert catalog.version_as_of(session, "4-04-05-05", date(2025, 7, 1)).version == "2.0"
-        assert catalog.version_as_of(session, "4-04-05-05", date(2030, 1, 1)).version == "2.0"
-        with pytest.raises(NotFound):
-            catalog.version_as_of(session, "4-04-05-05", date(2019, 1, 1))
+        assert _in_force(session, "4-04-05-05", date(2023, 5, 1)) == "1.0"
+        assert _in_force(session, "4-04-05-05", date(2025, 6, 30)) == "1.0"
+        assert _in_force(session, "4-04-05-05", date(2025, 7, 1)) == "2.0"
+        assert _in_force(session, "4-04-05-05", date(2030, 1, 1)) == "2.0"
+        # 1.0 states no start: the only text before 2.0, in force from a day nobody stated
+        assert _in_force(session, "4-04-05-05", date(2019, 1, 1)) == "1.0"
 
 
 def test_withdrawal_is_recorded_with_its_reason(engine, corpus):
@@ -87,9 +97,9 @@ def test_withdrawal_is_recorded_with_its_reason(engine, corpus):
         catalog.withdraw(session, "2-02-38-09", "1.0", REGISTRAR, "replaced by a regional pilot")
     with read_session(engine) as session:
         version = catalog.get_version(session, "2-02-38-09", "1.0")
-        assert version.status == "withdrawn" and version.withdrawn_reason == "replaced by a regional pilot"
-        with pytest.raises(NotFound):
-            catalog.current_version(session, "2-02-38-09")
+        assert version.withdrawn_at is not None and version.withdrawn_reason == "replaced by a regional pilot"
+        assert standing.history(session, "2-02-38-09", CLOCK).standing("1.0").state == "withdrawn"
+        assert _in_force(session, "2-02-38-09", CLOCK.today()) is None
         (event,) = session.exec(select(AuditEvent).where(AuditEvent.action == "withdraw")).all()
     assert (event.actor, event.from_state, event.to_state) == ("registrar:test", "published", "withdrawn")
 
@@ -151,29 +161,24 @@ def _dated(version: str, effective_from: str, effective_until: str | None = None
 def test_a_version_stops_being_in_force_after_the_last_day_its_document_says(engine, corpus):
     _publish(engine, _dated("1.2", "2024-01-01", "2024-12-31"))
     with read_session(engine) as session:
-        # the document names its last day; the catalog keeps the first day it no longer applies
-        assert catalog.get_version(session, "2-02-38-03", "1.2").effective_until == date(2025, 1, 1)
-        assert catalog.version_as_of(session, "2-02-38-03", date(2024, 12, 31)).version == "1.2"
-        with pytest.raises(NotFound):  # ended, and nothing took its place
-            catalog.version_as_of(session, "2-02-38-03", date(2025, 1, 1))
+        # the document names its last day, and the catalog keeps it as stated
+        assert catalog.get_version(session, "2-02-38-03", "1.2").effective_until == date(2024, 12, 31)
+        assert _in_force(session, "2-02-38-03", date(2024, 12, 31)) == "1.2"
+        assert _in_force(session, "2-02-38-03", date(2025, 1, 1)) is None  # ended, and nothing took its place
+        assert standing.history(session, "2-02-38-03", CLOCK, date(2025, 1, 1)).standing("1.2").state == "expired"
 
 
-@pytest.mark.parametrize("successor_from, until, in_force", [
-    ("2024-06-01", date(2024, 6, 1), {"2024-05-31": "1.2", "2024-06-01": "1.3"}),  # the successor's start
-    ("2025-03-01", date(2025, 1, 1), {"2024-12-31": "1.2", "2025-01-15": None, "2025-03-01": "1.3"}),  # its own
+@pytest.mark.parametrize("successor_from, last_day, in_force", [
+    ("2024-06-01", date(2024, 5, 31), {"2024-05-31": "1.2", "2024-06-01": "1.3"}),  # the successor's start
+    ("2025-03-01", date(2024, 12, 31), {"2024-12-31": "1.2", "2025-01-15": None, "2025-03-01": "1.3"}),  # its own
 ])
 def test_a_version_ends_on_the_earlier_of_its_own_end_and_its_successors_start(engine, corpus, successor_from,
-                                                                              until, in_force):
+                                                                              last_day, in_force):
     _publish(engine, _dated("1.2", "2024-01-01", "2024-12-31"))
     _publish(engine, _dated("1.3", successor_from))
     with read_session(engine) as session:
-        assert catalog.get_version(session, "2-02-38-03", "1.2").effective_until == until
-        found = {}
-        for day in in_force:
-            try:
-                found[day] = catalog.version_as_of(session, "2-02-38-03", date.fromisoformat(day)).version
-            except NotFound:
-                found[day] = None
+        assert standing.history(session, "2-02-38-03", CLOCK).standing("1.2").end == last_day
+        found = {day: _in_force(session, "2-02-38-03", date.fromisoformat(day)) for day in in_force}
     assert found == in_force
 
 
@@ -221,10 +226,12 @@ def test_a_withdrawal_racing_a_publish_never_mixes_their_states(engine, corpus, 
         old, new = (catalog.get_version(session, "2-02-38-03", v) for v in ("1.1", "1.2"))
         trail = session.exec(select(AuditEvent).where(AuditEvent.code == "2-02-38-03", AuditEvent.version == "1.1")
                              .order_by(AuditEvent.id)).all()
-    assert (old.status, old.withdrawn_reason, new.status) == ("withdrawn", "an error in the 2022 edition", "published")
+    assert (old.withdrawn_reason, new.withdrawn_at) == ("an error in the 2022 edition", None)
+    with read_session(engine) as session:
+        standings = standing.history(session, "2-02-38-03", CLOCK).standings()
+    assert (standings["1.1"].state, standings["1.2"].state) == ("withdrawn", "in-force")
     assert [(e.action, e.from_state, e.to_state) for e in trail] == [
-        ("publish", None, "published"), ("supersede", "published", "superseded"),
-        ("withdraw", "superseded", "withdrawn")]
+        ("publish", None, "published"), ("withdraw", "published", "withdrawn")]
 
 
 def _reworded(source: bytes) -> bytes:
@@ -307,7 +314,7 @@ def test_a_reader_paging_the_logs_never_skips_a_late_commit(engine, corpus, faul
     assert not errors and not more_errors, errors + more_errors
     reader.catch_up()
     seqs, audit_ids = reader.everything()
-    assert len(seqs) == 3 and len(audit_ids) == 3  # publish, supersede, withdraw
+    assert len(seqs) == 2 and len(audit_ids) == 2  # publish, withdraw
     assert (reader.seen_seqs, reader.seen_audit) == (seqs, audit_ids)
 
 

@@ -193,7 +193,7 @@ def test_the_token_migration_revokes_the_tokens_it_cannot_convert(fresh_db_url):
     from registry.errors import Unauthorized
     from registry.loader import load_bytes
     from registry.migrate import alembic_config, upgrade
-    from registry.models import ApiToken, Standard, StandardVersion
+    from registry.models import ApiToken, Standard
     from registry.services.accounts import authenticate
 
     before = ScriptDirectory.from_config(alembic_config(fresh_db_url)).get_revision("3c5d0f2a8e61").down_revision
@@ -212,10 +212,12 @@ def test_the_token_migration_revokes_the_tokens_it_cannot_convert(fresh_db_url):
         connection.execute(Standard.__table__.insert().values(code=doc["code"], title="t", title_en="",
                                                               sector=doc["sector"], standard_type=doc["standard_type"],
                                                               created_at=datetime.now(timezone.utc)))
-        connection.execute(StandardVersion.__table__.insert().values(
-            code=doc["code"], version="1.1", major=1, minor=1, sha256="0" * 64, source=source, document=doc,
-            status="published", effective_from=date(2022, 7, 1), published_at=datetime.now(timezone.utc),
-            published_by="system:loader"))
+        connection.execute(text(  # the table as that release had it
+            "INSERT INTO standard_version (code, version, major, minor, sha256, source, document, status, "
+            "effective_from, published_at, published_by) VALUES (:code, '1.1', 1, 1, :sha, :source, :document, "
+            "'published', :start, :at, 'system:loader')"),
+            {"code": doc["code"], "sha": "0" * 64, "source": source, "document": json.dumps(doc),
+             "start": date(2022, 7, 1), "at": datetime.now(timezone.utc)})
     upgrade(engine)
     with engine.connect() as connection:
         row = connection.execute(text("SELECT * FROM apitoken")).mappings().one()
@@ -223,7 +225,8 @@ def test_the_token_migration_revokes_the_tokens_it_cannot_convert(fresh_db_url):
     assert (row["public_id"], row["revoked_at"] is not None) == ("legacy1", True)
     assert "token_hash" not in row and "prefix" not in row
     assert not any(old_token[4:12] in str(value) for value in row.values())
-    assert str(until) == "2026-10-01"  # the document says it applies until 30 September, inclusive
+    # that migration stored the day after; the current catalog keeps the document's own last day
+    assert str(until) == "2026-09-30"
     with read_session(engine) as session:
         assert session.get(ApiToken, 1).revoked_at is not None
         with pytest.raises(Unauthorized):

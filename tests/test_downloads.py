@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from registry.clock import Clock
 from registry.db import write_session
 from registry.services import catalog, exports
 from registry.services.context import Actor
+from registry.services.export_all import export_all
 
 from .conftest import STANDARDS, VALID
 
@@ -96,8 +98,8 @@ def test_a_status_change_by_another_process_is_served_within_the_lookup_ttl(app,
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        cursor.execute("UPDATE standard_version SET status = 'withdrawn', withdrawn_reason = 'elsewhere' "
-                       "WHERE code = '2-02-38-09' AND version = '1.0'")
+        cursor.execute("UPDATE standard_version SET withdrawn_at = CURRENT_TIMESTAMP, withdrawn_reason = "
+                       "'elsewhere' WHERE code = '2-02-38-09' AND version = '1.0'")
         raw.commit()
     finally:
         raw.close()
@@ -108,25 +110,25 @@ def test_a_status_change_by_another_process_is_served_within_the_lookup_ttl(app,
 
 def test_export_all_renders_what_is_missing_and_skips_the_rest(app, engine, corpus):
     folder = _exports(app)
-    report = exports.export_all(engine, folder, formats=["csv", "yaml"], base_url="http://x", jobs=2)
+    report = export_all(engine, folder, clock=Clock(), formats=["csv", "yaml"], base_url="http://x", jobs=2)
     versions = len(list(STANDARDS.rglob("*.yaml")))
     assert (report.rendered, report.skipped, report.failures) == (2 * versions, 0, [])
-    again = exports.export_all(engine, folder, formats=["csv", "yaml"], base_url="http://x", jobs=2)
+    again = export_all(engine, folder, clock=Clock(), formats=["csv", "yaml"], base_url="http://x", jobs=2)
     assert (again.rendered, again.skipped) == (0, 2 * versions)
 
 
 def test_export_all_reports_failures_at_the_end_without_stopping(app, engine, corpus, monkeypatch):
     real = exports.produce
 
-    def flaky(row, successor, fmt, base_url):
+    def flaky(row, info, fmt, **kwargs):
         if row.code == "4-04-05-05":
             raise RuntimeError("renderer exploded")
-        return real(row, successor, fmt, base_url)
+        return real(row, info, fmt, **kwargs)
 
     monkeypatch.setattr(exports, "produce", flaky)
     progress = []
-    report = exports.export_all(engine, _exports(app), formats=["csv"], base_url="http://x", jobs=1,
-                                progress=lambda done, total: progress.append((done, total)))
+    report = export_all(engine, _exports(app), clock=Clock(), formats=["csv"], base_url="http://x", jobs=1,
+                        progress=lambda done, total: progress.append((done, total)))
     versions = len(list(STANDARDS.rglob("*.yaml")))
     assert report.rendered == versions - 2
     assert sorted(label for label, _ in report.failures) == ["4-04-05-05 1.0 csv", "4-04-05-05 2.0 csv"]
@@ -140,13 +142,15 @@ def _digest(code: str, version: str) -> str:
 
 def test_verify_says_current_superseded_or_withdrawn(client, engine, corpus):
     current = fetch(client, f"/api/v1/verify/{_digest('4-04-05-05', '2.0')}").get_json()
-    assert current["authentic"] and current["current"] and current["status"] == "published"
+    assert current["authentic"] and current["current"] and current["standing"] == "in-force"
+    assert (current["format"], current["in_force_version"]) == ("yaml", "2.0")
     old = fetch(client, f"/api/v1/verify/{_digest('4-04-05-05', '1.0')}").get_json()
-    assert (old["status"], old["superseded_by"], old["current"]) == ("superseded", "2.0", False)
+    assert (old["standing"], old["superseded_by"], old["current"]) == ("superseded", "2.0", False)
+    assert (old["superseded_from"], old["in_force_version"]) == ("2025-07-01", "2.0")
     with write_session(engine) as session:
         catalog.withdraw(session, "2-02-38-09", "1.0", REGISTRAR, "pilot ended")
     gone = fetch(client, f"/api/v1/verify/{_digest('2-02-38-09', '1.0')}").get_json()
-    assert (gone["status"], gone["withdrawn_reason"]) == ("withdrawn", "pilot ended")
+    assert (gone["standing"], gone["withdrawn_reason"], gone["in_force_version"]) == ("withdrawn", "pilot ended", None)
     page = fetch(client, f"/verify/{_digest('4-04-05-05', '1.0')}")
     assert page.status_code == 200 and b"superseded" in page.data and b"2.0" in page.data
 
@@ -297,7 +301,7 @@ def test_export_all_every_format_in_parallel(app, engine):
     for code in ("2-02-38-02", "2-02-38-07"):
         _publish(engine, (STANDARDS / code / "1.0.yaml").read_bytes())
     folder = _exports(app)
-    report = exports.export_all(engine, folder, base_url="http://x", jobs=2)
+    report = export_all(engine, folder, clock=Clock(), base_url="http://x", jobs=2)
     assert (report.rendered, report.skipped, report.failures) == (2 * len(exports.FORMATS), 0, []), report.failures
     for code in ("2-02-38-02", "2-02-38-07"):
         for fmt, spec in exports.FORMATS.items():
@@ -305,7 +309,7 @@ def test_export_all_every_format_in_parallel(app, engine):
         pdf = (folder / "standards" / code / "1.0.pdf").read_bytes()
         reader = pypdf.PdfReader(__import__("io").BytesIO(pdf))
         assert list(reader.attachments) == [f"{code}-1.0.yaml"] and len(reader.pages) >= 5
-    again = exports.export_all(engine, folder, base_url="http://x", jobs=2)
+    again = export_all(engine, folder, clock=Clock(), base_url="http://x", jobs=2)
     assert (again.rendered, again.skipped) == (0, 2 * len(exports.FORMATS))
 
 
@@ -328,10 +332,10 @@ def test_registry_export_all_command(app, db_url, tmp_path, monkeypatch):
 
     real = exports.produce
 
-    def flaky(row, successor, fmt, base_url, **kwargs):
+    def flaky(row, info, fmt, **kwargs):
         if row.code == "2-02-38-02":
             raise RuntimeError("renderer exploded")
-        return real(row, successor, fmt, base_url, **kwargs)
+        return real(row, info, fmt, **kwargs)
 
     monkeypatch.setattr(exports, "produce", flaky)
     result = runner.invoke(main, ["export", "--all", "--format", "yaml", "--jobs", "1"], env=env)
@@ -395,5 +399,7 @@ def test_exported_files_are_readable_by_a_web_server_and_draft_pdfs_are_not(app,
     assert written
     for path in written:
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path
-    exports._atomic_write(tmp_path / "draft.pdf", b"%PDF-", public=False)
+    from registry.services.files import atomic_write
+
+    atomic_write(tmp_path / "draft.pdf", b"%PDF-", public=False)
     assert stat.S_IMODE((tmp_path / "draft.pdf").stat().st_mode) == 0o600

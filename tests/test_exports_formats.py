@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.exports import FORMATS, VersionInfo, document_json, render, source_yaml
+from registry.exports import FORMATS, RenderJob, VersionInfo, render
 from registry.exports.csv_matrix import FORMULA_TRIGGERS, columns, competency_matrix
 from registry.loader import load_bytes
 
@@ -150,12 +150,12 @@ def test_csv_from_the_catalog_matches_the_file(engine, corpus):
 
     with read_session(engine) as session:
         version = catalog.get_version(session, "4-04-05-05", "1.0")
-        info = VersionInfo.from_version(version)
+        info = VersionInfo.of_document(version.document, sha256=version.sha256)
         stored, source = version.document, version.source
     from_file = load("4-04-05-05", "1.0")
     assert competency_matrix(stored, version_info=info) == competency_matrix(from_file, version_info=info)
-    assert source_yaml(source) == (STANDARDS / "4-04-05-05" / "1.0.yaml").read_bytes()
-    assert json.loads(document_json(stored)) == from_file
+    assert render("yaml", RenderJob(stored, source, info)) == (STANDARDS / "4-04-05-05" / "1.0.yaml").read_bytes()
+    assert json.loads(render("json", RenderJob(stored, source, info))) == from_file
 
 
 # --- JSON, YAML and the format table ----------------------------------------------------------------------------
@@ -164,23 +164,25 @@ def test_csv_from_the_catalog_matches_the_file(engine, corpus):
 def test_json_and_exact_yaml():
     source = (STANDARDS / "2-02-38-01" / "1.0.yaml").read_bytes()
     doc = load_bytes(source).data
-    data = document_json(doc)
+    job = RenderJob(doc, source, VersionInfo.of_document(doc, source=source))
+    data = render("json", job)
     assert json.loads(data.decode("utf-8")) == doc
     assert list(json.loads(data)) == list(doc)  # field order of the file
     assert doc["title"]["zh"] in data.decode("utf-8")  # readable UTF-8, not \u-escaped
     assert data.endswith(b"\n")
-    assert source_yaml(source) == source
+    assert render("yaml", job) == source
 
 
 def test_render_covers_every_format():
     source = (STANDARDS / "4-04-05-05" / "2.0.yaml").read_bytes()
     doc = load_bytes(source).data
-    info = VersionInfo(code="4-04-05-05", version="2.0")
-    assert set(FORMATS) == {"yaml", "json", "csv", "case.json"}
-    assert render("yaml", doc, source, info, base_url="http://x") == source
-    assert render("csv", doc, source, info, base_url="http://x").startswith(BOM)
-    assert json.loads(render("case.json", doc, source, info, base_url="http://x"))["CFDocument"]["version"] == "2.0"
-    assert json.loads(render("json", doc, source, info, base_url="http://x")) == doc
-    assert FORMATS["case.json"].depends_on_status and not FORMATS["csv"].depends_on_status
+    job = RenderJob(doc, source, VersionInfo.of_document(doc, source=source, base_url="http://x"))
+    assert set(FORMATS) == {"pdf", "html", "yaml", "json", "csv", "case.json"}
+    assert render("yaml", job) == source
+    assert render("csv", job).startswith(BOM)
+    assert json.loads(render("case.json", job))["CFDocument"]["version"] == "2.0"
+    assert json.loads(render("json", job)) == doc
+    assert render("html", job).startswith(b"<!DOCTYPE html>")
+    assert FORMATS["case.json"].prints_standing and not FORMATS["csv"].prints_standing
     with pytest.raises(KeyError):
-        render("pdf", doc, source, info, base_url="http://x")
+        render("docx", job)

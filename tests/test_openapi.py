@@ -19,7 +19,7 @@ from registry.db import write_session
 from registry.services import accounts
 from registry.services.catalog import load_corpus
 
-from .conftest import STANDARDS, close_app
+from .conftest import STANDARDS, close_app, keep
 
 PREFIX = "/api/v1"
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -119,7 +119,8 @@ def doc() -> dict:
 
 
 def _make_app(data_dir: Path, corpus: list[str]):
-    app = create_app({"DATA_DIR": str(data_dir), "RENDER_WARM": 0, "SEARCH_CHECK_ON_START": 0})  # migrates
+    app = create_app({"DATA_DIR": str(data_dir), "RENDER_WARM": 0, "SEARCH_CHECK_ON_START": 0,  # migrates
+                      "WATCH_INTERVAL": 0})
     engine = app.extensions["registry.engine"]
     outcomes = load_corpus(engine, corpus)
     assert all(o.status == "published" for o in outcomes), [(o.file, o.message) for o in outcomes]
@@ -127,6 +128,7 @@ def _make_app(data_dir: Path, corpus: list[str]):
         accounts.add_body(session, "mohrss", "Test body")
         member, _ = accounts.create_token(session, body_id="mohrss")
         registrar, _ = accounts.create_token(session, registrar="reviewer")
+    keep(engine, "mohrss", [CODE])
     app.config["TEST_TOKENS"] = {"member": member, "registrar": registrar}
     return app
 
@@ -242,7 +244,7 @@ def test_security(doc):
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     assert "security" not in doc  # every operation says for itself
     for (method, path), op in _operations(doc).items():
-        secured = path.startswith("/drafts") or path.endswith("/withdraw")
+        secured = path.startswith("/drafts") or path.endswith(("/withdraw", "/keeper"))
         optional = path == "/audit"  # public, and the whole trail with a registrar's token
         expected = [{"bearerAuth": []}] if secured else [{}, {"bearerAuth": []}] if optional else []
         assert op["security"] == expected, (method, path)
@@ -299,10 +301,10 @@ def test_public_get_matches_the_document(client, doc, url, path):
 
 def test_live_bodies_are_not_vacuous(client, doc):
     listing = client.get("/api/v1/standards").get_json()
-    assert listing["total"] >= 15 and listing["items"][0]["latest"]
+    assert listing["total"] >= 15 and listing["items"][0]["latest"] and listing["items"][0]["in_force"]
     detail = client.get(f"/api/v1/standards/{CODE}?as_of=2022-06-01").get_json()
     assert [v["version"] for v in detail["versions"]] == ["1.0", "2.0"]
-    assert detail["as_of"]["version"]["version"] == "1.0"
+    assert (detail["as_of"], detail["in_force"]["version"]) == ("2022-06-01", "1.0")
     diff = client.get(f"/api/v1/standards/{CODE}/diff?from=1.0&to=2.0").get_json()
     assert diff["diff"]["items"] and diff["change_class"] == diff["diff"]["change_class"]
     assert client.get("/api/v1/audit").get_json()["items"]
@@ -338,7 +340,7 @@ def test_version_caching(client, doc):
     path = "/standards/{code}/versions/{version}"
     first = client.get(f"/api/v1/standards/{CODE}/versions/2.0")
     check(doc, first, "get", path)
-    assert first.headers["ETag"].strip('"') == first.get_json()["sha256"]
+    assert first.headers["ETag"].strip('"').startswith(first.get_json()["sha256"] + "-")  # and the standing
     again = client.get(f"/api/v1/standards/{CODE}/versions/2.0", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
     check(doc, again, "get", path)
@@ -368,7 +370,7 @@ def test_secured_routes_answer_401_without_a_token(app, client, doc):
         assert response.status_code == 401, (method, path)
         check(doc, response, method, path)
         seen += 1
-    assert seen == 13  # the 12 draft operations and withdraw
+    assert seen == 14  # the 12 draft operations, withdraw and keeper
 
 
 def test_the_audit_trail_answers_a_bad_token_with_401(client, doc):
@@ -454,9 +456,12 @@ def test_a_new_standard_has_no_base_in_its_draft_diff(workflow_app, doc):
 
 def test_the_validator_catches_an_undocumented_field(doc):
     schema = {"$ref": SCHEMA_REF + "VersionSummary"}
-    sample = {"code": CODE, "version": "1.0", "status": "published", "sha256": "0" * 64,
+    standing = {"standing": "in-force", "current": True, "in_force_from": None, "start_basis": "not-stated",
+                "in_force_until": None, "never_in_force": False, "superseded_by": None, "superseded_from": None,
+                "withdrawn_at": None, "withdrawn_reason": None}
+    sample = {"code": CODE, "version": "1.0", "status": "in-force", "sha256": "0" * 64,
               "effective_from": None, "effective_until": None, "published_at": "2024-01-01T00:00:00+00:00",
-              "published_by": "x", "withdrawn_reason": None, "bump_reason": None}
+              "published_by": "x", "withdrawn_reason": None, "bump_reason": None, "standing": standing}
     _validator(doc, schema).validate(sample)
     extra = copy.deepcopy(sample)
     extra["surprise"] = 1

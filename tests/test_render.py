@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from datetime import date
 import re
 import socket
 import uuid
@@ -22,8 +23,8 @@ import pytest
 
 from registry.documents import text_in
 from registry.loader import load_bytes
-from registry.render import (RenderAssetError, RenderFailed, StatusInfo, render_html, source_attachment_name,
-                             template_version)
+from registry.exports import VersionInfo
+from registry.render import RenderAssetError, RenderFailed, render_html, source_attachment_name, template_version
 from registry.render import fonts
 from registry.render.html import ASSET_BASE
 
@@ -41,8 +42,10 @@ def load(path: Path) -> tuple[bytes, dict]:
     return source, load_bytes(source).data
 
 
-def info_for(source: bytes, status: str = "published", **values) -> StatusInfo:
-    return StatusInfo.for_source(source, status=status, base_url=BASE, **values)
+def info_for(source: bytes, status: str = "in-force", **values) -> VersionInfo:
+    from tests.infos import info_for as make
+
+    return make(source, status, base_url=BASE, **values)
 
 
 def squash(text: str) -> str:
@@ -50,7 +53,7 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def pdf_in_process(doc: dict, source: bytes, info: StatusInfo, lang: str | None = None, stats=None) -> bytes:
+def pdf_in_process(doc: dict, source: bytes, info: VersionInfo, lang: str | None = None, stats=None) -> bytes:
     from registry.render.pdf import render_pdf
 
     html = render_html(doc, lang=lang, status_info=info, standalone=False, for_pdf=True)
@@ -118,7 +121,7 @@ def status_pdfs(example):
     source, doc = example
     infos = {
         "draft": info_for(source, "draft", draft_id=7, draft_revision=3),
-        "superseded": info_for(source, "superseded", successor_code="2-02-38-02", successor_version="2.0"),
+        "superseded": info_for(source, "superseded", successor_version="2.0"),
         "withdrawn": info_for(source, "withdrawn", withdrawn_reason="Replaced by the 2025 occupational classification."),
     }
     pdfs = {status: pdf_in_process(doc, source, info) for status, info in infos.items()}
@@ -268,9 +271,18 @@ def test_status_in_html(example):
     draft = render_html(doc, status_info=info_for(source, "draft", draft_id=4), lang="en")
     assert 'class="watermark"' in draft and "DRAFT, not approved" in draft
     superseded = render_html(doc, lang="en", status_info=info_for(
-        source, "superseded", successor_code="2-02-38-02", successor_version="2.0"))
-    assert "This version is superseded by" in superseded and "2-02-38-02 版本 2.0" in superseded
-    assert f"{BASE}/standards/2-02-38-02/2.0" in superseded
+        source, "superseded", successor_version="2.0", superseded_from=date(2027, 6, 1)))
+    assert "This version is superseded by" in superseded
+    assert f"{doc['code']} 版本 2.0 (自2027-06-01起)" in superseded
+    assert f"{BASE}/standards/{doc['code']}/2.0" in superseded
+    upcoming = render_html(doc, lang="en", status_info=info_for(source, "upcoming", effective_from="2027-06-01"))
+    assert "Not yet in force. It takes effect on" in upcoming and "2027-06-01" in upcoming
+    expired = render_html(doc, lang="en", status_info=info_for(source, "expired", effective_until=date(2025, 12, 31)))
+    assert "No longer in force." in expired and "2025-12-31" in expired
+    unstated = render_html(doc, lang="en", status_info=info_for(source))  # a standing with no stated start
+    cover = unstated.split('class="cover-meta"')[1].split("</table>")[0]
+    assert "实施日期" in cover and "未注明" in cover  # said so...
+    assert f"{doc['edition']}-01-01" not in unstated  # ...and no date invented from the edition year
     withdrawn = render_html(doc, lang="en", status_info=info_for(source, "withdrawn", withdrawn_reason="Obsolete."))
     assert "This version is withdrawn. Reason:" in withdrawn and "Obsolete." in withdrawn
     current = render_html(doc, lang="en", status_info=info_for(source))
@@ -326,7 +338,7 @@ def test_pdf_cover_page_identity_and_status(corpus_pdf):
     doc, cover = corpus_pdf["doc"], squash(corpus_pdf["texts"][0])
     for needle in (doc["code"], doc["title"]["zh"], doc["title"]["en"], doc["occupation"]["zh"],
                    "版本/Version" + doc["version"], "（2021年版）", "国家职业技术技能标准",
-                   "标准类型/Type", "状态/Status现行有效/Current", "实施日期/Effectivefrom" + EFFECTIVE,
+                   "标准类型/Type", "状态/Status现行有效/Inforce", "实施日期/Effectivefrom" + EFFECTIVE,
                    "中华人民共和国人力资源和社会保障部", "中华人民共和国工业和信息化部", "制定/Issuedby"):
         assert squash(needle) in cover, needle
     assert "目次" not in cover  # the contents start on a page of their own
@@ -486,7 +498,7 @@ def test_superseded_notice_with_successor_on_every_page(status_pdfs):
 def test_withdrawn_notice_with_reason_on_every_page(status_pdfs):
     for text in status_pdfs["withdrawn"]:
         flat = squash(text)
-        assert "已废止/Withdrawn" in flat and squash("Replaced by the 2025 occupational classification.") in flat
+        assert "已撤销/Withdrawn" in flat and squash("Replaced by the 2025 occupational classification.") in flat
 
 
 # --- safety: the fetcher ---------------------------------------------------------------------------------
@@ -675,15 +687,14 @@ def test_threat_vectors_never_reach_the_data_formats(example, canary):
     """CSV, JSON, CASE and YAML never fetch anything: the canary's content is in none of them."""
     import yaml
 
-    from registry.exports import VersionInfo, render as export
+    from registry.exports import RenderJob, render as export
 
     source, doc = example
     evil = hostile_document(doc, canary)
     evil_source = yaml.safe_dump(evil, allow_unicode=True, sort_keys=False).encode()
-    info = VersionInfo(code=evil["code"], version=evil["version"], status="withdrawn",
-                       withdrawn_reason=VECTORS[0].format(file=canary["path"].as_uri(), port=9))
+    info = info_for(evil_source, "withdrawn", withdrawn_reason=VECTORS[0].format(file=canary["path"].as_uri(), port=9))
     for fmt in ("csv", "json", "case.json", "yaml"):
-        data = export(fmt, evil, evil_source, info, base_url=BASE)
+        data = export(fmt, RenderJob(evil, evil_source, info))
         assert canary["token"].encode() not in data, fmt
         assert canary["path"].as_uri().encode() in data, fmt  # the hostile text is there, as data
     html = render_html(evil, lang="en", status_info=info_for(source, "withdrawn", withdrawn_reason=VECTORS[2].format(
@@ -724,10 +735,11 @@ def listener():
 RENDER_SCRIPT = """
 import json, sys
 from pathlib import Path
-from registry.render import StatusInfo, render_standard_pdf
+from registry.exports import VersionInfo
+from registry.render import render_standard_pdf
 doc = json.loads(Path(sys.argv[1]).read_text("utf-8"))
 source = Path(sys.argv[2]).read_bytes()
-pdf = render_standard_pdf(doc, source=source, status_info=StatusInfo.for_source(source), lang="en")
+pdf = render_standard_pdf(doc, source=source, status_info=VersionInfo.of_document(doc, source=source), lang="en")
 Path(sys.argv[3]).write_bytes(pdf)
 """
 
@@ -979,20 +991,15 @@ def test_template_version_is_stable():
     assert re.fullmatch(r"[0-9a-f]{16}", template_version())
 
 
-def test_status_info_from_catalog_rows():
+def test_version_info_from_catalog_rows():
+    from registry.lifecycle import Standing
+
     class Row:
-        status, sha256, code, version = "superseded", "a" * 64, "2-02-38-01", "1.0"
-        withdrawn_reason = None
-        published_at = effective_from = effective_until = withdrawn_at = None
+        sha256, code, version, published_at = "a" * 64, "2-02-38-01", "1.0", None
 
-    class Successor:
-        code, version = "2-02-38-01", "1.1"
-
-    info = StatusInfo.for_version(Row(), BASE + "/", successor=Successor())
+    info = VersionInfo.of_version(Row(), Standing("1.0", "superseded", successor="1.1"), BASE + "/")
     assert info.verify_url == f"{BASE}/verify/{'a' * 64}"
-    assert info.permalink_for("2-02-38-01", "1.0") == f"{BASE}/standards/2-02-38-01/1.0"
+    assert info.permalink == f"{BASE}/standards/2-02-38-01/1.0"
     assert info.successor_url() == f"{BASE}/standards/2-02-38-01/1.1"
     with pytest.raises(ValueError):
-        StatusInfo(status="current", sha256="a" * 64)
-    with pytest.raises(ValueError):
-        StatusInfo(status="published", sha256="not-a-sha")
+        VersionInfo(code="2-02-38-01", version="1.0", sha256="not-a-sha")

@@ -91,7 +91,7 @@ def make_app(db_url, tmp_path):
 
 @pytest.fixture
 def cesi(tokens) -> dict:
-    return tokens.body("cesi", "China Electronics Standardization Institute")
+    return tokens.body("cesi", "China Electronics Standardization Institute", keeps=(CODE,))
 
 
 @pytest.fixture

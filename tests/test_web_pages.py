@@ -104,11 +104,13 @@ def test_standard_page_shows_tables_history_and_downloads(client, corpus):
     buttons = dict(re.findall(r'<a class="button" href="/standards/[^/]+/2\.0(\.[a-z.]+)"[^>]*>([^<]+)</a>', body))
     assert {buttons.get(s) for s in (".pdf", ".html", ".csv", ".case.json", ".yaml")} == \
         {"PDF", "HTML", "CSV", "CASE JSON", "YAML"}
-    # each version's status and the dates it was in force (the end is the successor's start)
-    history = {version: cells for version, cells in re.findall(
-        r'<tr data-version="([\d.]+)" data-status="\w+"[^>]*>(.*?)</tr>', body, re.S)}
-    assert "published" in history["2.0"] and "2025-07-01 – " in history["2.0"]
-    assert "superseded" in history["1.0"] and "2021-01-01 – 2025-07-01" in history["1.0"]
+    # each version's standing and the days it is in force (the end is the day before its successor's start)
+    history = {version: (status, cells) for version, status, cells in re.findall(
+        r'<tr data-version="([\d.]+)" data-status="([\w-]+)"[^>]*>(.*?)</tr>', body, re.S)}
+    assert history["2.0"][0] == "in-force" and "In force" in history["2.0"][1]
+    assert "2025-07-01 – " in history["2.0"][1]
+    assert history["1.0"][0] == "superseded" and "Superseded" in history["1.0"][1]
+    assert "not stated – 2025-06-30" in history["1.0"][1]  # 1.0 states no start: no date is invented
     assert "superseded" in body and "diff?from=1.0&amp;to=2.0" in body
     assert 'id="R-L5-collect-acq-1"' in body  # items are anchors that search results link to
     assert re.search(r'<div class="scroll"><table class="listing history">', body)  # phones scroll the table
@@ -275,9 +277,11 @@ def test_feed_names_the_reason_of_a_withdrawal(client, corpus, engine):
     with write_session(engine) as session:
         catalog.withdraw(session, CODE, "2.0", SYSTEM, "issued in error")
     entry = feed_entries(client)[0]
-    assert entry.findtext(f"{ATOM}title").startswith("废止") and "Withdrawn" in entry.findtext(f"{ATOM}title")
-    assert "废止理由: issued in error" in entry.findtext(f"{ATOM}summary")
+    assert entry.findtext(f"{ATOM}title").startswith("撤销") and "Withdrawn" in entry.findtext(f"{ATOM}title")
+    assert "撤销理由: issued in error" in entry.findtext(f"{ATOM}summary")
     assert "Reason for the withdrawal: issued in error" in entry.findtext(f"{ATOM}summary")
+    content = "".join(entry.find(f"{ATOM}content").itertext())
+    assert "Standing today: Withdrawn" in content and "今日状态: 已撤销" in content
 
 
 # --- errors --------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ HOSTILE = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "{{7*7
 
 @pytest.fixture
 def people(engine):
-    return add_people(engine, "body-a")
+    return add_people(engine, "body-a", keeps=(CODE, "2-02-38-03"))
 
 
 def _new_version(title_suffix: str = "") -> str:

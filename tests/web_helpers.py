@@ -11,8 +11,9 @@ PASSWORD = "correct horse battery"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def add_people(engine, body: str = "body-a") -> dict[str, str]:
-    """A body member of ``body`` and a registrar; returns their e-mails by role."""
+def add_people(engine, body: str = "body-a", *, keeps: tuple[str, ...] = ()) -> dict[str, str]:
+    """A body member of ``body`` (the keeper of the standards ``keeps``) and a registrar; returns their
+    e-mails by role."""
     from registry.db import write_session
     from registry.models import Body
     from registry.services import accounts, people
@@ -23,6 +24,9 @@ def add_people(engine, body: str = "body-a") -> dict[str, str]:
         people.add_person(session, f"author@{body}.example", PASSWORD, body_id=body)
         if people.count_accounts(session) < 2:
             people.add_person(session, "registrar@registry.example", PASSWORD, registrar=True)
+    from .conftest import keep
+
+    keep(engine, body, keeps)
     return {"body": f"author@{body}.example", "registrar": "registrar@registry.example"}
 
 

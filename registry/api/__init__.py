@@ -9,16 +9,20 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request, 
 
 from ..db import read_session, write_session
 from ..errors import BadRequest, PreconditionRequired
-from ..services import accounts, audit, catalog, drafts
+from ..lifecycle import DRAFT_STATES, STANDINGS
+from ..services import accounts, audit, catalog, drafts, reading, standing, stewardship
 from . import serialize
-from ..models import DRAFT_STATES, VERSION_STATUSES
-from .requests import choice_arg, int_arg, json_body, optional_text, page_args, yaml_body
+from .requests import choice_arg, int_arg, json_body, optional_text, page_args, pdf_body, yaml_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def engine():
     return current_app.extensions["registry.engine"]
+
+
+def clock():
+    return current_app.extensions["registry.clock"]
 
 
 def actor():
@@ -45,33 +49,32 @@ def optional_actor():
 def list_standards():
     page, per_page = page_args()
     with read_session(engine()) as session:
-        total, rows = catalog.list_standards(
-            session, sector=request.args.get("sector"), standard_type=request.args.get("type"),
-            status=choice_arg("status", VERSION_STATUSES), body=request.args.get("body"),
+        total, rows = reading.list_standards(
+            session, clock(), sector=request.args.get("sector"), standard_type=request.args.get("type"),
+            status=choice_arg("status", STANDINGS), body=request.args.get("body"),
             offset=(page - 1) * per_page, limit=per_page)
         return jsonify({"total": total, "page": page, "per_page": per_page,
-                        "items": [serialize.standard_summary(s, v) for s, v in rows]})
+                        "items": [serialize.standard_summary(row) for row in rows]})
 
 
 @bp.get("/standards/<code>")
 def get_standard(code: str):
-    day = _as_of()
+    """A standard and its versions with their standings today, or on ``?as_of=``."""
     with read_session(engine()) as session:
-        standard = catalog.get_standard(session, code)
-        versions = catalog.list_versions(session, code)
-        body = serialize.standard_detail(standard, versions)
-        if day is not None:
-            body["as_of"] = {"date": day.isoformat(),
-                             "version": serialize.version_summary(catalog.version_as_of(session, code, day))}
-        return jsonify(body)
+        hist = standing.history(session, code, clock(), _as_of())
+        response = jsonify(serialize.standard_detail(catalog.get_standard(session, code), hist))
+    return _revalidate(response)
 
 
 @bp.get("/standards/<code>/versions/<version>")
 def get_version(code: str, version: str):
     with read_session(engine()) as session:
+        hist = standing.history(session, code, clock())
         found = catalog.get_version(session, code, version)
-        response = jsonify(serialize.version_detail(found))
-        return _immutable(response, found.sha256)
+        response = jsonify(serialize.version_detail(found, hist.standing(version)))
+    # the document never changes, its standing may: revalidate, with a tag of both
+    response.set_etag(f"{found.sha256}-{_short(hist.standing(version).key())}")
+    return _revalidate(response)
 
 
 @bp.get("/standards/<code>/versions/<version>/source")
@@ -85,12 +88,29 @@ def get_source(code: str, version: str):
 
 @bp.get("/standards/<code>/latest")
 def latest(code: str):
+    """The version in force today (or on ``?as_of=``). When none is, the standard itself, which says
+    so and lists its versions with their standings: never a 404 for a standard that exists."""
     day = _as_of()
     with read_session(engine()) as session:
-        current = catalog.version_in_force(session, code, day)
-    response = redirect(url_for("api.get_version", code=code, version=current.version), code=302)
+        current = standing.history(session, code, clock(), day).in_force()
+    if current is not None:
+        target = url_for("api.get_version", code=code, version=current.version)
+    else:
+        target = url_for("api.get_standard", code=code, **({"as_of": day.isoformat()} if day else {}))
+    response = redirect(target, code=302)
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.put("/standards/<code>/keeper")
+def assign_keeper(code: str):
+    """A registrar makes a standards body the keeper of a standard (audited)."""
+    who = actor()
+    body = optional_text(json_body(), "body", required=True).strip()
+    with write_session(engine()) as session:
+        found = stewardship.assign(session, code, body, who)
+        result = {"code": found.code, "body": found.body_id}
+    return jsonify(result)
 
 
 @bp.get("/standards/<code>/diff")
@@ -127,8 +147,20 @@ def verify(sha256: str):
     from ..services.verification import verify as verify_digest
 
     with read_session(engine()) as session:
-        result = verify_digest(session, sha256)
-    return jsonify(result)  # "not authentic" is an answer, not an error
+        result = verify_digest(session, sha256, clock())
+    return _revalidate(jsonify(result))  # "not authentic" is an answer, not an error
+
+
+@bp.post("/verify")
+def verify_upload():
+    """A PDF sent as the body: were these bytes issued by the registry, and is the source embedded
+    in them an authentic version?"""
+    from ..services.verification import verify_pdf
+
+    pdf = pdf_body()
+    with read_session(engine()) as session:
+        result = verify_pdf(session, pdf, clock())
+    return jsonify(result)
 
 
 @bp.get("/openapi.json")
@@ -216,8 +248,8 @@ def publish(draft_id: int):
         result = drafts.publish_draft(session, draft_id, who, bump_reason=reason,
                                       fault_delay=config["REGISTRY_FAULT_PUBLISH_DELAY"],
                                       fault_point=config["REGISTRY_FAULT_PUBLISH_POINT"])
-        body = serialize.version_summary(result.version)
-    _status_changed(body["code"])
+        body = serialize.version_summary(result.version, standing.history(session, result.version.code, clock())
+                                         .standing(result.version.version))
     response = jsonify(body)
     response.headers["Location"] = url_for("api.get_version", code=body["code"], version=body["version"])
     return response, 201
@@ -259,16 +291,8 @@ def withdraw(code: str, version: str):
     reason = optional_text(json_body(optional=True), "reason", required=True)
     with write_session(engine()) as session:
         found = catalog.withdraw(session, code, version, who, reason.strip())
-        body = serialize.version_summary(found)
-    _status_changed(code)
+        body = serialize.version_summary(found, standing.history(session, code, clock()).standing(version))
     return jsonify(body)
-
-
-def _status_changed(code: str) -> None:
-    """After a publication or a withdrawal (committed): the plain copies that show a status go."""
-    from ..services import exports
-
-    exports.forget_status_copies(exports.folder(current_app.config["REGISTRY_EXPORTS_DIR"]), code)
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -287,6 +311,21 @@ def _draft_response(draft, status: int):
     response.set_etag(drafts.etag(draft))
     if status == 201:
         response.headers["Location"] = url_for("api.get_draft", draft_id=draft.id)
+    return response
+
+
+def _short(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _revalidate(response: Response) -> Response:
+    """What depends on the day (a standing) may be kept by caches, but checked before each use."""
+    response.headers["Cache-Control"] = "no-cache"
+    if response.get_etag()[0] and request.if_none_match.contains(response.get_etag()[0]):
+        response.status_code = 304
+        response.set_data(b"")
     return response
 
 

@@ -48,7 +48,8 @@ from flask import Blueprint, Response, current_app
 from ..db import read_session
 from ..exports import VersionInfo
 from ..exports import case
-from ..models import VERSION_PUBLISHED
+from ..lifecycle import parse_number
+from ..services.standing import histories
 from ..services import catalog
 
 bp = Blueprint("case", __name__, url_prefix=case.CASE_PATH)
@@ -96,7 +97,7 @@ class _Snapshot:
 
     infos: dict[int, VersionInfo]
     index: dict[str, Located]
-    current: list[int]  # ids of the published versions, by code
+    current: list[int]  # ids of the version in force (else the next one) of each standard, by code
 
 
 _lock = threading.Lock()
@@ -123,31 +124,36 @@ def _recall(cache: OrderedDict, key):
 
 
 def _snapshot(session) -> _Snapshot:
-    """The versions and the index, cached per process by the catalog's latest change-log entry.
+    """The versions, their standings today and the index, cached per process by the catalog's latest
+    change-log entry and the day.
 
-    Every change to a version row (publish, supersede, withdraw) appends to the change log in the
-    same transaction, so the latest entry (its sequence number and timestamp) identifies the state
-    of the versions; one indexed query per request checks it.
+    Every change to a version row (publish, withdraw) appends to the change log in the same
+    transaction, so the latest entry (its sequence number and timestamp) and the day identify every
+    standing; one indexed query per request checks it.
     """
-    key = (_engine().url.render_as_string(hide_password=True), catalog.latest_change(session))
+    clock = current_app.extensions["registry.clock"]
+    key = (_engine().url.render_as_string(hide_password=True), catalog.latest_change(session), clock.today())
     found = _recall(_snapshots, key)
     if found is not None:
         return found
-    rows = {row.id: row for row in catalog.light_versions(session)}
-    infos = {row.id: VersionInfo(code=row.code, version=row.version, status=row.status, sha256=row.sha256,
-                                 published_at=row.published_at, effective_from=row.effective_from,
-                                 effective_until=row.effective_until,
-                                 successor_version=rows[row.successor_id].version
-                                 if row.successor_id in rows else None,
-                                 withdrawn_at=row.withdrawn_at, withdrawn_reason=row.withdrawn_reason)
-             for row in rows.values()}
+    found_histories = histories(session, None, clock)
+    infos: dict[int, VersionInfo] = {}
+    shown: dict[int, bool] = {}
+    for code, hist in sorted(found_histories.items()):
+        # listed: the version in force, else the next to come into force; a standard with neither is
+        # not listed (its documents stay resolvable by identifier, saying they are deprecated)
+        first = hist.in_force() or next(iter(hist.upcoming()), None)
+        for row in hist.rows:
+            infos[row.id] = VersionInfo.of_version(row, hist.standing(row.version), _base_url())
+            shown[row.id] = first is not None and row.id == first.id
     index: dict[str, Located] = {}
-    # later entries win: other versions by number, then the published one
-    for row in sorted(rows.values(), key=lambda r: (r.status == VERSION_PUBLISHED, r.major, r.minor)):
-        for identifier, kind in case.identifiers(catalog.version_document(session, row.id), code=row.code,
-                                                 version=row.version):
-            index[identifier] = Located(kind, row.id)
-    current = [r.id for r in sorted(rows.values(), key=lambda r: r.code) if r.status == VERSION_PUBLISHED]
+    # later entries win: other versions by number, then the listed one
+    for version_id in sorted(infos, key=lambda i: (shown[i], parse_number(infos[i].version))):
+        info = infos[version_id]
+        for identifier, kind in case.identifiers(catalog.version_document(session, version_id), code=info.code,
+                                                 version=info.version):
+            index[identifier] = Located(kind, version_id)
+    current = [version_id for version_id in infos if shown[version_id]]
     snapshot = _Snapshot(infos, index, current)
     _remember(_snapshots, key, snapshot, _KEEP_SNAPSHOTS)
     return snapshot

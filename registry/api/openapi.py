@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..diff import MAJOR, MINOR, NONE
-from ..models import DRAFT_STATES, VERSION_STATUSES
+from ..lifecycle import DRAFT_STATES, START_NOT_STATED, START_PUBLICATION, START_STATED, STANDINGS
 from .requests import MAX_PER_PAGE, YAML_TYPES
 
 OPENAPI_VERSION = "3.1.0"
@@ -177,14 +177,39 @@ def _version_properties() -> dict[str, Any]:
     return {
         "code": _string("The occupation code, e.g. 4-04-05-05."),
         "version": _string("MAJOR.MINOR", pattern=r"^[0-9]+\.[0-9]+$"),
-        "status": _string(enum=list(VERSION_STATUSES)),
-        "sha256": _string("SHA-256 of the exact source bytes (also the ETag).", pattern="^[0-9a-f]{64}$"),
-        "effective_from": _nullable(_string(format="date")),
-        "effective_until": _nullable(_string("The day it stopped being in force (exclusive).", format="date")),
+        "status": _string("The version's standing on the day asked about (today by default).",
+                          enum=list(STANDINGS)),
+        "sha256": _string("SHA-256 of the exact source bytes.", pattern="^[0-9a-f]{64}$"),
+        "effective_from": _nullable(_string("The first day in force its document states (null: not stated).",
+                                            format="date")),
+        "effective_until": _nullable(_string("The last day in force its document states (null: none).",
+                                             format="date")),
         "published_at": _string(format="date-time"),
         "published_by": _string("The account that published it."),
         "withdrawn_reason": _nullable(_string()),
         "bump_reason": _nullable(_string("Why a smaller version bump than the changes need was accepted.")),
+        "standing": _schema("Standing"),
+    }
+
+
+def _standing_properties() -> dict[str, Any]:
+    """``services.verification.standing_fields``: a standing derived from the dates (docs/lifecycle.md)."""
+    return {
+        "standing": _string(enum=list(STANDINGS)),
+        "current": {"type": "boolean", "description": "Whether it is the version in force."},
+        "in_force_from": _nullable(_string("Its first day in force (null: not stated, see start_basis).",
+                                           format="date")),
+        "start_basis": _string("stated: its document states the day; publication: it states none, so the day it "
+                               "was published in this registry; not-stated: it states none and is the first "
+                               "version, in force before any other.",
+                               enum=[START_STATED, START_PUBLICATION, START_NOT_STATED]),
+        "in_force_until": _nullable(_string("Its last day in force (inclusive); null while open-ended.",
+                                            format="date")),
+        "never_in_force": {"type": "boolean", "description": "A later version started first."},
+        "superseded_by": _nullable(_string("The version that supersedes it, now or from superseded_from.")),
+        "superseded_from": _nullable(_string(format="date")),
+        "withdrawn_at": _nullable(_string(format="date-time")),
+        "withdrawn_reason": _nullable(_string()),
     }
 
 
@@ -195,7 +220,8 @@ def _standard_properties() -> dict[str, Any]:
         "title_en": _string("The English title ('' when there is none)."),
         "sector": _string(),
         "type": _string("The standard type (skill, technical, ...)."),
-        "body": _nullable(_string("The id of the standards body that maintains it.")),
+        "body": _nullable(_string("The id of its keeper: the standards body whose drafts may change it (null: "
+                                  "none assigned yet).")),
     }
 
 
@@ -263,13 +289,38 @@ def _schemas() -> dict[str, Any]:
         "VersionSummary": _object(version),
         "VersionDetail": _object({**version, "document": {
             "type": "object", "description": "The parsed standard (format 1.0; see docs/format.md)."}}),
-        "StandardSummary": _object({**standard, "latest": _nullable(_schema("VersionSummary"))}),
+        "Standing": _object(_standing_properties(), description="A version's standing on a day, derived from "
+                                                                "the dates its document states."),
+        "StandardSummary": _object({
+            **standard,
+            "in_force": _nullable(_schema("VersionSummary")),
+            "latest": _nullable(_schema("VersionSummary")),
+        }, description="in_force: the version in force today (null when none is); latest: the highest version "
+                       "number, whatever its standing."),
         "StandardDetail": _object({
             **standard,
+            "as_of": _string("The day the standings are for: today, or ?as_of.", format="date"),
+            "in_force": _nullable(_schema("VersionSummary")),
             "versions": _array(_schema("VersionSummary")),
-            "as_of": _object({"date": _string(format="date"), "version": _schema("VersionSummary")},
-                             description="Only with ?as_of: the version in force that day."),
-        }, required=[*standard, "versions"]),
+        }),
+        "Keeper": _object({"code": _string(), "body": _string("The keeper's id.")}),
+        "Verification": _object({
+            "authentic": {"type": "boolean"}, "sha256": _string(), "reason": _string(),
+            "format": _nullable(_string("The format of the file with this sha256 (yaml: the source).")),
+            "lang": _nullable(_string()), "issued_at": _string(format="date-time"),
+            "code": _string(), "version": _string(), "source_sha256": _string(),
+            "effective_from": _nullable(_string(format="date")), "effective_until": _nullable(_string(format="date")),
+            "as_of": _string(format="date"), "in_force_version": _nullable(_string()),
+            **_standing_properties(),
+        }, required=["authentic", "sha256"]),
+        "PdfVerification": _object({
+            "file_sha256": _string(),
+            "issued": {"type": "boolean", "description": "These exact bytes are a file the registry issued."},
+            "embedded": _array({"type": "object", "description": "Each embedded YAML: its name and a "
+                                                                  "Verification of its sha256."}),
+            "authentic_source": _nullable(_schema("Verification")),
+            "verdict": _string(enum=["issued", "authentic-source", "unknown-source", "no-source"]),
+        }),
         "StandardPage": _object({
             "total": _integer("Standards matching the filters, on all pages.", minimum=0),
             "page": _integer(minimum=1),
@@ -308,9 +359,9 @@ def _schemas() -> dict[str, Any]:
             "actor": _string("Who acted. In the public trail by role, never an e-mail: body:<id> for a "
                              "body's members, a registrar token's name (registrar:<name>) or registrar, "
                              "system:loader for the corpus loader. Registrars see the account name."),
-            "action": _string("publish, supersede, withdraw, draft-create, draft-update, submit, approve, "
-                              "request-changes, publish-draft, comment; for registrars also account, "
-                              "sign-in and token events."),
+            "action": _string("publish, withdraw, assign (a keeper), draft-create, draft-update, submit, "
+                              "approve, request-changes, publish-draft, comment (supersede in catalogs of "
+                              "earlier releases); for registrars also account, sign-in and token events."),
             "code": _nullable(_string()),
             "version": _nullable(_string()),
             "draft_id": _nullable(_integer()),
@@ -337,8 +388,8 @@ def _headers() -> dict[str, Any]:
     return {
         "ETag": header("A strong entity tag: a version's sha256, or `<draft id>.<revision>` for a draft."),
         "Location": header("Where the resource is (a path under the server)."),
-        "Cache-Control": header("`public, max-age=31536000, immutable` on published versions; "
-                                "`no-cache` on the latest-version redirect."),
+        "Cache-Control": header("`public, max-age=31536000, immutable` on a version's source; `no-cache` "
+                                "where a standing is shown (it changes with the day) and on the redirect."),
         "Content-Disposition": header('`inline; filename="<code>-<version>.yaml"`'),
         "WWW-Authenticate": header('`Bearer realm="registry"`'),
         "Retry-After": header("Seconds to wait before retrying."),
@@ -377,31 +428,31 @@ def _standards_paths() -> dict[str, Any]:
     not_modified = _response("Not modified: the If-None-Match ETag matches.", headers=cached)
     return {
         "/standards": {"get": _operation(
-            "list_standards", "List standards with their latest version", "standards",
+            "list_standards", "List standards with the version in force and the latest", "standards",
             {"200": _response("A page of standards, ordered by code.", _json(_schema("StandardPage"))),
              **_errors(400, notes={400: "page or per_page is not a valid number."})},
             parameters=[
                 _query("sector", _string(), "Only standards of this sector."),
                 _query("type", _string(), "Only standards of this type (skill, technical, ...)."),
-                _query("status", _string(enum=list(VERSION_STATUSES)),
-                       "Only standards having at least one version with this status."),
-                _query("body", _string(), "Only standards maintained by this standards body."),
+                _query("status", _string(enum=list(STANDINGS)),
+                       "Only standards having a version with this standing today."),
+                _query("body", _string(), "Only standards kept by this standards body."),
                 _query("page", _integer(minimum=1, default=1), "The page, from 1."),
                 _query("per_page", _integer(minimum=1, maximum=MAX_PER_PAGE, default=DEFAULT_PER_PAGE),
                        "Standards per page."),
             ])},
         "/standards/{code}": {"parameters": [code], "get": _operation(
-            "get_standard", "A standard and all its versions", "standards",
-            {"200": _response("The standard, its versions in version order, and with ?as_of the version "
-                              "in force that day.", _json(_schema("StandardDetail"))),
-             **_errors(400, 404, notes={400: "as_of is not a date YYYY-MM-DD.",
-                                        404: "No such standard, or (with ?as_of) no version was in force "
-                                             "that day."})},
+            "get_standard", "A standard, its versions and their standings", "standards",
+            {"200": _response("The standard, its versions in version order with their standings today (or on "
+                              "?as_of), and the version in force then (null when none was).",
+                              _json(_schema("StandardDetail")), ("Cache-Control",)),
+             **_errors(400, 404, notes={400: "as_of is not a date YYYY-MM-DD.", 404: "No such standard."})},
             parameters=[_query("as_of", _string(format="date"),
-                               "A date YYYY-MM-DD: also report the version in force that day.")])},
+                               "A date YYYY-MM-DD: the standings on that day instead of today.")])},
         "/standards/{code}/versions/{version}": {"parameters": [code, version], "get": _operation(
-            "get_version", "One published version, with its parsed document", "standards",
-            {"200": _response("The version; cacheable forever.", _json(_schema("VersionDetail")), cached),
+            "get_version", "One published version, with its parsed document and standing today", "standards",
+            {"200": _response("The version; the ETag changes when its standing does.",
+                              _json(_schema("VersionDetail")), cached),
              "304": not_modified, **_errors(404)},
             parameters=[if_none_match])},
         "/standards/{code}/versions/{version}/source": {"parameters": [code, version], "get": _operation(
@@ -412,11 +463,10 @@ def _standards_paths() -> dict[str, Any]:
             parameters=[if_none_match])},
         "/standards/{code}/latest": {"parameters": [code], "get": _operation(
             "latest", "Redirect to the version in force now, or on a day", "standards",
-            {"302": _response("Found: Location is the current (published) version, or with ?as_of the version "
-                              "in force that day.", headers=("Location", "Cache-Control")),
-             **_errors(400, 404, notes={400: "as_of is not a date YYYY-MM-DD.",
-                                        404: "No such standard, or all its versions are superseded or "
-                                             "withdrawn (with ?as_of: none was in force that day)."})},
+            {"302": _response("Found: Location is the version in force today (or on ?as_of); when no version "
+                              "is in force then, the standard itself, whose in_force is null.",
+                              headers=("Location", "Cache-Control")),
+             **_errors(400, 404, notes={400: "as_of is not a date YYYY-MM-DD.", 404: "No such standard."})},
             parameters=[_query("as_of", _string(format="date"),
                                "A date YYYY-MM-DD: the version in force that day instead of the current one.")])},
         "/standards/{code}/diff": {"parameters": [code], "get": _operation(
@@ -427,6 +477,16 @@ def _standards_paths() -> dict[str, Any]:
                                         404: "One of the versions does not exist."})},
             parameters=[_query("from", _string(), "The older version, e.g. 1.0.", required=True),
                         _query("to", _string(), "The newer version, e.g. 2.0.", required=True)])},
+        "/standards/{code}/keeper": {"parameters": [code], "put": _operation(
+            "assign_keeper", "Assign or transfer a standard to its keeper (registrars only)", "standards",
+            {"200": _response("The standard's keeper now.", _json(_schema("Keeper"))),
+             **_errors(400, 401, 403, 404, 413, 415, 503,
+                       notes={400: "The body is not a JSON object, or it has no non-empty 'body'.",
+                              403: "Only registrars may assign keepers.",
+                              404: "No such standard, or no such standards body."})},
+            security=BEARER,
+            body=_json_body(_object({"body": _string("The standards body's id.", minLength=1)}, closed=False),
+                            "The body that is to keep the standard (audited)."))},
         "/standards/{code}/versions/{version}/withdraw": {"parameters": [code, version], "post": _operation(
             "withdraw", "Withdraw a version (registrars only)", "standards",
             {"200": _response("The withdrawn version.", _json(_schema("VersionSummary"))),
@@ -469,17 +529,18 @@ def _misc_paths() -> dict[str, Any]:
                                              "description": "The sha256 printed on a document (or computed from "
                                                             "its YAML source).", "schema": _string()}],
                              "get": _operation(
-            "verify", "Is a document an authentic registry version, and is it current?", "verification",
-            {"200": _response("The verdict: authentic or not and, when authentic, the version's status, its "
-                              "successor and the withdrawal reason.", _json(_object({
-                                  "authentic": {"type": "boolean"}, "sha256": _string(),
-                                  "reason": _string(), "code": _string(), "version": _string(),
-                                  "status": _string(), "current": {"type": "boolean"},
-                                  "superseded_by": _nullable(_string()), "withdrawn_reason": _nullable(_string()),
-                                  "withdrawn_at": _nullable(_string()), "effective_from": _nullable(_string()),
-                                  "effective_until": _nullable(_string())},
-                                  required=["authentic", "sha256"]))),
+            "verify", "Is a document one the registry issued, and is its version in force?", "verification",
+            {"200": _response("The verdict: authentic or not and, when authentic, which version and format, "
+                              "its standing today and the version in force today.",
+                              _json(_schema("Verification")), ("Cache-Control",)),
              **_errors()})},
+        "/verify": {"post": _operation(
+            "verify_upload", "Check a PDF: its own bytes, and the source embedded in it", "verification",
+            {"200": _response("Whether the registry issued these bytes, and what the embedded source is.",
+                              _json(_schema("PdfVerification"))),
+             **_errors(400, 413, 415, notes={400: "The body is not a readable PDF."})},
+            body={"required": True, "description": "The PDF, as bytes.",
+                  "content": {"application/pdf": {"schema": _string(contentMediaType="application/pdf")}}})},
         "/openapi.json": {"get": _operation(
             "openapi", "This document", "meta",
             {"200": _response("The OpenAPI 3.1 description of the API.", _json({"type": "object"})),
@@ -507,7 +568,7 @@ def _draft_paths() -> dict[str, Any]:
                                   ("ETag", "Location")),
                  **_errors(401, 403, 413, 415, 422, 503,
                            notes={403: "The caller is not a member of a standards body, or the standard "
-                                       "is maintained by another body."})},
+                                       "is kept by another body, or has no keeper yet."})},
                 security=BEARER, body=_ref("requestBodies", "StandardYaml"),
                 description="The standard is validated first: nothing invalid is stored."),
             "get": _operation(

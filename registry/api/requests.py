@@ -22,6 +22,14 @@ def yaml_body() -> bytes:
     return request.get_data(cache=False)  # MAX_CONTENT_LENGTH turns an oversized body into a 413
 
 
+def pdf_body() -> bytes:
+    """The raw bytes of a PDF sent as the request body (``application/pdf``)."""
+    if request.mimetype != "application/pdf":
+        raise UnsupportedMediaType(f"send the PDF as application/pdf, not {request.mimetype or 'nothing'}",
+                                   details={"accepted": ["application/pdf"]})
+    return request.get_data(cache=False)
+
+
 def json_body(*, optional: bool = False) -> dict[str, Any]:
     if not request.content_length and optional:
         return {}

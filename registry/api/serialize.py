@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..issues import Issue
+from ..lifecycle import Standing
 from ..models import AuditEvent, Draft, ReviewComment, Standard, StandardVersion
 from ..services.audit import TrailEntry
+from ..services.reading import Listed
+from ..services.standing import History
+from ..services.verification import standing_fields
 
 
 def _iso(value) -> str | None:
@@ -17,28 +21,39 @@ def issue(item: Issue) -> dict[str, Any]:
     return {"line": item.line, "column": item.column, "path": item.path, "rule": item.rule, "message": item.message}
 
 
-def version_summary(v: StandardVersion) -> dict[str, Any]:
+def version_summary(v: StandardVersion, standing: Standing) -> dict[str, Any]:
+    """A version's facts and its standing on the day asked about (``status`` is the standing's state)."""
     return {
-        "code": v.code, "version": v.version, "status": v.status, "sha256": v.sha256,
+        "code": v.code, "version": v.version, "status": standing.state, "sha256": v.sha256,
         "effective_from": _iso(v.effective_from), "effective_until": _iso(v.effective_until),
         "published_at": _iso(v.published_at), "published_by": v.published_by,
         "withdrawn_reason": v.withdrawn_reason, "bump_reason": v.bump_reason,
+        "standing": standing_fields(standing),
     }
 
 
-def version_detail(v: StandardVersion) -> dict[str, Any]:
-    return {**version_summary(v), "document": v.document}
+def version_detail(v: StandardVersion, standing: Standing) -> dict[str, Any]:
+    return {**version_summary(v, standing), "document": v.document}
 
 
-def standard_summary(s: Standard, latest: StandardVersion | None) -> dict[str, Any]:
+def _version_in(hist: History | None, row) -> dict[str, Any] | None:
+    return version_summary(row, hist.standing(row.version)) if hist is not None and row is not None else None
+
+
+def standard_summary(listed: Listed) -> dict[str, Any]:
+    s, hist = listed.standard, listed.history
     return {"code": s.code, "title": s.title, "title_en": s.title_en, "sector": s.sector,
             "type": s.standard_type, "body": s.body_id,
-            "latest": version_summary(latest) if latest else None}
+            "in_force": _version_in(hist, hist.in_force() if hist else None),
+            "latest": _version_in(hist, hist.rows[-1] if hist and hist.rows else None)}
 
 
-def standard_detail(s: Standard, versions: list[StandardVersion]) -> dict[str, Any]:
+def standard_detail(s: Standard, hist: History) -> dict[str, Any]:
+    """A standard, its versions with their standings on ``hist.day``, and the version in force then."""
     return {"code": s.code, "title": s.title, "title_en": s.title_en, "sector": s.sector,
-            "type": s.standard_type, "body": s.body_id, "versions": [version_summary(v) for v in versions]}
+            "type": s.standard_type, "body": s.body_id, "as_of": hist.day.isoformat(),
+            "in_force": _version_in(hist, hist.in_force()),
+            "versions": [version_summary(v, hist.standing(v.version)) for v in hist.rows]}
 
 
 def draft(d: Draft) -> dict[str, Any]:

@@ -67,8 +67,9 @@ from functools import lru_cache
 from typing import Any, Iterable, Iterator
 
 from ..documents import level_name, text_in
+from ..lifecycle import DRAFT_STANDING, EXPIRED, IN_FORCE, SUPERSEDED, UPCOMING, WITHDRAWN
 from ..vocabulary import LEVEL_SCHEMES
-from . import VersionInfo, utc
+from .info import VersionInfo, utc
 
 __all__ = ["NAMESPACE", "CASE_PATH", "package", "package_json", "cf_document", "document_standalone",
            "item_standalone", "association_standalone", "item_associations", "item_type_set", "identifiers",
@@ -81,7 +82,8 @@ CASE_PATH = "/ims/case/v1p1"
 PUBLISHER = "Occupational Standards Registry"
 
 #: adoptionStatus values (the vocabulary CASE tools use) for the catalog's version statuses
-ADOPTION_STATUS = {"draft": "Draft", "published": "Adopted", "superseded": "Deprecated", "withdrawn": "Deprecated"}
+ADOPTION_STATUS = {DRAFT_STANDING: "Draft", UPCOMING: "Adopted", IN_FORCE: "Adopted", SUPERSEDED: "Deprecated",
+                   EXPIRED: "Deprecated", WITHDRAWN: "Deprecated"}
 
 #: typeCode -> (title, hierarchyCode, description). The vocabulary is the same for every standard.
 ITEM_TYPES: dict[str, tuple[str, str, str]] = {
@@ -181,6 +183,25 @@ def _level_names(doc: dict, level_id: str) -> dict[str, str]:
 
 def _text_map(text: Any, master: str) -> dict[str, str]:
     return dict(text) if isinstance(text, dict) else {master: "" if text is None else str(text)}
+
+
+def _standing_note(info: VersionInfo) -> str:
+    """The version's standing in a sentence (CASE has no field for the successor or a future start)."""
+    if info.status == UPCOMING:
+        return f"Not yet in force: takes effect on {info.effective_from.isoformat()}." if info.effective_from \
+            else "Not yet in force."
+    if info.status == SUPERSEDED:
+        when = f" from {info.superseded_from.isoformat()}" if info.superseded_from else ""
+        return f"Superseded by version {info.successor_version}{when}."
+    if info.status == EXPIRED:
+        return f"No longer in force after {info.effective_until.isoformat()}." if info.effective_until else "Expired."
+    if info.status == WITHDRAWN:
+        return f"Withdrawn: {info.withdrawn_reason}" if info.withdrawn_reason else "Withdrawn."
+    if info.status == DRAFT_STANDING:
+        return "Draft, not approved."
+    if info.successor_version and info.superseded_from:
+        return f"To be superseded by version {info.successor_version} from {info.superseded_from.isoformat()}."
+    return ""
 
 
 # --- the package ------------------------------------------------------------------------------------
@@ -363,16 +384,10 @@ class _Builder:
             document["statusStartDate"] = info.effective_from.isoformat()
         if info.effective_until:
             document["statusEndDate"] = info.effective_until.isoformat()
-        notes = []
-        if info.status == "superseded":
-            notes.append(f"Superseded by version {info.successor_version}." if info.successor_version
-                         else "Superseded by a later version.")
-        elif info.status == "withdrawn":
-            notes.append(f"Withdrawn: {info.withdrawn_reason}" if info.withdrawn_reason else "Withdrawn.")
-        elif info.status == "draft":
-            notes.append("Draft, not approved.")
+        notes = [_standing_note(info)]
         if provenance.get("note"):
             notes.append(self.text(provenance["note"]))
+        notes = [note for note in notes if note]
         if notes:
             document["notes"] = "\n\n".join(notes)
         document["extensions"] = {"registry": self.document_extension()}

@@ -15,8 +15,9 @@ The pieces, from cheap to expensive:
 
 Typical use (what the export and URL layer calls)::
 
-    from registry.render import StatusInfo, render_html, render_standard_pdf
-    info = StatusInfo.for_version(version_row, base_url, successor=successor_row)
+    from registry.exports import VersionInfo
+    from registry.render import render_html, render_standard_pdf
+    info = VersionInfo.of_version(version_row, standing, base_url)   # standing: services.standing
     html = render_html(doc, lang="en", status_info=info, standalone=True)
     pdf = render_standard_pdf(doc, source=version_row.source, status_info=info, lang="en")
 """
@@ -24,27 +25,21 @@ Typical use (what the export and URL layer calls)::
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import RegistryError, ServiceUnavailable
 
+if TYPE_CHECKING:
+    from ..exports.info import VersionInfo
+
 #: Bump when the output changes in a way the files under templates/ and static/ do not show
 #: (e.g. the view model in html.py); part of :func:`template_version`.
-RENDER_REVISION = 2
+RENDER_REVISION = 3
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates" / "print"
 STATIC_DIR = PACKAGE_DIR / "static" / "print"
-
-STATUS_PUBLISHED = "published"
-STATUS_SUPERSEDED = "superseded"
-STATUS_WITHDRAWN = "withdrawn"
-STATUS_DRAFT = "draft"
-STATUSES = (STATUS_PUBLISHED, STATUS_SUPERSEDED, STATUS_WITHDRAWN, STATUS_DRAFT)
-
 
 # --- errors ------------------------------------------------------------------------------------
 # Defined here so that this package works on its own; registry/errors.py may re-export them.
@@ -76,98 +71,6 @@ class RenderAssetError(RegistryError):
     code = "render_asset_error"
 
 
-# --- the status printed on every page ----------------------------------------------------------
-
-
-def _iso(value: Any) -> Optional[str]:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-@dataclass(frozen=True)
-class StatusInfo:
-    """What a rendered version says about itself: status, identity and where to verify it."""
-
-    status: str
-    sha256: str
-    base_url: str = "http://127.0.0.1:5000"
-    #: The public address of this version; default ``{base_url}/standards/{code}/{version}``.
-    permalink: Optional[str] = None
-    successor_code: Optional[str] = None
-    successor_version: Optional[str] = None
-    withdrawn_reason: Optional[str] = None
-    withdrawn_at: Optional[str] = None
-    published_at: Optional[str] = None
-    effective_from: Optional[str] = None
-    effective_until: Optional[str] = None
-    draft_id: Optional[int] = None
-    draft_revision: Optional[int] = None
-    extra: dict = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.status not in STATUSES:
-            raise ValueError(f"unknown status {self.status!r}; expected one of {STATUSES}")
-        if len(self.sha256) != 64 or any(c not in "0123456789abcdef" for c in self.sha256):
-            raise ValueError("sha256 must be 64 lower-case hex digits")
-
-    @property
-    def base(self) -> str:
-        return self.base_url.rstrip("/")
-
-    @property
-    def verify_url(self) -> str:
-        return f"{self.base}/verify/{self.sha256}"
-
-    def permalink_for(self, code: str, version: str) -> str:
-        if self.permalink:
-            return self.permalink
-        if self.status == STATUS_DRAFT:
-            return f"{self.base}/api/v1/drafts/{self.draft_id}" if self.draft_id is not None else self.verify_url
-        return f"{self.base}/standards/{code}/{version}"
-
-    def successor_url(self) -> Optional[str]:
-        if self.successor_code and self.successor_version:
-            return f"{self.base}/standards/{self.successor_code}/{self.successor_version}"
-        return None
-
-    @classmethod
-    def for_version(cls, version: Any, base_url: str, successor: Any = None, **overrides: Any) -> "StatusInfo":
-        """From a catalog ``StandardVersion`` (and its successor row, if superseded)."""
-        values = dict(
-            status=version.status,
-            sha256=version.sha256,
-            base_url=base_url,
-            successor_code=getattr(successor, "code", None),
-            successor_version=getattr(successor, "version", None),
-            withdrawn_reason=getattr(version, "withdrawn_reason", None),
-            withdrawn_at=_iso(getattr(version, "withdrawn_at", None)),
-            published_at=_iso(getattr(version, "published_at", None)),
-            effective_from=_iso(getattr(version, "effective_from", None)),
-            effective_until=_iso(getattr(version, "effective_until", None)),
-        )
-        values.update(overrides)
-        return cls(**values)
-
-    @classmethod
-    def for_draft(cls, draft: Any, base_url: str, **overrides: Any) -> "StatusInfo":
-        """From a catalog ``Draft``: printed with the DRAFT watermark on every page."""
-        values = dict(status=STATUS_DRAFT, sha256=draft.sha256, base_url=base_url,
-                      draft_id=getattr(draft, "id", None), draft_revision=getattr(draft, "revision", None))
-        values.update(overrides)
-        return cls(**values)
-
-    @classmethod
-    def for_source(cls, source: bytes, status: str = STATUS_PUBLISHED, base_url: str = "http://127.0.0.1:5000",
-                   **values: Any) -> "StatusInfo":
-        """From the YAML bytes alone (benchmarks, tests, ``registry export`` of files)."""
-        return cls(status=status, sha256=hashlib.sha256(source).hexdigest(), base_url=base_url, **values)
-
-
 # --- the cache key part that is not the source -------------------------------------------------
 
 
@@ -190,7 +93,7 @@ def template_version() -> str:
 # --- the usual composition ---------------------------------------------------------------------
 
 
-def render_html(doc: dict, *, lang: Optional[str] = None, status_info: StatusInfo,
+def render_html(doc: dict, *, lang: Optional[str] = None, status_info: "VersionInfo",
                 standalone: bool = True, **kwargs: Any) -> str:
     """See :func:`registry.render.html.render_html`."""
     from .html import render_html as _render_html
@@ -227,7 +130,7 @@ def source_attachment_name(doc: dict) -> str:
     return f"{doc['code']}-{doc['version']}.yaml"
 
 
-def render_standard_pdf(doc: dict, *, source: bytes, status_info: StatusInfo, lang: Optional[str] = None,
+def render_standard_pdf(doc: dict, *, source: bytes, status_info: "VersionInfo", lang: Optional[str] = None,
                         timeout: Optional[float] = None) -> bytes:
     """HTML of ``doc`` rendered to PDF/A-3b in the warm worker, with ``source`` attached.
 
@@ -249,6 +152,7 @@ def render_standard_pdf(doc: dict, *, source: bytes, status_info: StatusInfo, la
 
 
 __all__ = [
-    "MAX_RENDER_ITEMS", "RENDER_REVISION", "RenderAssetError", "check_size", "count_items", "RenderFailed", "RenderUnavailable", "STATUSES", "StatusInfo",
+    "MAX_RENDER_ITEMS", "RENDER_REVISION", "RenderAssetError", "check_size", "count_items", "RenderFailed",
+    "RenderUnavailable",
     "render_html", "render_standard_pdf", "source_attachment_name", "template_version",
 ]

@@ -25,9 +25,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from ..documents import text_in
-from ..vocabulary import COLUMN_LABELS, LEVEL_SCHEMES, STANDARD_TYPES
-from . import (STATIC_DIR, STATUS_DRAFT, STATUS_PUBLISHED, STATUS_SUPERSEDED, STATUS_WITHDRAWN, TEMPLATES_DIR,
-               StatusInfo, template_version)
+from ..vocabulary import COLUMN_LABELS, LEVEL_SCHEMES, PRINT_LABELS as LABELS, STANDARD_TYPES
+from ..exports.info import VersionInfo
+from ..lifecycle import DRAFT_STANDING, EXPIRED, IN_FORCE, START_PUBLICATION, SUPERSEDED, UPCOMING, WITHDRAWN
+from . import STATIC_DIR, TEMPLATES_DIR, template_version
 from . import fonts as _fonts
 
 #: Base URL of the print assets inside a PDF render; only the render fetcher knows this origin.
@@ -56,131 +57,6 @@ def soft_breaks(text: str) -> str:
         return "\u200b".join(run[i:i + SOFT_BREAK_EVERY] for i in range(0, len(run), SOFT_BREAK_EVERY))
 
     return UNBREAKABLE_RUN.sub(chunked, text)
-
-# --- fixed labels, in the languages the corpus uses ---------------------------------------------
-
-LABELS: dict[str, dict[str, str]] = {
-    "contents": {"zh": "目次", "en": "Contents", "fr": "Sommaire"},
-    "foreword": {"zh": "说明", "en": "Foreword", "fr": "Avant-propos"},
-    "overview": {"zh": "职业概况", "en": "Occupational overview", "fr": "Présentation du métier"},
-    "occupation_name": {"zh": "职业名称", "en": "Occupation name", "fr": "Intitulé du métier"},
-    "occupation_code": {"zh": "职业编码", "en": "Occupation code", "fr": "Code du métier"},
-    "aliases": {"zh": "曾用编码", "en": "Earlier codes", "fr": "Codes antérieurs"},
-    "definition": {"zh": "职业定义", "en": "Definition", "fr": "Définition"},
-    "work_types": {"zh": "本职业包含下列工种", "en": "Work types covered", "fr": "Spécialités couvertes"},
-    "levels.skill-grades": {"zh": "职业技能等级", "en": "Skill levels", "fr": "Niveaux de compétence"},
-    "levels.technical-levels": {"zh": "专业技术等级", "en": "Professional-technical levels",
-                                "fr": "Niveaux techniques professionnels"},
-    "levels.custom": {"zh": "等级", "en": "Levels", "fr": "Niveaux"},
-    "directions": {"zh": "职业方向", "en": "Directions", "fr": "Orientations"},
-    "environment": {"zh": "职业环境条件", "en": "Working environment", "fr": "Environnement de travail"},
-    "abilities": {"zh": "职业能力特征", "en": "Ability profile", "fr": "Aptitudes"},
-    "education": {"zh": "普通受教育程度", "en": "General education", "fr": "Niveau d'études"},
-    "training.skill": {"zh": "培训参考学时", "en": "Reference training hours", "fr": "Heures de formation de référence"},
-    "training.technical": {"zh": "职业培训要求", "en": "Training requirements", "fr": "Exigences de formation"},
-    "assessment.skill": {"zh": "职业技能评价要求", "en": "Assessment requirements", "fr": "Modalités d'évaluation"},
-    "assessment.technical": {"zh": "专业技术等级评价要求", "en": "Assessment requirements",
-                             "fr": "Modalités d'évaluation"},
-    "eligibility": {"zh": "申报条件", "en": "Eligibility", "fr": "Conditions d'accès"},
-    "any_of": {"zh": "具备以下条件之一者", "en": "any one of the following", "fr": "l'une des conditions suivantes"},
-    "method": {"zh": "评价方式", "en": "Assessment method", "fr": "Mode d'évaluation"},
-    "pass_mark": {"zh": "合格分数线", "en": "Pass mark", "fr": "Note de passage"},
-    "ratio": {"zh": "监考及考评人员与考生配比", "en": "Invigilator and assessor ratio",
-              "fr": "Taux d'encadrement"},
-    "duration": {"zh": "评价时间", "en": "Duration", "fr": "Durée"},
-    "venue": {"zh": "评价场所设备", "en": "Venue and equipment", "fr": "Lieu et équipement"},
-    "level": {"zh": "等级", "en": "Level", "fr": "Niveau"},
-    "direction": {"zh": "方向", "en": "Direction", "fr": "Orientation"},
-    "hours": {"zh": "学时", "en": "Hours", "fr": "Heures"},
-    "note": {"zh": "说明", "en": "Note", "fr": "Note"},
-    "basic": {"zh": "基本要求", "en": "Basic requirements", "fr": "Exigences de base"},
-    "ethics": {"zh": "职业道德", "en": "Professional ethics", "fr": "Déontologie"},
-    "ethics_knowledge": {"zh": "职业道德基本知识", "en": "Basics of professional ethics",
-                         "fr": "Notions de déontologie"},
-    "code_of_conduct": {"zh": "职业守则", "en": "Code of conduct", "fr": "Code de conduite"},
-    "basic_knowledge": {"zh": "基础知识", "en": "Basic knowledge", "fr": "Connaissances de base"},
-    "behaviours": {"zh": "行为要求", "en": "Behaviours", "fr": "Savoir-être"},
-    "work_requirements": {"zh": "工作要求", "en": "Work requirements", "fr": "Exigences professionnelles"},
-    "function": {"zh": "职业功能", "en": "Occupational function", "fr": "Fonction"},
-    "work_content": {"zh": "工作内容", "en": "Work content", "fr": "Activité"},
-    "knowledge": {"zh": "相关知识要求", "en": "Related knowledge requirements", "fr": "Connaissances associées"},
-    "knowledge.performance-criteria": {"zh": "知识与理解", "en": "Knowledge and understanding",
-                                       "fr": "Savoirs"},
-    "applies_to": {"zh": "适用工种", "en": "Applies to", "fr": "S'applique à"},
-    "weights": {"zh": "权重表", "en": "Weight tables", "fr": "Tableaux de pondération"},
-    "theory_weights": {"zh": "理论知识权重表", "en": "Theory knowledge weights", "fr": "Pondération des savoirs"},
-    "skill_weights": {"zh": "权重表", "en": "weights", "fr": "pondération"},
-    "item": {"zh": "项目", "en": "Item", "fr": "Élément"},
-    "total": {"zh": "合计", "en": "Total", "fr": "Total"},
-    "not_assessed": {"zh": "—", "en": "—", "fr": "—"},
-    "appendix": {"zh": "附录", "en": "Appendix", "fr": "Annexe"},
-    "verification": {"zh": "验证信息", "en": "Verification", "fr": "Vérification"},
-    "provenance": {"zh": "来源", "en": "Source", "fr": "Source"},
-    "issuers": {"zh": "制定", "en": "Issued by", "fr": "Publié par"},
-    "guiding_bodies": {"zh": "指导单位", "en": "Guiding bodies", "fr": "Organismes de tutelle"},
-    "drafting_bodies": {"zh": "主要起草单位", "en": "Drafting organisations", "fr": "Organismes rédacteurs"},
-    "reviewing_bodies": {"zh": "审定单位", "en": "Reviewing organisations", "fr": "Organismes de validation"},
-    "legal_basis": {"zh": "法律依据", "en": "Legal basis", "fr": "Base légale"},
-    "notices": {"zh": "有关通知", "en": "Notices", "fr": "Avis officiels"},
-    "notice.promulgation": {"zh": "颁布", "en": "promulgation", "fr": "promulgation"},
-    "notice.new-occupation": {"zh": "新职业发布", "en": "new occupation", "fr": "nouveau métier"},
-    "notice.revision": {"zh": "修订", "en": "revision", "fr": "révision"},
-    "notice.other": {"zh": "其他", "en": "other", "fr": "autre"},
-    "revision.first-edition": {"zh": "本标准为首次制定。", "en": "This is the first edition of the standard.",
-                               "fr": "Première édition de la norme."},
-    "revision.revision": {"zh": "本标准为修订版本。", "en": "This edition revises an earlier standard.",
-                          "fr": "Cette édition révise une norme antérieure."},
-    "structure": {"zh": "本标准包括职业概况、基本要求、工作要求和权重表{appendix}等部分。",
-                  "en": "The standard has these parts: occupational overview, basic requirements, "
-                        "work requirements and weight tables{appendix}.",
-                  "fr": "La norme comprend : présentation du métier, exigences de base, exigences "
-                        "professionnelles et tableaux de pondération{appendix}."},
-    "structure.appendix": {"zh": "、附录", "en": ", and an appendix", "fr": ", et une annexe"},
-    "document_status.illustrative-sample": {"zh": "示例文本，并非官方标准。",
-                                            "en": "Illustrative sample: not the official text.",
-                                            "fr": "Exemple illustratif : pas le texte officiel."},
-    "document_status.official-text": {"zh": "官方标准文本。", "en": "Official text of the standard.",
-                                      "fr": "Texte officiel de la norme."},
-    "markers": {"zh": "职业标识", "en": "Markers", "fr": "Marqueurs"},
-    "marker.S": {"zh": "数字职业（S）", "en": "digital occupation (S)", "fr": "métier du numérique (S)"},
-    "marker.L": {"zh": "绿色职业（L）", "en": "green occupation (L)", "fr": "métier vert (L)"},
-    "crosswalks": {"zh": "对应分类", "en": "Crosswalks", "fr": "Correspondances"},
-    "keywords": {"zh": "关键词", "en": "Keywords", "fr": "Mots-clés"},
-    "edition": {"zh": "{year}年版", "en": "{year} edition", "fr": "édition {year}"},
-    "version": {"zh": "版本", "en": "Version", "fr": "Version"},
-    "type": {"zh": "标准类型", "en": "Type", "fr": "Type"},
-    "status": {"zh": "状态", "en": "Status", "fr": "Statut"},
-    "effective": {"zh": "实施日期", "en": "Effective from", "fr": "En vigueur depuis"},
-    "effective_until": {"zh": "有效期至", "en": "Effective until", "fr": "En vigueur jusqu'au"},
-    "status.published": {"zh": "现行有效", "en": "Current", "fr": "En vigueur"},
-    "status.superseded": {"zh": "已被替代", "en": "Superseded", "fr": "Remplacée"},
-    "status.withdrawn": {"zh": "已废止", "en": "Withdrawn", "fr": "Retirée"},
-    "status.draft": {"zh": "草案，未经批准", "en": "DRAFT, not approved", "fr": "PROJET, non approuvé"},
-    "superseded_by": {"zh": "本版本已被替代，现行版本：", "en": "This version is superseded by",
-                      "fr": "Cette version est remplacée par"},
-    "superseded_no_successor": {"zh": "本版本已被替代。", "en": "This version is superseded.",
-                                "fr": "Cette version est remplacée."},
-    "withdrawn_reason": {"zh": "本版本已废止，原因：", "en": "This version is withdrawn. Reason:",
-                         "fr": "Cette version est retirée. Motif :"},
-    "draft_notice": {"zh": "草案，未经批准，不得作为正式标准使用。",
-                     "en": "DRAFT, not approved: not to be used as the standard.",
-                     "fr": "PROJET, non approuvé : ne pas utiliser comme norme."},
-    "sha256": {"zh": "源文件 SHA-256", "en": "SHA-256 of the source", "fr": "SHA-256 de la source"},
-    "permalink": {"zh": "永久链接", "en": "Permalink", "fr": "Lien permanent"},
-    "verify": {"zh": "验证地址", "en": "Verify at", "fr": "Vérifier sur"},
-    "verify_text": {
-        "zh": "扫描二维码或访问验证地址，可确认本文件是否为注册库发布的真实版本，以及是否现行有效。"
-              "本PDF内嵌源YAML文件（附件），其SHA-256值如上。",
-        "en": "Scan the QR code or open the verification address to check that this document is an "
-              "authentic registry version and whether it is current. The source YAML file is embedded "
-              "in this PDF as an attachment; its SHA-256 is given above.",
-        "fr": "Scannez le code QR ou ouvrez l'adresse de vérification pour contrôler que ce document est "
-              "une version authentique du registre et s'il est en vigueur. Le fichier YAML source est "
-              "joint à ce PDF ; son SHA-256 figure ci-dessus."},
-    "attachment": {"zh": "附件", "en": "Attached source", "fr": "Source jointe"},
-    "page_of": {"zh": "第 {page} 页 共 {pages} 页", "en": "page {page} of {pages}", "fr": "page {page} sur {pages}"},
-}
-
 
 def label(key: str, lang: str) -> str:
     names = LABELS[key]
@@ -269,7 +145,7 @@ def _heading(number: str, title: T, anchor: str, level: int) -> dict:
     return {"number": number, "title": title, "anchor": anchor, "level": level}
 
 
-def build_view(doc: dict, *, lang: Optional[str], status_info: StatusInfo, for_pdf: bool = False) -> dict:
+def build_view(doc: dict, *, lang: Optional[str], status_info: VersionInfo, for_pdf: bool = False) -> dict:
     """The view model of ``doc``: everything the templates show, in printed order.
 
     ``for_pdf``: overlong unbreakable runs of document text get :func:`soft_breaks`.
@@ -292,13 +168,10 @@ def build_view(doc: dict, *, lang: Optional[str], status_info: StatusInfo, for_p
     # --- cover and foreword
     prov = doc["provenance"]
     status = status_info.status
-    permalink = status_info.permalink_for(doc["code"], doc["version"])
-    successor_label = None
-    if status_info.successor_code and status_info.successor_version:
-        successor_label = f"{status_info.successor_code} {label('version', master)} {status_info.successor_version}"
-    reason = texts.plain((status_info.withdrawn_reason or "").strip()) if status == STATUS_WITHDRAWN else ""
-    notice = _status_notice(texts, status, successor_label, status_info.successor_url(), reason,
-                            status_info.draft_revision)
+    permalink = status_info.permalink
+    successor_label = _successor_label(status_info, texts)
+    reason = texts.plain((status_info.withdrawn_reason or "").strip()) if status == WITHDRAWN else ""
+    notice = _status_notice(texts, status_info, successor_label, reason)
     notices = [{"number": n["number"], "date": n.get("date"), "role": texts.fixed(f"notice.{n['role']}")}
                for n in prov.get("notices", [])]
     crosswalks = []
@@ -420,8 +293,7 @@ def build_view(doc: dict, *, lang: Optional[str], status_info: StatusInfo, for_p
         toc.append(_heading("5", texts.fixed("appendix"), "part-5", 1))
     toc.append(_heading("", texts.fixed("verification"), "verification", 1))
 
-    effective_from = status_info.effective_from or prov.get("effective_from")
-    effective_until = status_info.effective_until or prov.get("effective_until")
+    effective_from, effective_until = _dates(status_info, texts)
     return {
         "doc": doc,
         "master": master,
@@ -438,8 +310,8 @@ def build_view(doc: dict, *, lang: Optional[str], status_info: StatusInfo, for_p
         "status": status,
         "status_label": texts.fixed(f"status.{status}"),
         "status_notice": notice,
-        "is_draft": status == STATUS_DRAFT,
-        "is_current": status == STATUS_PUBLISHED,
+        "is_draft": status == DRAFT_STANDING,
+        "is_current": status == IN_FORCE,
         "withdrawn_reason": reason or None,
         "successor_label": successor_label,
         "successor_url": status_info.successor_url(),
@@ -478,23 +350,51 @@ def _skills_weights_title(col3: T, texts: Texts) -> T:
     return T(named(col3.master, col3.master_lang), col3.master_lang, translated, texts.lang if translated else None)
 
 
-def _status_notice(texts: Texts, status: str, successor_label: Optional[str], successor_url: Optional[str],
-                   reason: str, draft_revision: Optional[int]) -> Optional[dict]:
-    """The notice printed on every page of a version that is not the current one."""
-    if status == STATUS_SUPERSEDED:
+def _successor_label(info: VersionInfo, texts: "Texts") -> Optional[str]:
+    """"2-02-38-03 版本 1.1 (自2027-06-01起)": the version that supersedes this one, and from when."""
+    if not info.successor_version:
+        return None
+    text = f"{info.code} {label('version', texts.master)} {info.successor_version}"
+    if info.superseded_from:
+        text += f" ({label('from_date', texts.master).format(date=info.superseded_from.isoformat())})"
+    return text
+
+
+def _dates(info: VersionInfo, texts: "Texts") -> tuple[Optional[str], Optional[str]]:
+    """The first and last day in force as printed on the cover; never an invented date. A draft
+    shows the date its document states, if any."""
+    if info.is_draft:
+        return (info.effective_from.isoformat() if info.effective_from else None), None
+    if info.start_basis == START_PUBLICATION and info.effective_from:
+        start = label("since_publication", texts.master).format(date=info.effective_from.isoformat())
+    elif info.effective_from:
+        start = info.effective_from.isoformat()
+    else:
+        start = label("not_stated", texts.master)
+    return start, (info.effective_until.isoformat() if info.effective_until else None)
+
+
+def _status_notice(texts: "Texts", info: VersionInfo, successor_label: Optional[str], reason: str) -> Optional[dict]:
+    """The notice printed on every page of a version that is not in force (none when it is)."""
+    status = info.status
+
+    def notice(text_key: str, detail: Optional[str], url: Optional[str] = None) -> dict:
+        return {"kind": status, "label": texts.fixed(f"status.{status}"), "text": texts.fixed(text_key),
+                "detail": detail, "url": url}
+
+    if status == SUPERSEDED:
         if successor_label:
-            return {"kind": status, "label": texts.fixed("status.superseded"),
-                    "text": texts.fixed("superseded_by"), "detail": successor_label, "url": successor_url}
-        return {"kind": status, "label": texts.fixed("status.superseded"),
-                "text": texts.fixed("superseded_no_successor"), "detail": None, "url": None}
-    if status == STATUS_WITHDRAWN:
+            return notice("superseded_by", successor_label, info.successor_url())
+        return notice("superseded_no_successor", None)
+    if status == UPCOMING:
+        return notice("upcoming_notice", info.effective_from.isoformat() if info.effective_from else "—")
+    if status == EXPIRED:
+        return notice("expired_notice", info.effective_until.isoformat() if info.effective_until else "—")
+    if status == WITHDRAWN:
         short = reason if len(reason) <= MARGIN_REASON_CHARS else reason[:MARGIN_REASON_CHARS - 1] + "…"
-        return {"kind": status, "label": texts.fixed("status.withdrawn"), "text": texts.fixed("withdrawn_reason"),
-                "detail": short or "—", "url": None}
-    if status == STATUS_DRAFT:
-        detail = f"rev. {draft_revision}" if draft_revision is not None else None
-        return {"kind": status, "label": texts.fixed("status.draft"), "text": texts.fixed("draft_notice"),
-                "detail": detail, "url": None}
+        return notice("withdrawn_reason", short or "—")
+    if status == DRAFT_STANDING:
+        return notice("draft_notice", f"rev. {info.draft_revision}" if info.draft_revision is not None else None)
     return None
 
 
@@ -682,7 +582,7 @@ def default_lang(doc: dict) -> Optional[str]:
     return "en" if "en" in translations else (translations[0] if translations else None)
 
 
-def render_html(doc: dict, *, lang: Optional[str] = None, status_info: StatusInfo, standalone: bool = True,
+def render_html(doc: dict, *, lang: Optional[str] = None, status_info: VersionInfo, standalone: bool = True,
                 for_pdf: bool = False, asset_base: str = ASSET_BASE) -> str:
     """The HTML of ``doc``.
 

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from ..db import append_in_commit_order
+from ..lifecycle import PUBLIC_ACTIONS
 from ..models import ROLE_ADMIN, ROLE_BODY_MEMBER, ROLE_REGISTRAR, Account, AuditEvent
 from .context import Actor
 
 #: what the public trail shows: how standards and drafts move through their lifecycle
-LIFECYCLE_ACTIONS = ("draft-create", "draft-update", "submit", "request-changes", "approve", "publish-draft",
-                     "comment", "publish", "supersede", "withdraw")
+LIFECYCLE_ACTIONS = PUBLIC_ACTIONS
 
 
 def record(session: Session, actor: Actor, action: str, *, code: str | None = None, version: str | None = None,

@@ -1,12 +1,15 @@
-"""Published versions: publish, load a corpus, read, find the version in force, withdraw."""
+"""Published versions: publish, load a corpus, read, withdraw.
+
+Only facts are written here (a version, its dates as its document states them, a withdrawal);
+which version is in force on a day is derived by ``services.standing`` from those facts.""" 
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from sqlalchemy import func
@@ -17,10 +20,12 @@ from ..db import append_in_commit_order, run_after_appends
 from ..documents import text_in
 from ..errors import BumpTooSmall, InvalidStandard, InvalidTransition, NotFound, VersionConflict
 from ..loader import LoadedDocument
-from ..models import (VERSION_PUBLISHED, VERSION_SUPERSEDED, VERSION_WITHDRAWN, ChangeLog, Standard,
-                      StandardVersion, utcnow)
+from ..lifecycle import PUBLISHED, WITHDRAWN, parse_number
+from ..models import ChangeLog, Standard, StandardVersion, utcnow
 from ..validate import Report, iter_yaml_files, validate_bytes, validate_file
+from . import events
 from .audit import public_name, record
+from .events import emit_after_commit
 from .context import SYSTEM, Actor
 
 if TYPE_CHECKING:
@@ -31,11 +36,6 @@ log = logging.getLogger(__name__)
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def parse_version(version: str) -> tuple[int, int]:
-    major, minor = version.split(".")
-    return int(major), int(minor)
 
 
 def require_valid(report: Report) -> LoadedDocument:
@@ -50,22 +50,23 @@ def require_valid(report: Report) -> LoadedDocument:
 class PublishResult:
     version: StandardVersion
     created: bool
-    superseded: list[StandardVersion] = field(default_factory=list)
 
 
 def publish(session: Session, loaded: LoadedDocument, actor: Actor, *, bump_reason: str | None = None,
             body_id: str | None = None, fault_delay: float = 0.0, fault_point: str = "versions") -> PublishResult:
     """Publish a validated document as a new version, inside the caller's write transaction.
 
-    The same bytes under an existing version change nothing; different bytes are refused.
-    A later version supersedes the current one; the change log and audit trail are written in
-    the same transaction, so a crash leaves either all of it or none of it. The standard's row is
-    locked first, as :func:`withdraw` does, so the two never interleave on one standard.
+    The same bytes under an existing version change nothing; different bytes are refused. Nothing
+    else changes: a version published today that states a later start leaves the version in force
+    in force until then (the time model derives standings from the dates). The change log and audit
+    trail are written in the same transaction, so a crash leaves either all of it or none of it. The
+    standard's row is locked first, as :func:`withdraw` does, so the two never interleave on one
+    standard. A new standard published from a body's draft gets that body as its keeper.
     """
     doc, source = loaded.data, loaded.source
     code, version = doc["code"], doc["version"]
     digest = sha256(source)
-    standard = _lock_standard(session, doc, body_id)
+    standard = _lock_standard(session, doc, body_id, actor)
     existing = session.exec(
         select(StandardVersion).where(StandardVersion.code == code, StandardVersion.version == version)
     ).first()
@@ -79,39 +80,32 @@ def publish(session: Session, loaded: LoadedDocument, actor: Actor, *, bump_reas
     # read after the lock, and refreshed even if this session loaded them before it
     versions = list(session.exec(select(StandardVersion).where(StandardVersion.code == code)
                                  .execution_options(populate_existing=True)))
-    number = parse_version(version)
-    predecessor = max((v for v in versions if (v.major, v.minor) < number), key=_number, default=None)
-    successor = min((v for v in versions if (v.major, v.minor) > number), key=_number, default=None)
-    _check_bump(predecessor, doc, version, bump_reason)
+    number = parse_number(version)
+    _check_bump(previous_in(versions, number), doc, version, bump_reason)
+    provenance = doc["provenance"]
     new = StandardVersion(
         code=code, version=version, major=number[0], minor=number[1], sha256=digest, source=source,
-        document=doc, status=VERSION_PUBLISHED, effective_from=_effective_from(doc),
+        document=doc, effective_from=_stated_day(provenance.get("effective_from")),
+        effective_until=_stated_day(provenance.get("effective_until")),
         published_by=public_name(actor.name, actor.role, actor.body_id),  # public: never an e-mail
-        effective_until=_earliest(_declared_until(doc), successor.effective_from if successor else None),
-        bump_reason=bump_reason, predecessor_id=predecessor.id if predecessor else None,
-        successor_id=successor.id if successor else None,
+        bump_reason=bump_reason,
     )
-    if successor is not None:  # an older version loaded after a newer one is history from the start
-        new.status = VERSION_SUPERSEDED
     session.add(new)
+    if not any(_number(v) > number and v.withdrawn_at is None for v in versions):
+        _refresh_listing(standard, doc)  # the listing shows the latest version
     session.flush()
-    # the log and the audit trail keep this order: this publish, then what it supersedes
     append_in_commit_order(session, ChangeLog(op="publish", code=code, version=version, version_id=new.id))
-    record(session, actor, "publish", code=code, version=version, from_state=None, to_state=new.status,
+    record(session, actor, "publish", code=code, version=version, from_state=None, to_state=PUBLISHED,
            details={"sha256": digest, **({"bump_reason": bump_reason} if bump_reason else {})})
-    superseded = []
-    if predecessor is not None:
-        if new.status == VERSION_PUBLISHED and _supersede(session, predecessor, new, actor):
-            superseded.append(predecessor)
-        predecessor.successor_id = new.id
-    if successor is not None:
-        successor.predecessor_id = new.id
-    if new.status == VERSION_PUBLISHED:
-        _refresh_listing(standard, doc)
-    session.flush()
+    emit_after_commit(session, events.version_published, code=code, version=version)
     if fault_delay:
         _inject_fault(session, fault_delay, fault_point, f"{code} {version}")
-    return PublishResult(new, created=True, superseded=superseded)
+    return PublishResult(new, created=True)
+
+
+def _stated_day(value: str | None) -> date | None:
+    """A date as the document states it (the schema checked its form), or None when it states none."""
+    return date.fromisoformat(value) if value else None
 
 
 def _inject_fault(session: Session, seconds: float, point: str, what: str) -> None:
@@ -131,9 +125,21 @@ def _number(version: StandardVersion) -> tuple[int, int]:
     return version.major, version.minor
 
 
-def _lock_standard(session: Session, doc: dict, body_id: str | None) -> Standard:
+def previous_in(versions: Iterable[StandardVersion], number: tuple[int, int]) -> StandardVersion | None:
+    """The version a new one is compared with: the highest lower number that is not withdrawn."""
+    return max((v for v in versions if _number(v) < number and v.withdrawn_at is None), key=_number, default=None)
+
+
+def previous_version(session: Session, code: str, version: str) -> StandardVersion | None:
+    """The published version that ``version`` of ``code`` follows (see :func:`_previous`), or None."""
+    query = select(StandardVersion).where(StandardVersion.code == code)
+    return previous_in(session.exec(query), parse_number(version))
+
+
+def _lock_standard(session: Session, doc: dict, body_id: str | None, actor: Actor) -> Standard:
     """Fetch the standard's row FOR UPDATE (serialising publishes and withdrawals of one standard),
-    or create it (two creations at once: one fails on the primary key, a 409)."""
+    or create it (two creations at once: one fails on the primary key, a 409). A standard created
+    from a body's draft is kept by that body; one loaded from a corpus starts without a keeper."""
     standard = _locked_standard(session, doc["code"])
     if standard is None:
         standard = Standard(code=doc["code"], body_id=body_id, title="", sector=doc["sector"],
@@ -141,8 +147,8 @@ def _lock_standard(session: Session, doc: dict, body_id: str | None) -> Standard
         _refresh_listing(standard, doc)
         session.add(standard)
         session.flush()
-    elif body_id and not standard.body_id:
-        standard.body_id = body_id
+        if body_id:
+            record(session, actor, "assign", code=standard.code, details={"keeper": body_id, "previous": None})
     return standard
 
 
@@ -161,52 +167,8 @@ def _refresh_listing(standard: Standard, doc: dict) -> None:
     standard.standard_type = doc["standard_type"]
 
 
-def _effective_from(doc: dict) -> date:
-    """The date a version takes effect: as the document says, else its promulgation date, else the
-    first day of its edition year (national standards are cited by edition year: (2021年版))."""
-    provenance = doc["provenance"]
-    if provenance.get("effective_from"):
-        return date.fromisoformat(provenance["effective_from"])
-    for notice in provenance.get("notices", []):
-        if notice.get("role") == "promulgation" and notice.get("date"):
-            return date.fromisoformat(notice["date"])
-    return date(doc["edition"], 1, 1)
-
-
-def _declared_until(doc: dict) -> date | None:
-    """The first day the document no longer applies (exclusive, like the catalog's ``effective_until``).
-
-    A document names its last day ("effective until 31 December"), as people read and write such
-    dates, so the catalog's bound is the day after.
-    """
-    value = doc["provenance"].get("effective_until")
-    return date.fromisoformat(value) + timedelta(days=1) if value else None
-
-
-def _earliest(*days: date | None) -> date | None:
-    known = [day for day in days if day is not None]
-    return min(known) if known else None
-
-
-def _supersede(session: Session, old: StandardVersion, new: StandardVersion, actor: Actor) -> bool:
-    """Mark ``old`` superseded by ``new``, if it is still published when re-read under a row lock
-    (a version withdrawn meanwhile stays withdrawn). Returns whether it was superseded."""
-    session.refresh(old, with_for_update=True)
-    if old.status != VERSION_PUBLISHED:
-        return False
-    old.status = VERSION_SUPERSEDED
-    old.successor_id = new.id
-    until = new.effective_from if new.effective_from and (not old.effective_from or
-                                                          new.effective_from > old.effective_from) else utcnow().date()
-    old.effective_until = _earliest(old.effective_until, until)
-    session.add(old)
-    append_in_commit_order(session, ChangeLog(op="supersede", code=old.code, version=old.version, version_id=old.id))
-    record(session, actor, "supersede", code=old.code, version=old.version, from_state=VERSION_PUBLISHED,
-           to_state=VERSION_SUPERSEDED, details={"successor": new.version})
-    return True
-
-
 def _check_bump(predecessor: StandardVersion | None, doc: dict, version: str, reason: str | None) -> None:
+    """The version number must be as large as the changes since the previous (not withdrawn) version need."""
     if predecessor is None:
         return
     from ..diff import bump_is_sufficient, diff_documents, required_bump
@@ -231,28 +193,29 @@ def _difference_summary(old: dict, new: dict) -> str:
 
 
 def withdraw(session: Session, code: str, version: str, actor: Actor, reason: str) -> StandardVersion:
-    """Withdraw a published (or superseded) version, with a reason, inside a write transaction.
+    """Withdraw a published version, with a reason, inside a write transaction.
 
-    Takes the standard's row lock first, as :func:`publish` does: a publish that would supersede
-    this version and this withdrawal run one after the other, never interleaved.
+    A withdrawn version is void: never in force, superseding nothing (``registry.lifecycle``), so
+    withdrawing the newest version returns the standard to the one before it. Takes the standard's
+    row lock first, as :func:`publish` does: the two run one after the other, never interleaved.
     """
     actor.require_registrar()
-    if _locked_standard(session, code) is None:
+    standard = _locked_standard(session, code)
+    if standard is None:
         raise NotFound(f"no standard with code {code!r}")
     target = get_version(session, code, version, for_update=True)
-    if target.status == VERSION_WITHDRAWN:
+    if target.withdrawn_at is not None:
         raise InvalidTransition(f"{code} {version} is already withdrawn")
-    previous = target.status
-    target.status = VERSION_WITHDRAWN
     target.withdrawn_at = utcnow()
     target.withdrawn_reason = reason
-    today = utcnow().date()
-    if target.effective_until is None or target.effective_until > today:
-        target.effective_until = today
     session.add(target)
+    live = [v for v in list_versions(session, code) if v.withdrawn_at is None]
+    if live:  # the listing shows the latest version that is not withdrawn
+        _refresh_listing(standard, live[-1].document)
     append_in_commit_order(session, ChangeLog(op="withdraw", code=code, version=version, version_id=target.id))
-    record(session, actor, "withdraw", code=code, version=version, from_state=previous,
-           to_state=VERSION_WITHDRAWN, details={"reason": reason})
+    record(session, actor, "withdraw", code=code, version=version, from_state=PUBLISHED,
+           to_state=WITHDRAWN, details={"reason": reason})
+    emit_after_commit(session, events.version_withdrawn, code=code, version=version)
     return target
 
 
@@ -282,28 +245,6 @@ def get_version(session: Session, code: str, version: str, *, for_update: bool =
     return found
 
 
-def current_version(session: Session, code: str) -> StandardVersion:
-    """The version in force now: the published one."""
-    versions = [v for v in list_versions(session, code) if v.status == VERSION_PUBLISHED]
-    if not versions:
-        raise NotFound(f"standard {code!r} has no current version (all are superseded or withdrawn)")
-    return versions[-1]
-
-
-def version_as_of(session: Session, code: str, day: date) -> StandardVersion:
-    """The version that was in force on ``day``, from the effective dates."""
-    in_force = [v for v in list_versions(session, code)
-                if v.effective_from and v.effective_from <= day and (v.effective_until is None or day < v.effective_until)]
-    if not in_force:
-        raise NotFound(f"no version of {code!r} was in force on {day.isoformat()}")
-    return in_force[-1]
-
-
-def version_in_force(session: Session, code: str, day: date | None = None) -> StandardVersion:
-    """The version in force on ``day``, or the current one when no day is given."""
-    return current_version(session, code) if day is None else version_as_of(session, code, day)
-
-
 def diff_versions(session: Session, code: str, old: str, new: str) -> Diff:
     """The item-level differences between two versions of a standard."""
     from ..diff import diff_documents
@@ -318,40 +259,6 @@ def get_by_sha256(session: Session, digest: str) -> StandardVersion:
     return found
 
 
-def list_standards(session: Session, *, sector: str | None = None, standard_type: str | None = None,
-                   status: str | None = None, body: str | None = None, code_prefix: str | None = None,
-                   offset: int = 0, limit: int = 50) -> tuple[int, list[tuple[Standard, StandardVersion | None]]]:
-    """Standards with their latest version, filtered; returns (total, page)."""
-    query = select(Standard)
-    if code_prefix:  # an occupation group: "2-02-38" holds 2-02-38-01, 2-02-38-02...
-        query = query.where(Standard.code.startswith(code_prefix + "-", autoescape=True))  # type: ignore
-    if sector:
-        query = query.where(Standard.sector == sector)
-    if standard_type:
-        query = query.where(Standard.standard_type == standard_type)
-    if body:
-        query = query.where(Standard.body_id == body)
-    if status:
-        has_status = select(StandardVersion.code).where(StandardVersion.status == status)
-        query = query.where(Standard.code.in_(has_status))  # type: ignore[attr-defined]
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    page = list(session.exec(query.order_by(Standard.code).offset(offset).limit(limit)))
-    latest = _latest_versions(session, [s.code for s in page])
-    return total, [(s, latest.get(s.code)) for s in page]
-
-
-#: the columns of a version without its document and source, for indexes over every version
-LIGHT_COLUMNS = (StandardVersion.id, StandardVersion.code, StandardVersion.version, StandardVersion.major,
-                 StandardVersion.minor, StandardVersion.sha256, StandardVersion.status, StandardVersion.published_at,
-                 StandardVersion.effective_from, StandardVersion.effective_until, StandardVersion.successor_id,
-                 StandardVersion.withdrawn_at, StandardVersion.withdrawn_reason)
-
-
-def light_versions(session: Session) -> list[Any]:
-    """Every version's :data:`LIGHT_COLUMNS` (rows with those attribute names)."""
-    return list(session.exec(select(*LIGHT_COLUMNS)))
-
-
 def version_document(session: Session, version_id: int) -> dict:
     return session.exec(select(StandardVersion.document).where(StandardVersion.id == version_id)).one()
 
@@ -361,16 +268,6 @@ def latest_change(session: Session) -> tuple[int, Any] | None:
     each change to a version row appends an entry in the same transaction."""
     latest = session.exec(select(ChangeLog.seq, ChangeLog.at).order_by(ChangeLog.seq.desc()).limit(1)).first()
     return tuple(latest) if latest else None
-
-
-def _latest_versions(session: Session, codes: Sequence[str]) -> dict[str, StandardVersion]:
-    latest: dict[str, StandardVersion] = {}
-    if not codes:
-        return latest
-    for v in session.exec(select(StandardVersion).where(StandardVersion.code.in_(codes))):  # type: ignore[attr-defined]
-        if v.code not in latest or _number(v) > _number(latest[v.code]):
-            latest[v.code] = v
-    return latest
 
 
 # --- the corpus -------------------------------------------------------------------------------------
@@ -403,7 +300,7 @@ def load_corpus(engine, paths: Iterable[str], *, actor: Actor = SYSTEM) -> list[
         else:
             outcomes.append(LoadOutcome(report.file or "?", "invalid", message=f"{len(report.issues)} problem(s)",
                                         details=[i.to_dict() for i in report.issues]))
-    valid.sort(key=lambda r: (r.document.data["code"], parse_version(r.document.data["version"])))
+    valid.sort(key=lambda r: (r.document.data["code"], parse_number(r.document.data["version"])))
     for report in valid:
         doc = report.document.data
         try:

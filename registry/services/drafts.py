@@ -7,25 +7,17 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from ..errors import Conflict, Forbidden, InvalidTransition, NotFound, PreconditionFailed
-from ..models import (APPROVED, CHANGES_REQUESTED, DRAFT, PUBLISHED, SUBMITTED, Draft, ReviewComment, Standard,
-                      utcnow)
+from ..lifecycle import DRAFT, EDITABLE, TransitionRefused, next_state
+from ..models import Draft, ReviewComment, utcnow
 from .audit import record
-from .catalog import PublishResult, current_version, publish, sha256, validate_upload
+from .catalog import PublishResult, previous_version, publish, sha256, validate_upload
 from .context import Actor
-
-EDITABLE = (DRAFT, CHANGES_REQUESTED)
+from .stewardship import check_may_draft
 
 
 def etag(draft: Draft) -> str:
     """The entity tag of a draft: changes with every edit and every state change."""
     return f"{draft.id}.{draft.revision}"
-
-
-def _check_code_owner(session: Session, code: str, body_id: str | None) -> None:
-    """Once a body maintains a standard, only its drafts may change or publish that standard."""
-    standard = session.get(Standard, code)
-    if standard is not None and standard.body_id and standard.body_id != body_id:
-        raise Forbidden(f"standard {code} is maintained by body {standard.body_id!r}")
 
 
 def create_draft(session: Session, source: bytes, actor: Actor) -> Draft:
@@ -34,7 +26,7 @@ def create_draft(session: Session, source: bytes, actor: Actor) -> Draft:
         raise Forbidden("only members of a standards body may create drafts")
     loaded = validate_upload(source)
     doc = loaded.data
-    _check_code_owner(session, doc["code"], actor.body_id)
+    check_may_draft(session, doc["code"], actor.body_id)
     draft = Draft(body_id=actor.body_id, code=doc["code"], version=doc["version"], source=source,
                   sha256=sha256(source), document=doc, created_by=actor.name)
     session.add(draft)
@@ -69,7 +61,7 @@ def update_draft(session: Session, draft_id: int, source: bytes, actor: Actor, i
     """Replace a draft's YAML, only if the caller saw the current revision (compare-and-set)."""
     draft = get_draft(session, draft_id, actor, for_update=True)  # its state stays what we read
     actor.require_body(draft.body_id)
-    _check_code_owner(session, draft.code, draft.body_id)
+    check_may_draft(session, draft.code, draft.body_id)
     loaded = validate_upload(source)
     doc = loaded.data
     if doc["code"] != draft.code:
@@ -109,10 +101,18 @@ def _revision_from_etag(draft_id: int, if_match: str) -> int:
     return int(value[len(prefix):])
 
 
-def _transition(session: Session, draft: Draft, actor: Actor, to_state: str, allowed_from: tuple[str, ...],
-                action: str, details: dict | None = None) -> Draft:
-    if draft.status not in allowed_from:
-        raise InvalidTransition(f"draft {draft.id} is {draft.status}; {action} needs {' or '.join(allowed_from)}")
+def _target(draft: Draft, action: str) -> str:
+    """The state ``action`` moves the draft to (``lifecycle.DRAFT_TRANSITIONS``), or InvalidTransition."""
+    try:
+        return next_state(action, draft.status)
+    except TransitionRefused as refused:
+        raise InvalidTransition(f"draft {draft.id} is {draft.status}; {action} needs "
+                                f"{' or '.join(refused.allowed)}") from None
+
+
+def _transition(session: Session, draft: Draft, actor: Actor, action: str, details: dict | None = None) -> Draft:
+    """Move a draft by one of ``lifecycle.DRAFT_TRANSITIONS``, audited."""
+    to_state = _target(draft, action)
     previous = draft.status
     draft.status = to_state
     draft.revision += 1
@@ -126,8 +126,8 @@ def _transition(session: Session, draft: Draft, actor: Actor, to_state: str, all
 def submit(session: Session, draft_id: int, actor: Actor) -> Draft:
     draft = get_draft(session, draft_id, actor, for_update=True)
     actor.require_body(draft.body_id)
-    _check_code_owner(session, draft.code, draft.body_id)
-    return _transition(session, draft, actor, SUBMITTED, EDITABLE, "submit")
+    check_may_draft(session, draft.code, draft.body_id)
+    return _transition(session, draft, actor, "submit")
 
 
 def request_changes(session: Session, draft_id: int, actor: Actor, comment: str | None = None) -> Draft:
@@ -135,13 +135,13 @@ def request_changes(session: Session, draft_id: int, actor: Actor, comment: str 
     draft = get_draft(session, draft_id, actor, for_update=True)
     if comment:
         add_comment(session, draft_id, actor, comment)
-    return _transition(session, draft, actor, CHANGES_REQUESTED, (SUBMITTED,), "request-changes")
+    return _transition(session, draft, actor, "request-changes")
 
 
 def approve(session: Session, draft_id: int, actor: Actor) -> Draft:
     actor.require_registrar()
     draft = get_draft(session, draft_id, actor, for_update=True)
-    return _transition(session, draft, actor, APPROVED, (SUBMITTED,), "approve")
+    return _transition(session, draft, actor, "approve")
 
 
 def publish_draft(session: Session, draft_id: int, actor: Actor, *, bump_reason: str | None = None,
@@ -149,17 +149,15 @@ def publish_draft(session: Session, draft_id: int, actor: Actor, *, bump_reason:
     """Publish an approved draft as a version; the draft, version, log and audit change together."""
     actor.require_registrar()
     draft = get_draft(session, draft_id, actor, for_update=True)
-    if draft.status != APPROVED:
-        raise InvalidTransition(f"draft {draft.id} is {draft.status}; only an approved draft can be published")
-    _check_code_owner(session, draft.code, draft.body_id)
+    _target(draft, "publish-draft")  # only an approved draft
+    check_may_draft(session, draft.code, draft.body_id)
     loaded = validate_upload(draft.source)  # the rules may have changed since the draft was written
     result = publish(session, loaded, actor, bump_reason=bump_reason, body_id=draft.body_id,
                      fault_delay=fault_delay, fault_point=fault_point)
     if not result.created:
         raise Conflict(f"{draft.code} {draft.version} is already published")
     draft.published_version_id = result.version.id
-    _transition(session, draft, actor, PUBLISHED, (APPROVED,), "publish-draft",
-                details={"version_id": result.version.id})
+    _transition(session, draft, actor, "publish-draft", details={"version_id": result.version.id})
     return result
 
 
@@ -184,12 +182,11 @@ def list_comments(session: Session, draft_id: int, actor: Actor) -> list[ReviewC
 
 
 def compare_with_published(session: Session, draft_id: int, actor: Actor):
-    """The diff between the current published version and the draft (None when there is none)."""
+    """The diff between the published version the draft follows and the draft (None when there is none)."""
     from ..diff import diff_documents
 
     draft = get_draft(session, draft_id, actor)
-    try:
-        base = current_version(session, draft.code)
-    except NotFound:
+    base = previous_version(session, draft.code, draft.version)
+    if base is None:
         return None, None
     return base, diff_documents(base.document, draft.document)

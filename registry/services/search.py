@@ -31,7 +31,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from ..db import make_engine, read_session
-from ..models import VERSION_PUBLISHED, VERSION_SUPERSEDED, ChangeLog, StandardVersion
+from ..clock import Clock
+from ..lifecycle import IN_FORCE, WITHDRAWN
+from ..models import ChangeLog, StandardVersion
 from ..search import (Changes, IndexProblem, Removal, SearchIndex, SearchRequest, SearchResult, SearchUnavailable,
                       VersionRecord)
 
@@ -77,30 +79,35 @@ class CatalogFeed:
                                         .order_by(ChangeLog.seq).limit(limit)))
             late = list(session.exec(select(*columns).where(ChangeLog.seq.in_(list(recheck))))) if recheck else []  # type: ignore[attr-defined]
             named = {e.version_id: e for e in [*late, *entries]} if records else {}
+            # a publication or a withdrawal may change the standing of every version of its standard
+            codes = sorted({e.code for e in named.values()})
             rows = {row.id: row for row in session.exec(
-                select(StandardVersion.id, StandardVersion.code, StandardVersion.version, StandardVersion.status,
-                       StandardVersion.document).where(StandardVersion.id.in_(list(named))))} if named else {}  # type: ignore[attr-defined]
+                select(StandardVersion.id, StandardVersion.code, StandardVersion.version,
+                       StandardVersion.document).where(StandardVersion.code.in_(codes)))} if codes else {}  # type: ignore[attr-defined]
+            named.update({row.id: row for row in rows.values() if row.id not in named})
+            statuses = _index_statuses(session, codes)
         found: list[VersionRecord | Removal] = []
         for version_id, entry in named.items():
             row = rows.get(version_id)
             if row is None:
                 found.append(Removal(entry.code, entry.version))
             else:
-                found.append(VersionRecord(row.code, row.version, row.status, row.document, row.id))
+                found.append(VersionRecord(row.code, row.version, statuses[row.code, row.version], row.document,
+                                           row.id))
         return Changes(found, entries[-1].seq if entries else after, [e.seq for e in [*entries, *late]])
 
     def versions(self, part: int, parts: int) -> Iterator[VersionRecord]:
-        """Every searchable version (published or superseded), the share ``part`` of ``parts``."""
-        query = (select(StandardVersion.id, StandardVersion.code, StandardVersion.version, StandardVersion.status,
-                        StandardVersion.document)
-                 .where(StandardVersion.status.in_((VERSION_PUBLISHED, VERSION_SUPERSEDED)))  # type: ignore
+        """Every searchable version (not withdrawn), the share ``part`` of ``parts``."""
+        query = (select(StandardVersion.id, StandardVersion.code, StandardVersion.version, StandardVersion.document)
+                 .where(StandardVersion.withdrawn_at.is_(None))  # type: ignore[union-attr]
                  .order_by(StandardVersion.id))
         if parts > 1:
             query = query.where(StandardVersion.id % parts == part)
         with read_session(self.engine) as session:
+            statuses = _index_statuses(session, None)
             result = session.exec(query.execution_options(yield_per=50))
             for row in result:
-                yield VersionRecord(row.code, row.version, row.status, row.document, row.id)
+                yield VersionRecord(row.code, row.version, statuses[row.code, row.version], row.document, row.id)
 
     def count(self) -> int:
         with read_session(self.engine) as session:
@@ -112,6 +119,19 @@ class CatalogFeed:
         if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
             raise RuntimeError("an in-memory SQLite catalog cannot be read by worker processes")
         return _feed_from_url(url.render_as_string(hide_password=False))
+
+
+def _index_statuses(session, codes) -> dict[tuple[str, str], str]:
+    """What the index records of each version's standing: ``published`` for the version in force
+    today, ``withdrawn``, else ``superseded`` (the index's "current" flag; see services.standing)."""
+    from .standing import histories
+
+    found = {}
+    for code, hist in histories(session, None if codes is None else sorted(codes), Clock()).items():
+        for version, standing in hist.standings().items():
+            found[code, version] = ("published" if standing.state == IN_FORCE else
+                                    "withdrawn" if standing.state == WITHDRAWN else "superseded")
+    return found
 
 
 def _feed_from_url(url: str) -> CatalogFeed:
@@ -293,7 +313,7 @@ _INIT_LOCK = threading.Lock()
 
 def drafts_overlay(session, actor) -> list[VersionRecord]:
     """The drafts ``actor`` may see (its body's; a registrar's: all), not yet published, as records."""
-    from ..models import PUBLISHED
+    from ..lifecycle import PUBLISHED
     from .drafts import list_drafts
 
     return [VersionRecord(d.code, d.version, "draft", d.document, None, d.id, f"{d.sha256}:{d.revision}")

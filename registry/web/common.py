@@ -15,18 +15,9 @@ from werkzeug.exceptions import HTTPException
 
 from ..documents import level_name
 from ..errors import RegistryError
-from ..vocabulary import LEVEL_SCHEMES
+from ..vocabulary import DRAFT_STATE_NAMES, LEVEL_SCHEMES, STANDING_NAMES
 from ..vocabulary import label as vocabulary_label
 
-
-def N_(message: str) -> str:
-    """Marks a message for extraction (pybabel) without translating it here."""
-    return message
-
-
-#: states shown through ``_(state)`` in the templates, listed so that extraction keeps their translations
-STATE_NAMES = (N_("published"), N_("superseded"), N_("withdrawn"), N_("draft"), N_("submitted"),
-               N_("changes-requested"), N_("approved"))
 
 VERSION_NAME = re.compile(r"(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})\Z")
 CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.-]{0,15}\Z")
@@ -34,6 +25,20 @@ CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.-]{0,15}\Z")
 
 def engine():
     return current_app.extensions["registry.engine"]
+
+
+def clock():
+    return current_app.extensions["registry.clock"]
+
+
+def standing_name(state: str) -> str:
+    """A version's standing in the interface language (``vocabulary.STANDING_NAMES``)."""
+    return vocabulary_label(STANDING_NAMES, state, lang())
+
+
+def draft_state_name(state: str) -> str:
+    """A draft's state in the interface language (``vocabulary.DRAFT_STATE_NAMES``)."""
+    return vocabulary_label(DRAFT_STATE_NAMES, state, lang())
 
 
 def lang() -> str:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 from flask import current_app, redirect, render_template, request, url_for
 
 from ..db import read_session
 from ..errors import BadRequest, NotFound
+from ..exports.formats import FORMATS
+from ..lifecycle import STANDINGS
 from ..search import KINDS, SearchRequest
-from ..services import catalog, exports, reading, verification
+from ..services import exports, reading, verification
 from ..vocabulary import STANDARD_TYPES
 from . import bp
-from .common import CODE, VERSION_NAME, engine, lang
-
-#: the download formats offered on a standard's page, in button order
-DOWNLOADS = (("pdf", "PDF"), ("html", "HTML"), ("csv", "CSV"), ("case.json", "CASE JSON"), ("yaml", "YAML"),
-             ("json", "JSON"))
+from .common import CODE, VERSION_NAME, clock, engine, lang
 
 
 def _engine():
@@ -37,7 +36,7 @@ def _code(code: str) -> str:
 def home():
     """Sectors with counts, the latest publications and a search box."""
     with read_session(engine()) as session:
-        data = reading.home(session)
+        data = reading.home(session, clock())
     return render_template("web/home.html", **data)
 
 
@@ -49,17 +48,17 @@ def browse():
     sector = request.args.get("sector") or None
     standard_type = request.args.get("type") or None
     status = request.args.get("status") or None
-    if status not in (None, "published", "superseded", "withdrawn"):
+    if status not in (None, *STANDINGS):
         status = None
     group = request.args.get("group") or None
     if group is not None and not OCCUPATION_GROUP.match(group):
         group = None
     by = "occupation" if request.args.get("by") == "occupation" or group else "sector"
     with read_session(engine()) as session:
-        data = reading.browse(session, sector=sector, standard_type=standard_type, status=status, group=group,
-                              page=page)
+        data = reading.browse(session, clock(), sector=sector, standard_type=standard_type, status=status,
+                              group=group, page=page)
     return render_template("web/browse.html", page=page, sector=sector, type=standard_type, status=status,
-                           group=group, by=by, types=STANDARD_TYPES, **data)
+                           group=group, by=by, types=STANDARD_TYPES, standings=STANDINGS, **data)
 
 
 @bp.get("/standards/<code>")
@@ -82,23 +81,20 @@ def download(code: str, name: str):
     # PDF and HTML: ?lang=fr shows French under the master (the query is parsed only when there is one)
     language = exports.check_lang(fmt, request.args.get("lang") if environ.get("QUERY_STRING") else None)
     if version == "latest":
-        with read_session(_engine()) as session:
-            current = catalog.current_version(session, code)
-        response = redirect(url_for("web.download", code=code, name=current.version + exports.FORMATS[fmt].suffix,
-                                    **({"lang": language} if language else {})))
-        response.headers["Cache-Control"] = "no-cache"
-        return response
-    export, path = exports.serve(_engine(), exports_dir(), code, version, fmt, config["REGISTRY_BASE_URL"],
-                                 lang=language, timeout=config["REGISTRY_RENDER_TIMEOUT"])
+        return _latest(code, fmt, language)
+    served = exports.serve(_engine(), clock(), exports_dir(), code, version, fmt, config["REGISTRY_BASE_URL"],
+                           lang=language, timeout=config["REGISTRY_RENDER_TIMEOUT"])
+    export = served.export
     from flask import send_file
 
     # conditional (304, ranges) only when asked: the plain GET of a cached file stays as cheap as a
     # static file; for the same reason the caching headers are written once, as strings, rather than
     # through send_file's max_age (which rewrites Cache-Control four times and formats an Expires)
     conditional = any(h in environ for h in _CONDITIONAL)
-    response = send_file(path, mimetype=export.media_type, etag=export.etag, conditional=conditional,
-                         download_name=export.filename, as_attachment=fmt not in ("html",))
-    response.headers["Cache-Control"] = _CACHE_CONTROL[exports.FORMATS[fmt].shows_status]
+    body = served.path if served.path is not None else io.BytesIO(served.data)
+    response = send_file(body, mimetype=export.media_type, etag=export.etag, conditional=conditional,
+                         download_name=export.filename, as_attachment=not FORMATS[fmt].inline)
+    response.headers["Cache-Control"] = _CACHE_CONTROL[fmt]
     response.headers["Accept-Ranges"] = "bytes"
     # as given (Werkzeug appends "; charset=utf-8" to any text/* type, even one that has it)
     response.headers["Content-Type"] = export.media_type
@@ -109,24 +105,32 @@ def download(code: str, name: str):
     return response
 
 
-#: How long a cache may keep a download whose bytes show the version's status (PDF, HTML, CASE): a
-#: superseded or withdrawn version's file says so, so the same URL gets new bytes (and a new ETag)
-#: when a later version is published or a registrar withdraws it. Within this time the file is
-#: unchanged ("immutable"); after it, a cache revalidates with the ETag (304 when nothing changed).
-STATUS_MAX_AGE = 3600
-#: The other formats (YAML, JSON, CSV) are a function of the published bytes alone: cached for a year.
-SOURCE_MAX_AGE = 31536000
+#: How long a cache may keep a download (``OutputFormat.max_age``): a file that prints the version's
+#: standing (PDF, HTML, CASE) gets new bytes, and a new ETag, under the same URL when the standing
+#: changes; within its lifetime the file is unchanged ("immutable"), after it a cache revalidates.
+_CACHE_CONTROL = {name: f"public, max-age={spec.max_age}, immutable" for name, spec in FORMATS.items()}
 
 
-_CACHE_CONTROL = {shows_status: f"public, max-age={max_age}, immutable"
-                  for shows_status, max_age in ((True, STATUS_MAX_AGE), (False, SOURCE_MAX_AGE))}
+def _latest(code: str, fmt: str, language: str | None):
+    """``latest.<ext>`` redirects to the file of the version in force today; when none is, to the
+    standard's page, which says so (never a 404 for a standard that exists)."""
+    hist = exports.standing_now(_engine(), clock(), code)
+    current = hist.in_force()
+    if current is None:
+        target = url_for("web.standard", code=code)
+    else:
+        target = url_for("web.download", code=code, name=current.version + FORMATS[fmt].suffix,
+                         **({"lang": language} if language else {}))
+    response = redirect(target)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 _CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_RANGE", "HTTP_IF_RANGE")
 
 
 def _version_page(code: str, version: str | None):
     with read_session(engine()) as session:
-        page = reading.standard_page(session, code, version)
-    return render_template("web/standard.html", page=page, doc=page.version.document, downloads=DOWNLOADS)
+        page = reading.standard_page(session, code, version, clock())
+    return render_template("web/standard.html", page=page, doc=page.version.document, downloads=FORMATS.values())
 
 
 def _diff_page(code: str):
@@ -134,7 +138,7 @@ def _diff_page(code: str):
     if not (VERSION_NAME.match(old) and VERSION_NAME.match(new)):
         raise BadRequest("choose two versions: ?from=1.0&to=2.0")
     with read_session(engine()) as session:
-        found = reading.version_diff(session, code, old, new)
+        found = reading.version_diff(session, code, old, new, clock())
     return render_template("web/diff.html", standard=found.standard, before=found.before, after=found.after,
                            diff=found.diff, versions=found.versions, doc=found.after.document,
                            old_doc=found.before.document)
@@ -165,19 +169,39 @@ def search():
     return render_template("web/search.html", q=q, result=result, filters=filters, page=page, titles=titles)
 
 
+@bp.get("/verify")
+def verify_form():
+    """The verification page: paste a sha256 (``?sha256=``), or upload a PDF."""
+    digest = request.args.get("sha256", "").strip()
+    if digest:
+        return redirect(url_for("web.verify_page", sha256=digest[:128]))
+    return render_template("web/verify.html", result=None, sha256="", upload=None)
+
+
+@bp.post("/verify")
+def verify_upload():
+    """An uploaded PDF (at most REGISTRY_MAX_UPLOAD_BYTES): its own bytes, and the source embedded in it."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise BadRequest("choose a PDF file to upload", details={"field": "file"})
+    with read_session(_engine()) as session:
+        result = verification.verify_pdf(session, upload.read(), clock())
+    return render_template("web/verify.html", result=None, sha256="", upload=result)
+
+
 @bp.get("/verify/<sha256>")
 def verify_page(sha256: str):
     with read_session(_engine()) as session:
-        result = verification.verify(session, sha256)
+        result = verification.verify(session, sha256, clock())
     status = 200 if result["authentic"] else 404
-    return render_template("web/verify.html", result=result, sha256=sha256), status
+    return render_template("web/verify.html", result=result, sha256=result["sha256"], upload=None), status
 
 
 @bp.get("/feed.atom")
 def feed():
     """Publications and withdrawals as an Atom feed; each entry says what changed."""
     with read_session(engine()) as session:
-        entries = reading.feed(session)
+        entries = reading.feed(session, clock())
     body = render_template("web/feed.xml", entries=entries, base=current_app.config["REGISTRY_BASE_URL"].rstrip("/"))
     return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
 

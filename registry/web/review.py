@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 
 from ..db import read_session, write_session
 from ..errors import BadRequest, Conflict, NotFound, RegistryError
-from ..models import APPROVED, CHANGES_REQUESTED, SUBMITTED
-from ..services import catalog, drafts as service, exports, reviewing
+from ..lifecycle import APPROVED, CHANGES_REQUESTED, SUBMITTED
+from ..services import catalog, drafts as service, reviewing, standing, stewardship
 from .auth import current_actor, login_required
-from .common import CODE, VERSION_NAME, engine, register_error_pages, status_of
+from .common import CODE, VERSION_NAME, clock, engine, register_error_pages, status_of
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 register_error_pages(bp)
@@ -90,7 +90,6 @@ def publish(draft_id: int):
 
     response = _act(draft_id, run, _("Published."))
     if published:
-        _status_changed(published["code"])
         return redirect(url_for("web.download", code=published["code"], name=published["version"]))
     return response
 
@@ -112,18 +111,38 @@ def withdraw(code: str, version: str):
         except (BadRequest, Conflict) as error:
             problem = error
         else:
-            _status_changed(code)
             flash(_("Withdrawn."))
             return redirect(url_for("web.download", code=code, name=version))
     with read_session(engine()) as session:
         row = catalog.get_version(session, code, version)
-    page = render_template("web/review/withdraw.html", version=row, doc=row.document,
+        now = standing.history(session, code, clock()).standing(version)
+    page = render_template("web/review/withdraw.html", version=row, doc=row.document, standing=now,
                            error=problem.message if problem else None)
     return page, status_of(problem) if problem else 200
 
 
-def _status_changed(code: str) -> None:
-    """After a publication or a withdrawal (committed): the plain copies that show a status go."""
-    from .public import exports_dir
-
-    exports.forget_status_copies(exports_dir(), code)
+@bp.route("/standards/<code>/keeper", methods=["GET", "POST"])
+@login_required(registrar=True)
+def keeper(code: str):
+    """Assign a standard to the standards body that keeps it, or transfer it to another (audited)."""
+    if not CODE.match(code):
+        raise NotFound(f"no standard with code {code!r}")
+    problem: RegistryError | None = None
+    if request.method == "POST":
+        body_id = request.form.get("body", "")[:64].strip()
+        try:
+            if not body_id:
+                raise BadRequest(_("Choose a standards body."), details={"field": "body"})
+            with write_session(engine()) as session:
+                stewardship.assign(session, code, body_id, current_actor())
+        except (BadRequest, Conflict, NotFound) as error:
+            problem = error
+        else:
+            flash(_("The keeper is recorded."))
+            return redirect(url_for("web.standard", code=code))
+    with read_session(engine()) as session:
+        found = catalog.get_standard(session, code)
+        bodies = stewardship.list_bodies(session)
+    page = render_template("web/review/keeper.html", standard=found, bodies=bodies,
+                           error=problem.message if problem else None)
+    return page, status_of(problem) if problem else 200

@@ -1,0 +1,81 @@
+"""Each app process notices what changes standings without a request of its own: a new day in the
+registry's time zone (a version comes into force, or its last day passes), and publications or
+withdrawals committed by other processes or machines (the catalog's change log). It sends the
+signals of ``services.events``; the receivers (the exports' plain copies, cached rows) do the rest.
+No request waits for it, and it writes nothing to the catalog.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import date
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from ..clock import Clock
+from ..db import catalog_id, read_session
+from ..models import ChangeLog
+from . import events
+from .standing import histories
+
+log = logging.getLogger(__name__)
+
+#: seconds between two looks (REGISTRY_WATCH_INTERVAL): a new day or another machine's change is
+#: acted on within this time
+INTERVAL = 5.0
+EXTENSION = "registry.watcher"
+
+
+def changed_between(engine: Engine, clock: Clock, before: date, after: date) -> list[str]:
+    """The standards some of whose versions have another standing on ``after`` than on ``before``."""
+    with read_session(engine) as session:
+        found = histories(session, None, clock)
+    return sorted(code for code, hist in found.items()
+                  if {v: s.state for v, s in hist.timeline.standings(before).items()}
+                  != {v: s.state for v, s in hist.timeline.standings(after).items()})
+
+
+class StandingWatcher:
+    def __init__(self, engine: Engine, clock: Clock, interval: float = INTERVAL):
+        self.engine, self.clock, self.interval = engine, clock, interval
+        self.sender = catalog_id(engine)
+        self.day = clock.today()
+        self.seq = self._head()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _head(self) -> int:
+        with read_session(self.engine) as session:
+            return session.exec(select(func.max(ChangeLog.seq))).one() or 0
+
+    def check(self) -> None:
+        """One look: signal a new day, and the standards changed in the catalog since the last look."""
+        today = self.clock.today()
+        if today != self.day:
+            codes = changed_between(self.engine, self.clock, self.day, today)
+            log.info("a new day (%s): the standings of %d standard(s) changed", today, len(codes))
+            self.day = today
+            events.day_began.send(self.sender, day=today, codes=codes)
+        with read_session(self.engine) as session:
+            entries = list(session.exec(select(ChangeLog.seq, ChangeLog.code).where(ChangeLog.seq > self.seq)
+                                        .order_by(ChangeLog.seq)))
+        if entries:
+            self.seq = entries[-1].seq
+            events.catalog_changed.send(self.sender, codes=sorted({e.code for e in entries}))
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="standing-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.check()
+            except Exception:  # the catalog unreachable, say: look again next time
+                log.warning("standing watcher: could not look at the catalog", exc_info=True)

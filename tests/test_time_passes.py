@@ -1,0 +1,173 @@
+"""Time passes without a publish: the day a version announced for later comes into force, every
+reader shows it in force, in every app process, without a restart and without a write.
+
+The apps run on a clock the test moves (``registry.clock.Clock``): nothing sleeps."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from registry.clock import Clock
+from registry.db import read_session, write_session
+from registry.loader import load_bytes
+from registry.models import SQLModel
+from registry.services import catalog
+from registry.services.context import SYSTEM
+
+from .conftest import STANDARDS, close_app, make_test_app
+
+CODE = "2-02-38-03"  # 1.0 (no start stated) and 1.1 (in force from 2022-07-01) in the corpus
+BEFORE, START = date(2026, 12, 5), date(2027, 6, 1)
+
+
+def announced_version() -> bytes:
+    """1.2: 1.1 reworded, published today, in force from 1 June 2027."""
+    source = (STANDARDS / CODE / "1.1.yaml").read_bytes()
+    source = source.replace(b'\nversion: "1.1"', b'\nversion: "1.2"', 1)
+    assert b'effective_from: "2022-07-01"' in source
+    source = source.replace(b'effective_from: "2022-07-01"', f'effective_from: "{START}"'.encode(), 1)
+    return source.replace("能".encode(), "能够".encode(), 1)
+
+
+@pytest.fixture
+def clock():
+    clock = Clock()
+    clock.set(BEFORE)
+    return clock
+
+
+@pytest.fixture
+def apps(db_url, corpus, tmp_path, clock):
+    """Two app processes' worth of apps on one catalog (each its own caches), on the same clock."""
+    first = make_test_app(db_url, tmp_path / "one", clock=clock)
+    second = make_test_app(db_url, tmp_path / "two", clock=clock)
+    with write_session(first.extensions["registry.engine"]) as session:
+        catalog.publish(session, load_bytes(announced_version()), SYSTEM)
+    yield first, second
+    close_app(first)
+    close_app(second)
+
+
+def fetch(client, url: str):
+    """GET a download and close it (a file response holds its file open until closed)."""
+    response = client.get(url)
+    response.get_data()
+    response.close()
+    return response
+
+
+def row_counts(engine) -> dict[str, int]:
+    with read_session(engine) as session:
+        return {table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in SQLModel.metadata.sorted_tables}
+
+
+def standings(client) -> dict[str, str]:
+    body = client.get(f"/api/v1/standards/{CODE}").get_json()
+    return {v["version"]: v["status"] for v in body["versions"]}
+
+
+def latest(client) -> str:
+    return client.get(f"/api/v1/standards/{CODE}/latest").headers["Location"].rsplit("/", 1)[-1]
+
+
+def test_an_announced_version_leaves_the_current_one_in_force_until_its_day(apps):
+    app, _ = apps
+    client = app.test_client()
+    assert standings(client) == {"1.0": "superseded", "1.1": "in-force", "1.2": "upcoming"}
+    assert latest(client) == "1.1"
+    detail = client.get(f"/api/v1/standards/{CODE}/versions/1.2").get_json()["standing"]
+    assert (detail["standing"], detail["in_force_from"]) == ("upcoming", "2027-06-01")
+    page = client.get(f"/standards/{CODE}").get_data(as_text=True)
+    assert 'data-status="in-force"' in page and "Version 1.2 takes its place on 2027-06-01." in page
+    # the upcoming version is listed and downloadable, saying it is not yet in force
+    announced = fetch(client, f"/standards/{CODE}/1.2.html").get_data(as_text=True)
+    assert "Not yet in force" in announced and "2027-06-01" in announced
+    verified = client.get("/api/v1/verify/" + hashlib.sha256((STANDARDS / CODE / "1.1.yaml").read_bytes())
+                          .hexdigest()).get_json()
+    assert verified["current"] and verified["superseded_by"] == "1.2" and verified["superseded_from"] == "2027-06-01"
+
+
+def test_on_its_day_every_process_shows_it_in_force_without_a_write(apps, clock):
+    app, other = apps
+    engine = app.extensions["registry.engine"]
+    client, other_client = app.test_client(), other.test_client()
+    old_html = fetch(client, f"/standards/{CODE}/1.1.html")
+    assert "status-banner" not in old_html.get_data(as_text=True).split("</head>")[1]
+    assert latest(client) == latest(other_client) == "1.1"  # both processes have cached what they read
+
+    clock.set(START)
+    counts = row_counts(engine)
+    for each in (client, other_client):
+        assert standings(each) == {"1.0": "superseded", "1.1": "superseded", "1.2": "in-force"}
+        assert latest(each) == "1.2"
+        assert each.get(f"/standards/{CODE}/latest.pdf").headers["Location"].endswith(f"/{CODE}/1.2.pdf")
+        page = each.get(f"/standards/{CODE}").get_data(as_text=True)
+        assert 'data-version="1.2" data-status="in-force"' in page
+        verified = each.get("/api/v1/verify/" + hashlib.sha256((STANDARDS / CODE / "1.1.yaml").read_bytes())
+                            .hexdigest()).get_json()
+        assert (verified["standing"], verified["current"], verified["in_force_version"]) == ("superseded", False,
+                                                                                             "1.2")
+        listed = {d["version"] for d in each.get("/ims/case/v1p1/CFDocuments").get_json()["CFDocuments"]
+                  if d["extensions"]["registry"]["code"] == CODE}
+        assert listed == {"1.2"}
+    assert row_counts(engine) == counts  # reading pages, latest and verification wrote nothing
+
+    # yesterday's "in force" copy is never served as today's: the standing is part of the address
+    new_html = fetch(client, f"/standards/{CODE}/1.1.html")
+    assert new_html.headers["ETag"] != old_html.headers["ETag"]
+    text = new_html.get_data(as_text=True)
+    assert "This version is superseded by" in text and "1.2 (自2027-06-01起)" in text
+    # the only row a download adds is the ledger's record of the file it issued
+    grown = {name: n - counts[name] for name, n in row_counts(engine).items() if n != counts[name]}
+    assert grown == {"issued_file": 1}
+
+
+def test_a_new_day_drops_the_plain_copies_whose_standing_changed(apps, clock, tmp_path):
+    from registry.services.events import day_began
+    from registry.services.watcher import StandingWatcher
+
+    app, _ = apps
+    client = app.test_client()
+    for url in (f"/standards/{CODE}/1.1.html", f"/standards/{CODE}/1.1.csv", "/standards/4-04-05-05/2.0.html"):
+        assert fetch(client, url).status_code == 200
+    folder = tmp_path / "one" / "exports" / "standards"
+    watcher = StandingWatcher(app.extensions["registry.engine"], clock)
+    days = []
+    day_began.connect(lambda _sender, **values: days.append(values), weak=False)
+    try:
+        watcher.check()  # the same day: nothing to do
+        assert (folder / CODE / "1.1.html").exists() and days == []
+        clock.set(START)
+        watcher.check()
+    finally:
+        day_began.receivers.clear()
+    assert days == [{"day": START, "codes": [CODE]}]
+    assert not (folder / CODE / "1.1.html").exists()  # it printed "in force"
+    assert (folder / CODE / "1.1.csv").exists()  # prints no standing
+    assert (folder / "4-04-05-05" / "2.0.html").exists()  # its standing did not change
+
+
+def test_another_machines_publication_drops_this_machines_plain_copies(apps, clock, tmp_path):
+    from registry.services.watcher import StandingWatcher
+
+    app, other = apps
+    assert fetch(app.test_client(), "/standards/4-04-05-05/2.0.html").status_code == 200
+    copy = tmp_path / "one" / "exports" / "standards" / "4-04-05-05" / "2.0.html"
+    watcher = StandingWatcher(app.extensions["registry.engine"], clock)
+    assert copy.exists()
+    from registry.db import make_engine
+
+    elsewhere = make_engine(str(app.extensions["registry.engine"].url.render_as_string(hide_password=False)))
+    try:  # another machine: its own engine, none of this process's receivers
+        with write_session(elsewhere) as session:
+            catalog.withdraw(session, "4-04-05-05", "2.0", SYSTEM, "an error")
+    finally:
+        elsewhere.dispose()
+    del other
+    watcher.check()
+    assert not copy.exists()
