@@ -92,9 +92,8 @@ def _new_tables(doc: dict, languages, accept_stale: bool, result: StampResult) -
             column = entry[2].setdefault(slot.field, [])
             column.extend([None] * (slot.index + 1 - len(column)))
             column[slot.index] = langs or None
-    for path, reason in stamps.orphan_stamps(doc):
-        result.removed += 1
-    for owner_path, owner in stamps._stamp_owners(doc):
+    result.removed = sum(1 for _ in stamps.orphan_stamps(doc))
+    for owner_path, owner in stamps.stamp_owners(doc):
         owners.setdefault(owner_path, [owner, [], {}])
     out = {}
     for owner_path, (owner, fields, table) in owners.items():

@@ -174,7 +174,7 @@ def orphan_stamps(doc: dict) -> Iterator[tuple[PathParts, str]]:
     for slot in slots(doc):
         texts[(id(slot.owner), slot.field, slot.index)] = slot.text
     master = doc["languages"]["master"]
-    for owner_path, owner in _stamp_owners(doc):
+    for owner_path, owner in stamp_owners(doc):
         stamps = owner[STAMP_KEY]
         for field, entry in stamps.items():
             entries = list(enumerate(entry)) if isinstance(entry, list) else [(None, entry)]
@@ -190,13 +190,14 @@ def orphan_stamps(doc: dict) -> Iterator[tuple[PathParts, str]]:
                         yield where + (lang,), f"the text has no {lang!r} translation"
 
 
-def _stamp_owners(node: Any, path: PathParts = ()) -> Iterator[tuple[PathParts, dict]]:
+def stamp_owners(node: Any, path: PathParts = ()) -> Iterator[tuple[PathParts, dict]]:
+    """(path, object) of every object that has a ``translated_from``."""
     if isinstance(node, dict):
         if isinstance(node.get(STAMP_KEY), dict):
             yield path, node
         for key, value in node.items():
             if key != STAMP_KEY and isinstance(value, (dict, list)):
-                yield from _stamp_owners(value, path + (key,))
+                yield from stamp_owners(value, path + (key,))
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            yield from _stamp_owners(value, path + (i,))
+            yield from stamp_owners(value, path + (i,))

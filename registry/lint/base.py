@@ -70,7 +70,8 @@ class LintRule:
 RULES: dict[str, LintRule] = {}
 
 
-def lint_rule(rule_id: str, *, family: str, severity: str, summary: str, hint: str) -> Callable[[LintFunction], LintFunction]:
+def lint_rule(rule_id: str, *, family: str, severity: str, summary: str,
+              hint: str) -> Callable[[LintFunction], LintFunction]:
     """Register a lint rule under a stable ID."""
     if severity not in SEVERITIES:
         raise ValueError(f"unknown severity {severity!r}")

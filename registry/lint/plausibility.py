@@ -33,7 +33,8 @@ def _hours(doc: dict) -> dict[tuple[str, str | None], tuple[int, int]]:
 
 @lint_rule("hours-missing", family=FAMILY, severity=WARNING,
            summary="every level (and direction) with requirements has reference training hours",
-           hint="add an overview.training_hours entry for the level (with its direction when hours differ by direction)")
+           hint="add an overview.training_hours entry for the level (with its direction when hours differ by "
+                "direction)")
 def hours_missing(ctx: LintContext) -> Iterator[LintFinding]:
     hours = _hours(ctx.doc)
     for path, section in sections(ctx.doc):

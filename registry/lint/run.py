@@ -33,10 +33,8 @@ class LintIssue(Issue):
     related: dict[str, Any] | None = None
 
     def describe(self) -> str:
-        return f"{self.severity}: {self.message} [fix: {self.hint}]" if self.hint else f"{self.severity}: {self.message}"
-
-    def sort_key(self) -> tuple[int, int, str]:
-        return (self.line or 0, self.column or 0, self.rule)
+        fix = f" [fix: {self.hint}]" if self.hint else ""
+        return f"{self.severity}: {self.message}{fix}"
 
 
 @dataclass

@@ -49,7 +49,8 @@ def body_texts(doc: dict) -> Iterator[Any]:
 
 
 @lint_rule("keyword-unused", family=FAMILY, severity=WARNING,
-           summary="every keyword appears in the content (definition, functions, work contents, requirements, knowledge)",
+           summary="every keyword appears in the content (definition, functions, work contents, requirements, "
+                   "knowledge)",
            hint="use the keyword where the text means it, or drop it from keywords")
 def keyword_unused(ctx: LintContext) -> Iterator[LintFinding]:
     master = ctx.master

@@ -65,5 +65,6 @@ def add_senior_level(doc: dict, hours: int) -> dict:
         column["level"] = "senior"
         doc["weights"][table].append(column)
     doc["overview"]["training_hours"].append({"level": "senior", "hours": hours})
-    doc["overview"]["eligibility"].append({"level": "senior", "conditions": [{"zh": "取得工程师职称。", "en": "Engineer title."}]})
+    doc["overview"]["eligibility"].append({"level": "senior",
+                                           "conditions": [{"zh": "取得工程师职称。", "en": "Engineer title."}]})
     return doc

@@ -66,7 +66,8 @@ def test_missing_translations_and_orphan_stamps():
     result = stamp_source(dump(doc), languages=("fr",))
     again = load_bytes(result.source).data
     assert result.stamped == 1 and result.removed == 1 and list(stamps.orphan_stamps(again)) == []
-    assert stamps.state_of(next(s for s in stamps.slots(again) if s.path == ("occupation",)), "fr", "zh").state == "current"
+    occupation = next(s for s in stamps.slots(again) if s.path == ("occupation",))
+    assert stamps.state_of(occupation, "fr", "zh").state == "current"
 
 
 def test_fingerprints_ignore_how_yaml_folded_the_text():
