@@ -31,6 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | N
     _connect_receivers(app, engine, config)
 
     from .api import bp as api_bp
+    from .api import lint as _lint_route  # noqa: F401  (adds POST /lint to the api blueprint)
     from .api import search as _search_route  # noqa: F401  (adds GET /search to the api blueprint)
     from .api.case import bp as case_bp
     from .api.errors import register_error_handlers

@@ -424,6 +424,9 @@ def user_add(email: str, body_id: str | None, registrar: bool, generate_password
     click.echo(f"account {name} ({role}{', body ' + body_id if body_id else ''}) created", err=True)
 
 
+from .lint.cli import lint, translations  # noqa: E402  (imports only click: `registry lint` stays light)
 from .search_cli import reindex  # noqa: E402  (imports only click: `registry validate` stays light)
 
 main.add_command(reindex)
+main.add_command(lint)
+main.add_command(translations)

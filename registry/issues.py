@@ -51,5 +51,9 @@ class Issue:
                 parts.append(str(self.column))
         return ":".join(parts)
 
+    def describe(self) -> str:
+        """What a report line says after ``file:line:column: RULE:`` (the message)."""
+        return self.message
+
     def sort_key(self) -> tuple[int, int, str]:
         return (self.line or 0, self.column or 0, self.rule)

@@ -68,10 +68,16 @@ TEXT_LIST_KEYS = frozenset({
 })
 
 
+#: the key of the translation stamps next to texts (registry/translation_stamps.py): not a text itself
+STAMP_KEY = "translated_from"
+
+
 def iter_texts(node: Any, path: PathParts = ()) -> Iterator[tuple[PathParts, Any]]:
     """Yield (path, text) for every text field of a document."""
     if isinstance(node, dict):
         for key, value in node.items():
+            if key == STAMP_KEY:
+                continue
             if key in TEXT_KEYS:
                 yield path + (key,), value
             elif key in TEXT_LIST_KEYS and isinstance(value, list):

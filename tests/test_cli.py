@@ -121,9 +121,12 @@ def test_precommit_hook_runs_the_same_validator():
 
     from .conftest import ROOT
 
-    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
-    assert hook["id"] == "validate-standards" and hook["entry"] == "registry validate"
-    assert hook["language"] == "python"
+    listed = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hooks = {hook["id"]: hook for hook in listed}
+    assert set(hooks) == {"validate-standards", "lint-standards"}
+    assert hooks["validate-standards"]["entry"] == "registry validate"
+    assert hooks["lint-standards"]["entry"] == "registry lint"
+    assert {hook["language"] for hook in hooks.values()} == {"python"}
 
 
 def test_precommit_hook_checks_standards_and_leaves_other_yaml_alone():
@@ -134,8 +137,9 @@ def test_precommit_hook_checks_standards_and_leaves_other_yaml_alone():
 
     from .conftest import ROOT
 
-    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
-    files = re.compile(hook["files"])
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert len({hook["files"] for hook in hooks}) == 1  # the validator and the linter read the same files
+    files = re.compile(hooks[0]["files"])
     corpus = [str(p.relative_to(ROOT)) for p in STANDARDS.rglob("*.yaml")]
     assert corpus and all(files.search(p) for p in corpus)
     assert files.search("4-04-05-05/1.0.yaml")

@@ -656,6 +656,12 @@ def _draft_paths() -> dict[str, Any]:
     }
 
 
+def _lint_paths() -> dict[str, Any]:
+    from .lint import openapi_paths  # the lint route describes itself (registry/api/lint.py)
+
+    return openapi_paths()
+
+
 def _search_paths() -> dict[str, Any]:
     from .search import openapi_paths  # the search route describes itself (registry/api/search.py)
 
@@ -674,7 +680,8 @@ def document() -> dict[str, Any]:
                  {"name": "validation", "description": "Checking a standard without storing it."},
                  {"name": "search", "description": "Full-text search over requirements, knowledge and standards."},
                  {"name": "meta", "description": "This description."}],
-        "paths": {**_standards_paths(), **_misc_paths(), **_draft_paths(), **_search_paths()},
+        "paths": {**_standards_paths(), **_misc_paths(), **_draft_paths(), **_search_paths(),
+                  **_lint_paths()},
         "components": {
             "schemas": _schemas(),
             "responses": _error_responses(),
