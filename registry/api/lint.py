@@ -24,7 +24,8 @@ def _cache():
 def lint():
     from ..services.lint_corpus import lint_upload
 
-    report = lint_upload(current_app.extensions["registry.engine"], yaml_body(), _cache())
+    extensions = current_app.extensions
+    report = lint_upload(extensions["registry.engine"], extensions["registry.clock"], yaml_body(), _cache())
     return jsonify({"valid": report.valid, "counts": report.counts,
                     "findings": [_finding(issue) for issue in report.issues]})
 

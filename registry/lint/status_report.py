@@ -25,14 +25,14 @@ def load_target(target: str) -> tuple[str, dict]:
     match = _CODE.match(target)
     if match is None:
         raise click.BadParameter(f"{target!r} is neither a file nor an occupation code (CODE or CODE@VERSION)")
-    from ..cli import _engine
+    from ..cli import _clock, _engine
     from ..db import read_session
     from ..errors import NotFound
     from ..services.lint_corpus import standard_document
 
     with read_session(_engine()) as session:
         try:
-            document = standard_document(session, match.group(1), match.group(2))
+            document = standard_document(session, match.group(1), match.group(2), _clock())
         except NotFound as error:
             raise click.ClickException(error.message) from None
     return f"{document['code']} {document['version']}", document

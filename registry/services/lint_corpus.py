@@ -1,10 +1,9 @@
 """The published standards as the linter's corpus, and linting an upload against them.
 
-Near-duplicate requirements are looked up among the versions in force (status ``published``) of the
-other standards. The index (:class:`registry.lint.similarity.CorpusIndex`) is built once per
-process and rebuilt when the catalog's change log moves on (a publication or a withdrawal).
-
-Reads ``StandardVersion`` rows directly rather than through ``services.catalog`` (being rewritten).
+Near-duplicate requirements are looked up among the versions in force today (``services.standing``)
+of the other standards. The index (:class:`registry.lint.similarity.CorpusIndex`) is built once per
+process and rebuilt when the catalog's change log moves on (a publication or a withdrawal) or the
+day changes (a version comes into force).
 """
 
 from __future__ import annotations
@@ -16,9 +15,11 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from ..clock import Clock
 from ..db import read_session
 from ..errors import NotFound
-from ..models import VERSION_PUBLISHED, ChangeLog, StandardVersion
+from ..models import ChangeLog, StandardVersion
+from .standing import histories, history
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -27,31 +28,31 @@ if TYPE_CHECKING:
     from ..lint.similarity import CorpusIndex
 
 
-def published_documents(session: Session) -> list[tuple[dict, None]]:
-    """(document, None) for every version in force, for :meth:`CorpusIndex.build`."""
-    rows = session.exec(select(StandardVersion.document).where(StandardVersion.status == VERSION_PUBLISHED)
+def published_documents(session: Session, clock: Clock) -> list[tuple[dict, None]]:
+    """(document, None) for every version in force today, for :meth:`CorpusIndex.build`."""
+    ids = [row.id for _, hist in sorted(histories(session, None, clock).items())
+           if (row := hist.in_force()) is not None]
+    if not ids:
+        return []
+    rows = session.exec(select(StandardVersion.document).where(StandardVersion.id.in_(ids))  # type: ignore
                         .order_by(StandardVersion.code))
     return [(document, None) for document in rows]
 
 
-def catalog_state(session: Session) -> int:
-    """The last change-log entry: the corpus changes only when it does."""
-    return session.exec(select(func.max(ChangeLog.seq))).one() or 0
+def catalog_state(session: Session, clock: Clock) -> tuple[int, object]:
+    """The last change-log entry and the day: the corpus changes only when one of them does."""
+    return session.exec(select(func.max(ChangeLog.seq))).one() or 0, clock.today()
 
 
-def standard_document(session: Session, code: str, version: str | None = None) -> dict:
+def standard_document(session: Session, code: str, version: str | None = None, clock: Clock | None = None) -> dict:
     """A version's document: the one given, else the version in force, else the latest.
 
     :raise NotFound: when the standard or the version does not exist.
     """
-    query = select(StandardVersion).where(StandardVersion.code == code)
-    if version is not None:
-        query = query.where(StandardVersion.version == version)
-    rows = list(session.exec(query))
-    if not rows:
-        raise NotFound(f"no {'version ' + version + ' of ' if version else ''}standard {code!r} in the catalog")
-    current = [row for row in rows if row.status == VERSION_PUBLISHED]
-    return max(current or rows, key=lambda row: (row.major, row.minor)).document
+    hist = history(session, code, clock or Clock(), full=True)
+    if not hist.rows:
+        raise NotFound(f"standard {code!r} has no version in the catalog")
+    return (hist.row(version) if version is not None else hist.in_force() or hist.rows[-1]).document
 
 
 class CorpusCache:
@@ -59,24 +60,24 @@ class CorpusCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._state: int | None = None
+        self._state: tuple | None = None
         self._index: CorpusIndex | None = None
 
-    def get(self, engine: Engine) -> CorpusIndex:
+    def get(self, engine: Engine, clock: Clock) -> CorpusIndex:
         from ..lint.similarity import CorpusIndex
 
         with read_session(engine) as session:
-            state = catalog_state(session)
+            state = catalog_state(session, clock)
             with self._lock:
                 if self._index is None or state != self._state:
-                    self._index = CorpusIndex.build(published_documents(session))
+                    self._index = CorpusIndex.build(published_documents(session, clock))
                     self._state = state
                 return self._index
 
 
-def lint_upload(engine: Engine, source: bytes, cache: CorpusCache) -> LintReport:
-    """Every problem of a standard that came over the network, compared with the published ones;
+def lint_upload(engine: Engine, clock: Clock, source: bytes, cache: CorpusCache) -> LintReport:
+    """Every problem of a standard that came over the network, compared with the ones in force;
     stores nothing."""
     from ..lint.run import lint_bytes
 
-    return lint_bytes(source, file=None, check_path=False, corpus=cache.get(engine))
+    return lint_bytes(source, file=None, check_path=False, corpus=cache.get(engine, clock))
