@@ -59,7 +59,12 @@ def _connect_receivers(app: Flask, engine: Engine, config: Mapping[str, Any]) ->
     from .services import exports, watcher
 
     # kept on the app: the signals hold receivers weakly, so they live as long as the app
-    app.extensions["registry.receivers"] = [exports.connect(engine, exports.folder(config["EXPORTS_DIR"]))]
+    receivers = app.extensions["registry.receivers"] = [exports.connect(engine, exports.folder(config["EXPORTS_DIR"]))]
+    if config["FAULT_PUBLISH_DELAY"]:
+        from .services import faults
+
+        receivers.append(faults.hold_publications(engine, config["FAULT_PUBLISH_DELAY"],
+                                                  config["FAULT_PUBLISH_POINT"]))
     if config["WATCH_INTERVAL"] > 0:
         app.extensions[watcher.EXTENSION] = watcher.StandingWatcher(engine, app.extensions["registry.clock"],
                                                                     config["WATCH_INTERVAL"])

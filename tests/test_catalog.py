@@ -302,7 +302,11 @@ def test_a_reader_paging_the_logs_never_skips_a_late_commit(engine, corpus, faul
 
     def publish_slowly():
         with write_session(engine) as session:
-            catalog.publish(session, load_bytes(_bumped("1.2", _reworded)), REGISTRAR, fault_delay=2.0)
+            catalog.publish(session, load_bytes(_bumped("1.2", _reworded)), REGISTRAR)
+
+    from registry.services.faults import hold_publications
+
+    holding = hold_publications(engine, 2.0)  # noqa: F841  (kept alive while the publish runs)
 
     (publisher,), errors = _in_threads(publish_slowly)
     assert fault_signal.wait(30)  # the publish is inside its transaction, its rows written

@@ -243,11 +243,8 @@ def request_changes(draft_id: int):
 def publish(draft_id: int):
     who = actor()
     reason = optional_text(json_body(optional=True), "bump_reason")
-    config = current_app.config
     with write_session(engine()) as session:
-        result = drafts.publish_draft(session, draft_id, who, bump_reason=reason,
-                                      fault_delay=config["REGISTRY_FAULT_PUBLISH_DELAY"],
-                                      fault_point=config["REGISTRY_FAULT_PUBLISH_POINT"])
+        result = drafts.publish_draft(session, draft_id, who, bump_reason=reason)
         body = serialize.version_summary(result.version, standing.history(session, result.version.code, clock())
                                          .standing(result.version.version))
     response = jsonify(body)

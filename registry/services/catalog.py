@@ -6,8 +6,6 @@ which version is in force on a day is derived by ``services.standing`` from thos
 from __future__ import annotations
 
 import hashlib
-import logging
-import time
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
@@ -16,7 +14,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
-from ..db import append_in_commit_order, run_after_appends
+from ..db import append_in_commit_order, catalog_id
 from ..documents import text_in
 from ..errors import BumpTooSmall, InvalidStandard, InvalidTransition, NotFound, VersionConflict
 from ..loader import LoadedDocument
@@ -30,9 +28,6 @@ from .context import SYSTEM, Actor
 
 if TYPE_CHECKING:
     from ..diff import Diff
-
-log = logging.getLogger(__name__)
-
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -53,7 +48,7 @@ class PublishResult:
 
 
 def publish(session: Session, loaded: LoadedDocument, actor: Actor, *, bump_reason: str | None = None,
-            body_id: str | None = None, fault_delay: float = 0.0, fault_point: str = "versions") -> PublishResult:
+            body_id: str | None = None) -> PublishResult:
     """Publish a validated document as a new version, inside the caller's write transaction.
 
     The same bytes under an existing version change nothing; different bytes are refused. Nothing
@@ -98,27 +93,13 @@ def publish(session: Session, loaded: LoadedDocument, actor: Actor, *, bump_reas
     record(session, actor, "publish", code=code, version=version, from_state=None, to_state=PUBLISHED,
            details={"sha256": digest, **({"bump_reason": bump_reason} if bump_reason else {})})
     emit_after_commit(session, events.version_published, code=code, version=version)
-    if fault_delay:
-        _inject_fault(session, fault_delay, fault_point, f"{code} {version}")
+    events.publishing.send(catalog_id(session), session=session, code=code, version=version)
     return PublishResult(new, created=True)
 
 
 def _stated_day(value: str | None) -> date | None:
     """A date as the document states it (the schema checked its form), or None when it states none."""
     return date.fromisoformat(value) if value else None
-
-
-def _inject_fault(session: Session, seconds: float, point: str, what: str) -> None:
-    """Test-only (REGISTRY_FAULT_PUBLISH_DELAY and _POINT): hold the publish transaction open at
-    ``point``, saying so first, so that a test can kill the process or race another writer there."""
-    def hold(_session: Session | None = None) -> None:
-        log.warning("fault injection: holding the publish of %s open for %.1f s at %s", what, seconds, point)
-        time.sleep(seconds)
-
-    if point == "commit":
-        run_after_appends(session, hold)
-    else:
-        hold()
 
 
 def _number(version: StandardVersion) -> tuple[int, int]:

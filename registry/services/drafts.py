@@ -144,16 +144,14 @@ def approve(session: Session, draft_id: int, actor: Actor) -> Draft:
     return _transition(session, draft, actor, "approve")
 
 
-def publish_draft(session: Session, draft_id: int, actor: Actor, *, bump_reason: str | None = None,
-                  fault_delay: float = 0.0, fault_point: str = "versions") -> PublishResult:
+def publish_draft(session: Session, draft_id: int, actor: Actor, *, bump_reason: str | None = None) -> PublishResult:
     """Publish an approved draft as a version; the draft, version, log and audit change together."""
     actor.require_registrar()
     draft = get_draft(session, draft_id, actor, for_update=True)
     _target(draft, "publish-draft")  # only an approved draft
     check_may_draft(session, draft.code, draft.body_id)
     loaded = validate_upload(draft.source)  # the rules may have changed since the draft was written
-    result = publish(session, loaded, actor, bump_reason=bump_reason, body_id=draft.body_id,
-                     fault_delay=fault_delay, fault_point=fault_point)
+    result = publish(session, loaded, actor, bump_reason=bump_reason, body_id=draft.body_id)
     if not result.created:
         raise Conflict(f"{draft.code} {draft.version} is already published")
     draft.published_version_id = result.version.id

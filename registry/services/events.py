@@ -26,6 +26,10 @@ keeper_assigned = signals.signal("keeper-assigned")
 day_began = signals.signal("day-began")
 catalog_changed = signals.signal("catalog-changed")
 
+#: sent inside the transaction of a publication, once its rows are written (``session``, ``code``,
+#: ``version``): for test-only fault injection (``services.faults``); a receiver must not commit
+publishing = signals.signal("publishing")
+
 #: every signal whose receivers refresh what shows a standard's standing
 STANDING_CHANGED = (version_published, version_withdrawn, day_began, catalog_changed)
 
