@@ -1,0 +1,50 @@
+"""The one table of output formats (registry/exports/formats.py) and every reader of it: a format
+added to the table and forgotten by a reader fails here."""
+
+from __future__ import annotations
+
+import re
+
+from click.testing import CliRunner
+
+from registry.cli import main
+from registry.exports.formats import FORMATS, SOURCE_MAX_AGE, STANDING_MAX_AGE
+
+CODE, VERSION = "4-04-05-05", "2.0"
+
+
+def fetch(client, url):
+    response = client.get(url)
+    response.get_data()
+    response.close()
+    return response
+
+
+def test_the_standard_page_offers_every_format(client, corpus):
+    page = client.get(f"/standards/{CODE}/{VERSION}").get_data(as_text=True)
+    offered = dict(re.findall(rf'<a class="button" href="/standards/{CODE}/{re.escape(VERSION)}([.a-z]+)"[^>]*>([^<]+)</a>',
+                              page))
+    assert offered == {spec.suffix: spec.label for spec in FORMATS.values()}
+
+
+def test_every_format_downloads_with_the_tables_media_type_and_lifetime(client, corpus):
+    for name, spec in FORMATS.items():
+        response = fetch(client, f"/standards/{CODE}/{VERSION}{spec.suffix}")
+        assert response.status_code == 200, name
+        assert response.headers["Content-Type"] == spec.media_type, name
+        assert response.headers["Cache-Control"] == f"public, max-age={spec.max_age}, immutable", name
+        assert ("attachment" in response.headers["Content-Disposition"]) == (not spec.inline), name
+        assert spec.max_age == (STANDING_MAX_AGE if spec.prints_standing else SOURCE_MAX_AGE)
+
+
+def test_registry_export_takes_every_format():
+    help_text = CliRunner().invoke(main, ["export", "--help"]).output
+    choices = re.search(r"\[([a-z.|]+)\]", help_text.replace("\n", "").replace(" ", "")).group(1).split("|")
+    assert choices == list(FORMATS)
+
+
+def test_a_suffix_names_exactly_one_format():
+    from registry.services.exports import split_name
+
+    for name, spec in FORMATS.items():
+        assert split_name(f"1.0{spec.suffix}") == ("1.0", name)
