@@ -68,7 +68,7 @@ def server(request, tmp_path_factory, sqlite_templates):
     else:
         url = request.getfixturevalue("postgres_catalog").reset(True)
     app = make_test_app(url, folder, RENDER_WARM=1)  # a warm PDF renderer, as in production
-    people = add_people(app.extensions["registry.engine"], "body-a")
+    people = add_people(app.extensions["registry.engine"], "body-a", keeps=(CODE,))
     search = service_for(app)
     search.start(wait=0)
     assert search.wait_ready(120)  # the index is built in the background: wait for it
@@ -330,10 +330,10 @@ def _pages(server) -> list[tuple[str, str, str | None]]:
 
 def _current_sha256(server) -> str:
     from registry.db import read_session
-    from registry.services import catalog
+    from registry.services import standing
 
     with read_session(server.app.extensions["registry.engine"]) as session:
-        return catalog.current_version(session, CODE).sha256
+        return standing.history(session, CODE, server.app.extensions["registry.clock"]).in_force().sha256
 
 
 def _submitted_draft(server) -> int:
