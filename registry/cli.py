@@ -360,6 +360,6 @@ def user_add(email: str, body_id: str | None, registrar: bool, generate_password
     click.echo(f"account {name} ({role}{', body ' + body_id if body_id else ''}) created", err=True)
 
 
-from .search_cli import reindex  # noqa: E402  (imports only click: `registry validate` stays light)
+from .search.cli import reindex_command  # noqa: E402  (imports only click: `registry validate` stays light)
 
-main.add_command(reindex)
+main.add_command(reindex_command(_engine))
