@@ -21,7 +21,7 @@ after is this repository's. Both run on this virtualenv, on one corpus and one c
 
 It prints markdown and replaces the "Issue 11" section of RESULTS.md (``--no-write`` to skip). At the
 national scale (``--count 2000``) a round takes about 6 minutes on an idle 2-core machine. Run it under
-the machine's exclusive lock: ``flock -x /work/team/machine.lock .venv/bin/python benchmarks/compare_search.py ...``.
+the machine's exclusive lock: ``flock -x -o /work/team/machine.lock .venv/bin/python benchmarks/compare_search.py ...``.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def compare(args: argparse.Namespace) -> dict:
 
     script = Path(sys.executable).with_name("registry")
     tmp = Path(tempfile.mkdtemp(prefix="compare-search-"))
-    res: dict = {"command": "flock -x /work/team/machine.lock .venv/bin/python benchmarks/compare_search.py "
+    res: dict = {"command": "flock -x -o /work/team/machine.lock .venv/bin/python benchmarks/compare_search.py "
                             + shlex.join(args.argv),
                  "started": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), "load_start": loadavg(),
                  "calibration_start_s": bv.calibrate(), "rounds": []}

@@ -25,7 +25,8 @@ from ..interfaces import ChangeFeed, IndexDamaged, IndexProblem, SearchUnavailab
 from ..locks import file_lock
 from ..query import parse_query
 from ..records import Changes, Removal, VersionRecord
-from ..request import SearchRequest, SearchResult, check
+from ..request import SearchRequest, SearchResult
+from ..request import check as check_request
 from . import searching
 from .generations import Generations, check_format, may_be_damage, open_index, stored_meta
 from .views import Views
@@ -253,7 +254,7 @@ class WhooshIndex:
         engine failed on damaged files), :class:`SearchUnavailable` past the time limit and
         ``BadRequest`` for a malformed or pathological query (checked before anything runs).
         """
-        check(request)
+        check_request(request)
         node = parse_query(request.q.strip())
         for attempt in (1, 2):
             try:
