@@ -101,6 +101,8 @@ class Mirror:
     field_lengths: dict[str, int]
     _value_codes: dict[str, tuple[np.ndarray, dict[str, int]]] = field(default_factory=dict, init=False,
                                                                        repr=False, compare=False)
+    _members: dict[tuple[str, frozenset[str]], np.ndarray] = field(default_factory=dict, init=False, repr=False,
+                                                                   compare=False)
 
     def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray | None, int]:
         """(documents, weights, first scored posting) of a term: no documents when it is absent, no
@@ -133,6 +135,25 @@ class Mirror:
                 codes[self.docs[int(self.t_start[i]):int(self.t_start[i + 1])]] = values.setdefault(text, len(values))
             found = self._value_codes[fieldname] = (codes, values)
         return found
+
+    def members(self, fieldname: str, values: frozenset[str]) -> np.ndarray:
+        """Per document (read-only): whether its value of a one-value field is one of ``values``. The
+        masks of the last sets asked are kept: the same set (a day's versions in force) comes again."""
+        key = (fieldname, values)
+        mask = self._members.get(key)
+        if mask is None:
+            codes, numbers = self.value_codes(fieldname)
+            wanted = np.zeros(len(numbers) + 1, dtype=bool)  # the last one: documents without a value (-1)
+            if len(values) <= len(numbers):
+                wanted[[numbers[v] for v in values if v in numbers]] = True
+            else:
+                wanted[[i for v, i in numbers.items() if v in values]] = True
+            mask = wanted[codes]
+            mask.flags.writeable = False
+            if len(self._members) >= 8:
+                self._members.clear()
+            self._members[key] = mask
+        return mask
 
 
 _NO_DOCS = np.zeros(0, dtype=np.int32)

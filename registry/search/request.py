@@ -88,7 +88,7 @@ class SearchRequest:
     per_page: int
     all_versions: bool
     display_lang: str | None
-    versions: frozenset[tuple[str, str]] | None
+    versions: frozenset[tuple[str, str]] | None  # given as a frozenset, kept as it is (its hash is cached)
 
     def __init__(self, q: str = "", *, filters: Mapping[str, str | None] | None = None, page: int = 1,
                  per_page: int = DEFAULT_PER_PAGE, all_versions: bool = False, display_lang: str | None = None,
@@ -102,7 +102,9 @@ class SearchRequest:
         self.page, self.per_page = page, per_page
         self.all_versions = all_versions
         self.display_lang = display_lang
-        self.versions = None if versions is None else frozenset((str(c), str(v)) for c, v in versions)
+        if versions is not None and not isinstance(versions, frozenset):
+            versions = frozenset((str(code), str(version)) for code, version in versions)
+        self.versions = versions
 
 
 @dataclass

@@ -210,14 +210,7 @@ class _Evaluator:
         raise TypeError(f"not a plan: {plan!r}")
 
     def among(self, plan: Among) -> tuple[np.ndarray, np.ndarray]:
-        codes, values = self.mirror.value_codes(plan.field)
-        wanted = np.zeros(len(values) + 1, dtype=bool)  # the last one: documents without a value (-1)
-        if len(plan.values) <= len(values):
-            numbers = [values[v] for v in plan.values if v in values]
-        else:
-            numbers = [i for v, i in values.items() if v in plan.values]
-        wanted[numbers] = True
-        return wanted[codes], np.zeros(self.n, dtype=np.float32)
+        return self.mirror.members(plan.field, plan.values), np.zeros(self.n, dtype=np.float32)
 
     def empty(self) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype=np.float32)

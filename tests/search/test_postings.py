@@ -56,3 +56,12 @@ def test_each_document_has_the_number_of_its_version(tmp_path, written):
     assert mirror.value_codes("vid")[0] is codes  # worked out once
     nothing, none = mirror.value_codes("absent")
     assert none == {} and set(nothing.tolist()) == {-1}
+
+
+def test_the_documents_of_a_set_of_versions_are_worked_out_once_per_set():
+    mirror = small_mirror()
+    versions = frozenset({"A@1.0", "B@2.0", "C@9.9"})
+    mask = mirror.members("vid", versions)
+    assert np.flatnonzero(mask).tolist() == [n for n, d in enumerate(DOCS) if d["vid"] in versions]
+    assert mirror.members("vid", frozenset(versions)) is mask and not mask.flags.writeable
+    assert not mirror.members("vid", frozenset()).any()

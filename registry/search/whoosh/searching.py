@@ -8,6 +8,7 @@ and the ranking come from the arrays; only the hits of the page shown read store
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Sequence
 
@@ -85,8 +86,14 @@ def _within_versions(query_plan: scoring.Plan, request: SearchRequest, compiler:
     unless the query itself names a version (2-02-38-03@1.0: searched whatever its status)."""
     if request.versions is None or compiler.explicit_version:
         return query_plan
-    keys = frozenset(version_key(code, version) for code, version in request.versions) | frozenset(drafts or ())
-    return scoring.And((query_plan, scoring.Among("vid", keys)))
+    keys = _version_keys(request.versions)
+    return scoring.And((query_plan, scoring.Among("vid", keys | frozenset(drafts) if drafts else keys)))
+
+
+@functools.lru_cache(maxsize=8)
+def _version_keys(versions: frozenset[tuple[str, str]]) -> frozenset[str]:
+    """The index keys (``vid``) of a set of versions (the same set, a day's, comes again and again)."""
+    return frozenset(version_key(code, version) for code, version in versions)
 
 
 def _has_hits(searcher, layout: Layout, text: str, request: SearchRequest, drafts: Sequence[str] | None,
