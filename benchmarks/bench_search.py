@@ -12,8 +12,8 @@ Run it from the repository root with the project's virtualenv. What one run does
  3. Full index build, each in its own process, one after the other, with peak memory:
       * the project's rebuild: ``registry reindex`` (whatever number of processes it picks);
       * a bare single-process Whoosh writer (``ix.writer()`` defaults, ``commit()``) over the same
-        documents (``registry.search.document_from``) with the project's schema and analyzers
-        (``registry.search.make_schema``), and, unless --quick, the same with Whoosh's plain
+        documents (``registry.search.documents.document_from``) with the project's schema and analyzers
+        (``registry.search.whoosh.schema.make_schema``), and, unless --quick, the same with Whoosh's plain
         ``StemmingAnalyzer`` on the text fields (no Chinese segmentation), for context.
     Index size on disk (the generation the project's rebuild swapped in).
  4. SQLite FTS5 baseline, in its own process: the same documents (every current item and standard),
@@ -93,7 +93,7 @@ TYPE_LABELS = {
     "sector": "filtered by sector", "mixed": "mixed zh + en", "misspelt": "misspelt English word",
 }
 
-#: English words no query is made of: a superset of the project's stop words (registry.search.STOP_WORDS),
+#: English words no query is made of: a superset of the project's stop words (registry.search.analysis.STOP_WORDS),
 #: so that no query tests stop-word handling, which FTS5 does not have
 QUERY_STOP = frozenset(
     "a an and are as at be by can for from has have if in into is its of on or such that the their these "
@@ -395,7 +395,7 @@ def fts5_uses_scan(plan: dict) -> bool:
 
 def iter_versions(database_url: str):
     from registry.db import make_engine
-    from registry.services.search import CatalogFeed
+    from registry.search.feed import CatalogFeed
 
     engine = make_engine(database_url)
     try:
@@ -410,7 +410,7 @@ def iter_versions(database_url: str):
 def worker_warm(args: dict) -> dict:
     """Load the project's analyzers once (jieba's trie is built on first use and kept in the temp dir)."""
     import registry
-    from registry.search import analyze
+    from registry.search.analysis import analyze
 
     t = time.perf_counter()
     terms = analyze("数据清洗 data cleaning", "english")
@@ -423,7 +423,8 @@ def worker_bare(args: dict) -> dict:
     from whoosh import index as windex
     from whoosh.analysis import StemmingAnalyzer
 
-    from registry.search import document_from, make_schema
+    from registry.search.documents import document_from
+    from registry.search.whoosh.schema import make_schema
 
     schema = make_schema()
     if args["analyzer"] == "stemming":
@@ -461,7 +462,7 @@ def worker_bare(args: dict) -> dict:
 
 def _fts5_docs(database_url: str):
     """(key, kind, sector, levels, code, title, body, context) of every current document the project indexes."""
-    from registry.search import CONTEXT_MARK, document_from
+    from registry.search.documents import CONTEXT_MARK, document_from
 
     for record in iter_versions(database_url):
         for doc in document_from(record):
@@ -550,22 +551,21 @@ def _request(query: dict, per_page: int):
 
 #: the phases of a search, from cProfile (function name, file suffix)
 PHASES = [
-    ("SearchService.search (everything)", "search", "services/search.py"),
-    ("the current index view (_current)", "_current", "registry/search.py"),
-    ("parse the query (parse_query)", "parse_query", "registry/search.py"),
-    ("compile it (term lookups, expansions)", "compile", "registry/search.py"),
-    ("boost clauses (_boosts)", "_boosts", "registry/search.py"),
+    ("SearchService.search (everything)", "search", "search/service.py"),
+    ("the current index view (current)", "current", "search/whoosh/views.py"),
+    ("parse the query (parse_query)", "parse_query", "search/query.py"),
+    ("compile it (term lookups, expansions)", "compile", "search/whoosh/compiler.py"),
+    ("boost clauses (boosts)", "boosts", "search/whoosh/compiler.py"),
     ("matching + scoring (Searcher.search_with_collector)", "search_with_collector", "whoosh/searching.py"),
     ("  of which BM25 scores (scoring.py score)", "score", "whoosh/scoring.py"),
     ("    of which field lengths (doc_field_length)", "doc_field_length", "whoosh/codec/whoosh3.py"),
     ("  of which phrase positions (spans _get_spans)", "_get_spans", "whoosh/query/spans.py"),
     ("  of which posting blocks unpickled (pickle.loads)", "<built-in method _pickle.loads>", "~"),
-    ("  of which collecting every match (_collect)", "_collect", "registry/search.py"),
-    ("a second pass over every match (_all_docs)", "_all_docs", "registry/search.py"),
-    ("facet counts (_facets)", "_facets", "registry/search.py"),
-    ("hits: JSON decode, language, snippets (_hit)", "_hit", "registry/search.py"),
-    ("  of which snippets (snippet)", "snippet", "registry/search.py"),
-    ("did-you-mean (_suggest)", "_suggest", "registry/search.py"),
+    ("evaluation over the mirrors (Layout.matches)", "matches", "search/layout.py"),
+    ("facet counts (FacetCombinations.counts)", "counts", "search/facets.py"),
+    ("hits: JSON decode, language, snippets (hit)", "hit", "search/highlight.py"),
+    ("  of which snippets (snippet)", "snippet", "search/highlight.py"),
+    ("did-you-mean (suggest)", "suggest", "search/suggest.py"),
 ]
 
 
@@ -609,7 +609,7 @@ def profile_calls(fn, items) -> dict:
 def worker_inproc(args: dict) -> dict:
     """Latency through SearchService.search, in this process; then cProfile of the slowest types."""
     from registry.db import make_engine
-    from registry.services.search import SearchService
+    from registry.search.service import SearchService
 
     engine = make_engine(args["database_url"])
     t = time.perf_counter()
@@ -679,7 +679,7 @@ def worker_poll(args: dict) -> dict:
     else:
         from registry.db import make_engine
         from registry.search import SearchRequest
-        from registry.services.search import SearchService
+        from registry.search.service import SearchService
 
         service = SearchService(args["index_dir"], make_engine(args["database_url"]))
         request = SearchRequest(q=token, per_page=5)
@@ -745,10 +745,10 @@ def app_factory():
             app.register_blueprint(bp)
             notes.append("registered registry.api.search.bp")
     if "registry.search" not in app.extensions:
-        from registry.services.search import init_app
+        from registry.search.service import init_app
 
         init_app(app)
-        notes.append("called registry.services.search.init_app")
+        notes.append("called registry.search.service.init_app")
     print(f"bench_search.app_factory: pid {os.getpid()}: {'; '.join(notes) or 'create_app wires search itself'}",
           file=sys.stderr, flush=True)
     return app
@@ -1012,8 +1012,12 @@ def snapshot_engine(root: Path) -> dict:
     sys.path.insert(0, str(root))
     os.chdir(root)
     digests = {}
-    for name in ("search.py", "services/search.py", "api/search.py"):
-        digests[name] = hashlib.sha256((root / "registry" / name).read_bytes()).hexdigest()[:12]
+    for name in ("search/", "api/search.py"):  # the search package, every file, and its route
+        path = root / "registry" / name
+        digest = hashlib.sha256()
+        for file in (sorted(path.rglob("*.py")) if path.is_dir() else [path]):
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0" + file.read_bytes())
+        digests[name] = digest.hexdigest()[:12]
     head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
                           text=True).stdout.strip()
     dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "registry"], capture_output=True,
@@ -1043,13 +1047,9 @@ def step_catalog(script: Path, corpus: Path) -> dict:
 def step_rebuild(script: Path, data_dir: Path) -> dict:
     import bench_validate as bv
 
-    if registry_has_command(script, "reindex"):
-        cmd, how = [str(script), "reindex"], "`registry reindex`"
-    else:  # not attached to the `registry` command yet: the same click command, called directly
-        cmd = [sys.executable, "-c", "from registry.search_cli import reindex; "
-                                     "reindex.main(args=[], prog_name='registry reindex')"]
-        how = ("`registry.search_cli.reindex` called directly (the `reindex` command is not attached to "
-               "`registry` yet)")
+    if not registry_has_command(script, "reindex"):
+        raise RuntimeError("`registry reindex` is not a command of the registry")
+    cmd, how = [str(script), "reindex"], "`registry reindex`"
     with TreeSampler() as sampler:
         r = bv.run(cmd, sample_rss=True)
     if r["rc"]:
@@ -1133,7 +1133,7 @@ def project_keys_for_code(client: HttpClient, query: dict, code: str) -> set[str
 
 def explain_miss(query: dict, item: dict) -> dict:
     """Why the project may not match an item FTS5 matched: its terms for the query vs for the item."""
-    from registry.search import STEMMER, analyze
+    from registry.search.analysis import STEMMER, analyze
 
     item_terms: set[str] = set()
     for text in (item["title"], item["body"], item["context"]):
@@ -1221,7 +1221,7 @@ def diagnose_misses(port: int, fts_db: Path, queries: list[dict], misses: list[s
 
 def explain_extra(query: dict, item: dict, width: int = 16) -> dict:
     """An item the project returns and FTS5 does not: where the query's terms (and their sub-words) are in it."""
-    from registry.search import STEMMER, analyze
+    from registry.search.analysis import STEMMER, analyze
 
     wanted = {t for part in query["parts"] for t, _, _, _ in analyze(part["text"], STEMMER)}
     found = []
@@ -1602,7 +1602,7 @@ def report(res: dict, queries: list[dict]) -> str:
     # recall
     w("### Hits compared with FTS5")
     w("")
-    w("FTS5 gets the same documents (`registry.search.document_from`: every current requirement and knowledge "
+    w("FTS5 gets the same documents (`registry.search.documents.document_from`: every current requirement and knowledge "
       "item, basic knowledge included, and each standard's title, keywords, definition and function names; an "
       "item's function and work "
       "content names in a third column, as the project indexes them at a lower weight). English: one "
@@ -1926,10 +1926,6 @@ def main(argv: list[str] | None = None) -> int:
             raise RuntimeError(f"the workers import {warm['registry']}, not the snapshot")
         log(f"project rebuild (load {loadavg()})")
         res["rebuild"] = step_rebuild(script, data_dir)
-        if "not attached" in res["rebuild"]["how"]:
-            res["workarounds"].append("`registry reindex` is not a `registry` command yet, so the benchmark runs "
-                                      "`registry.search_cli.reindex` directly (same code; switch to the command "
-                                      "automatically once it is attached)")
         log(f"    {res['rebuild']['wall']:.1f} s, {res['rebuild']['procs']} procs, {res['rebuild']['documents']} docs")
         log(f"bare single-process Whoosh writer, project analyzers (load {loadavg()})")
         res["bare_project"] = run_worker("bare", {"database_url": database_url, "out": str(tmp / "bare-project"),
@@ -2016,7 +2012,7 @@ def main(argv: list[str] | None = None) -> int:
                                       "search service yet, so gunicorn serves "
                                       "`benchmarks/bench_search.py:app_factory()`, "
                                       "which calls `registry.create_app()` and then registers `registry.api.search.bp` "
-                                      "and calls `registry.services.search.init_app` only when they are missing (as "
+                                      "and calls `registry.search.service.init_app` only when they are missing (as "
                                       "tests/test_search.py's `_wire` does); nothing to change once create_app does it")
 
         # recall diagnosis (before the trials change the catalog)

@@ -47,7 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | N
 
         start_warm_worker(timeout=config["RENDER_TIMEOUT"], memory_mb=config["RENDER_MEMORY_MB"])
     register_error_handlers(app)
-    from .services.search import init_app as init_search
+    from .search.service import init_app as init_search
 
     init_search(app)  # checks the search index (rebuilt in the background when missing) and keeps it current
     return app

@@ -425,8 +425,8 @@ def user_add(email: str, body_id: str | None, registrar: bool, generate_password
 
 
 from .lint.cli import lint, translations  # noqa: E402  (imports only click: `registry lint` stays light)
-from .search_cli import reindex  # noqa: E402  (imports only click: `registry validate` stays light)
+from .search.cli import reindex_command  # noqa: E402  (imports only click: `registry validate` stays light)
 
-main.add_command(reindex)
+main.add_command(reindex_command(_engine))
 main.add_command(lint)
 main.add_command(translations)

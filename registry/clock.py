@@ -7,9 +7,12 @@ Tests inject a :class:`Clock` that is set to any day instead of sleeping until i
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 from typing import Optional
 from zoneinfo import ZoneInfo
+
+from .errors import BadRequest
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
@@ -46,3 +49,17 @@ class Clock:
 
 def clock_from_config(config) -> Clock:
     return Clock(config["TIMEZONE"])
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def parse_day(value: str, field: str = "as_of") -> date:
+    """A day written ``YYYY-MM-DD``, exactly (``date.fromisoformat`` also takes 20230501 and
+    2023-W18-1); anything else is a 400 naming ``field``."""
+    if _ISO_DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass  # the right shape, not a day: 2023-13-01
+    raise BadRequest(f"{field} must be a date YYYY-MM-DD, not {value[:20]!r}", details={"field": field})

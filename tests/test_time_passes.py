@@ -171,3 +171,35 @@ def test_another_machines_publication_drops_this_machines_plain_copies(apps, clo
     del other
     watcher.check()
     assert not copy.exists()
+
+
+def test_search_follows_the_day_and_finds_what_was_in_force_on_a_date(apps, clock):
+    """Search's "current" is decided when it runs: 1.2 (announced for June) is not searched before its
+    day, is on it, and ``as_of`` finds the requirements in force on any day."""
+    from registry.search.service import service_for
+
+    app, _ = apps
+    client = app.test_client()
+    service = service_for(app)
+    service.start(wait=0)
+    assert service.wait_ready(120)
+    service.catch_up()  # the announced version is in the index (the test does not wait for the thread)
+
+    def versions(**params) -> set[str]:
+        body = client.get("/api/v1/search", query_string={"q": "数据", "code": CODE, "per_page": 100, **params})
+        assert body.status_code == 200, body.get_data(as_text=True)
+        return {hit["version"] for hit in body.get_json()["hits"]}
+
+    def statuses(**params) -> set[str]:
+        body = client.get("/api/v1/search", query_string={"q": "数据", "code": CODE, "per_page": 100, **params})
+        return {(hit["version"], hit["status"]) for hit in body.get_json()["hits"]}
+
+    assert versions() == {"1.1"} and statuses() == {("1.1", "in-force")}
+    assert versions(as_of="2027-06-01") == {"1.2"} and versions(as_of="2022-01-01") == {"1.0"}
+    assert versions(all=1) == {"1.0", "1.1", "1.2"}
+    assert ("1.2", "upcoming") in statuses(all=1)
+    clock.set(START)  # no publish, no rebuild, no restart: the next search sees the new day
+    assert versions() == {"1.2"} and statuses() == {("1.2", "in-force")}
+    assert client.get("/api/v1/search", query_string={"q": "数据", "as_of": "2027-13-01"}).status_code == 400
+    page = client.get("/search", query_string={"q": "数据", "code": CODE, "as_of": "2022-01-01"})
+    assert page.status_code == 200 and 'value="2022-01-01"' in page.get_data(as_text=True)

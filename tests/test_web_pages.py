@@ -25,7 +25,7 @@ def page(client, url: str, headers=EN) -> str:
 
 def searchable(app) -> None:
     """Wait for the search index, which a new app builds in the background."""
-    from registry.services.search import service_for
+    from registry.search.service import service_for
 
     service = service_for(app)
     service.start(wait=0)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 
+from ..clock import parse_day
 from ..db import read_session, write_session
 from ..errors import BadRequest, PreconditionRequired
 from ..lifecycle import DRAFT_STATES, STANDINGS
@@ -336,18 +336,7 @@ def _immutable(response: Response, digest: str) -> Response:
     return response
 
 
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-
-
 def _as_of() -> date | None:
-    """``?as_of=YYYY-MM-DD`` (exactly that form: date.fromisoformat also takes 20230501), or None."""
+    """``?as_of=YYYY-MM-DD``, or None."""
     value = request.args.get("as_of")
-    if value is None:
-        return None
-    if _ISO_DAY.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass  # the right shape, not a day: 2023-13-01
-    raise BadRequest(f"as_of must be a date YYYY-MM-DD, not {value!r}", details={"field": "as_of"})
-
+    return None if value is None else parse_day(value)

@@ -663,9 +663,21 @@ def _lint_paths() -> dict[str, Any]:
 
 
 def _search_paths() -> dict[str, Any]:
-    from .search import openapi_paths  # the search route describes itself (registry/api/search.py)
+    from ..search import contract  # parameters and answer from the search package's table of filters
 
-    return openapi_paths()
+    responses = {"200": _response("Hits in one total order (score, then code, version and item order), so pages "
+                                  "never overlap; facet counts over every match; a spelling suggestion.",
+                                  _json(contract.result_schema())),
+                 **_errors(400, 503, notes={
+                     400: "A malformed query (unbalanced parenthesis or quote, leading wildcard, too short a "
+                          "prefix, too broad an expansion, too long or too many terms) or parameter.",
+                     503: "The search index is being built or rebuilt, or the server is too busy to finish the "
+                          "search in time; retry after Retry-After seconds."})}
+    return {"/search": {"get": _operation(
+        "search", "Search requirements, knowledge items and standards", "search", responses,
+        parameters=contract.parameters(),
+        description="Only the current published version of each standard is searched unless all=1. Exact, ID and "
+                    "title matches rank first.")}}
 
 
 def document() -> dict[str, Any]:

@@ -103,13 +103,3 @@ def histories(session: Session, codes: Sequence[str] | None, clock: Clock, day: 
         grouped.setdefault(row.code, []).append(row)
     day = day or clock.today()
     return {code: history_of(code, rows, clock, day) for code, rows in grouped.items()}
-
-
-def in_force_versions(session: Session, clock: Clock, day: date | None = None) -> set[tuple[str, str]]:
-    """``(code, version)`` of every version in force on ``day``, across the catalog."""
-    found = set()
-    for code, hist in histories(session, None, clock, day).items():
-        row = hist.in_force()
-        if row is not None:
-            found.add((code, row.version))
-    return found

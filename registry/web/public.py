@@ -11,11 +11,15 @@ from ..db import read_session
 from ..errors import BadRequest, NotFound
 from ..exports.formats import FORMATS
 from ..lifecycle import STANDINGS
-from ..search import KINDS, SearchRequest
+from ..search.query import MAX_QUERY_CHARS
+from ..search.request import MAX_RESULT_WINDOW, SearchRequest, day_arg, filter_values
 from ..services import exports, reading, verification
 from ..vocabulary import STANDARD_TYPES
 from . import bp
 from .common import CODE, VERSION_NAME, clock, engine, lang
+
+#: hits per page of /search
+PAGE_SIZE = 20
 
 
 def _engine():
@@ -147,26 +151,25 @@ def _diff_page(code: str):
 @bp.get("/search")
 def search():
     """Full-text search with facets, filters and highlighted snippets (the search service)."""
-    from ..services.search import service_for
+    from ..search.service import service_for
 
     args = request.args
-    clean = {name: (args.get(name) or None) for name in ("sector", "level", "direction", "code", "type", "kind")}
-    clean = {k: v for k, v in clean.items() if v is None or (len(v) <= 64 and v.isprintable())}
-    if clean.get("kind") not in (None, *KINDS):
-        clean["kind"] = None
+    filters = filter_values(args, strict=False, page=True)  # what the page cannot use is ignored
     page = args.get("page", "1")
     page = int(page) if page.isdigit() and len(page) < 4 and int(page) > 0 else 1
-    q = args.get("q", "")[:256]
+    q = args.get("q", "")[:MAX_QUERY_CHARS]
+    as_of = day_arg(args, strict=False)  # the requirements in force on that day (today by default)
     result = None
     titles: dict = {}
-    if q or any(clean.values()):
+    if q or filters:
         # titles, levels and snippets in the interface language (hits are not limited to it)
-        query = SearchRequest(q=q, page=min(page, 50), per_page=20, display_lang=lang(), **clean)
+        query = SearchRequest(q, filters=filters, page=min(page, MAX_RESULT_WINDOW // PAGE_SIZE), per_page=PAGE_SIZE,
+                              display_lang=lang(), as_of=as_of)
         result = service_for(current_app).search(query)
         with read_session(engine()) as session:  # the occupation facet names standards by their titles
             titles = reading.occupation_titles(session, {f["value"] for f in result.facets.get("occupation", [])})
-    filters = {k: v for k, v in clean.items() if v}
-    return render_template("web/search.html", q=q, result=result, filters=filters, page=page, titles=titles)
+    return render_template("web/search.html", q=q, result=result, filters=filters, page=page, titles=titles,
+                           as_of=as_of)
 
 
 @bp.get("/verify")

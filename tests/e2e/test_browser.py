@@ -58,7 +58,7 @@ def version_3() -> str:
 @pytest.fixture(scope="module", params=BACKENDS)
 def server(request, tmp_path_factory, sqlite_templates):
     """The app with the corpus, on one backend, served on a free loopback port."""
-    from registry.services.search import service_for
+    from registry.search.service import service_for
 
     folder = tmp_path_factory.mktemp(f"e2e-{request.param}")
     if request.param == "sqlite":

@@ -1,4 +1,4 @@
-"""Search use cases: keep this machine's index current from the catalog's change log, rebuild it, query it.
+"""The search service: keep this machine's index current from the catalog's change log, rebuild it, query it.
 
 The catalog is the one source of truth; each machine keeps its own index in ``<DATA_DIR>/index``, a
 cache that can be deleted at any time. Every app process runs one maintenance thread, started with
@@ -19,23 +19,21 @@ the app (:func:`init_app`):
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import threading
 import weakref
 from pathlib import Path
-from typing import Any, Collection, Iterator
+from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
-from ..db import make_engine, read_session
 from ..clock import Clock
-from ..lifecycle import IN_FORCE, WITHDRAWN
-from ..models import ChangeLog, StandardVersion
-from ..search import (Changes, IndexProblem, Removal, SearchIndex, SearchRequest, SearchResult, SearchUnavailable,
-                      VersionRecord)
+from .feed import CatalogFeed
+from .interfaces import IndexProblem, SearchIndex, SearchUnavailable
+from .records import VersionRecord
+from .request import SearchRequest, SearchResult
 
 log = logging.getLogger(__name__)
 
@@ -51,100 +49,25 @@ MAX_BACKOFF = 30.0
 EXTENSION = "registry.search"
 
 
-class CatalogFeed:
-    """The catalog seen as an ordered feed of changes (what ``SearchIndex`` needs)."""
+def open_index(root: str | Path) -> SearchIndex:
+    """The index engine of the directory ``root``: the one place that chooses the engine (Whoosh).
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
+    Another engine is a package beside :mod:`registry.search.whoosh` that implements
+    :class:`registry.search.interfaces.SearchIndex`; this function returns it instead.
+    """
+    from .whoosh import WhooshIndex
 
-    def __reduce__(self):  # a spawned build worker gets a feed with its own engine
-        return (_feed_from_url, (self.engine.url.render_as_string(hide_password=False),))
-
-    def head(self) -> int:
-        with read_session(self.engine) as session:
-            return session.exec(select(func.max(ChangeLog.seq))).one() or 0
-
-    def changes(self, after: int, limit: int) -> tuple[list[VersionRecord | Removal], int]:
-        """The current state of every version named by the entries after ``after`` (at most ``limit``)."""
-        read = self.read(after, limit)
-        return read.records, read.last
-
-    def read(self, after: int, limit: int, recheck: Collection[int] = (), *, records: bool = True) -> Changes:
-        """Like :meth:`changes`, plus the entries of the seqs in ``recheck`` (gaps seen earlier: seqs a
-        transaction took before another one but committed after it), with every seq seen (only the
-        seqs when not ``records``)."""
-        columns = (ChangeLog.seq, ChangeLog.version_id, ChangeLog.code, ChangeLog.version)
-        with read_session(self.engine) as session:
-            entries = list(session.exec(select(*columns).where(ChangeLog.seq > after)
-                                        .order_by(ChangeLog.seq).limit(limit)))
-            late = list(session.exec(select(*columns).where(ChangeLog.seq.in_(list(recheck))))) if recheck else []  # type: ignore[attr-defined]
-            named = {e.version_id: e for e in [*late, *entries]} if records else {}
-            # a publication or a withdrawal may change the standing of every version of its standard
-            codes = sorted({e.code for e in named.values()})
-            rows = {row.id: row for row in session.exec(
-                select(StandardVersion.id, StandardVersion.code, StandardVersion.version,
-                       StandardVersion.document).where(StandardVersion.code.in_(codes)))} if codes else {}  # type: ignore[attr-defined]
-            named.update({row.id: row for row in rows.values() if row.id not in named})
-            statuses = _index_statuses(session, codes)
-        found: list[VersionRecord | Removal] = []
-        for version_id, entry in named.items():
-            row = rows.get(version_id)
-            if row is None:
-                found.append(Removal(entry.code, entry.version))
-            else:
-                found.append(VersionRecord(row.code, row.version, statuses[row.code, row.version], row.document,
-                                           row.id))
-        return Changes(found, entries[-1].seq if entries else after, [e.seq for e in [*entries, *late]])
-
-    def versions(self, part: int, parts: int) -> Iterator[VersionRecord]:
-        """Every searchable version (not withdrawn), the share ``part`` of ``parts``."""
-        query = (select(StandardVersion.id, StandardVersion.code, StandardVersion.version, StandardVersion.document)
-                 .where(StandardVersion.withdrawn_at.is_(None))  # type: ignore[union-attr]
-                 .order_by(StandardVersion.id))
-        if parts > 1:
-            query = query.where(StandardVersion.id % parts == part)
-        with read_session(self.engine) as session:
-            statuses = _index_statuses(session, None)
-            result = session.exec(query.execution_options(yield_per=50))
-            for row in result:
-                yield VersionRecord(row.code, row.version, statuses[row.code, row.version], row.document, row.id)
-
-    def count(self) -> int:
-        with read_session(self.engine) as session:
-            return session.exec(select(func.count()).select_from(StandardVersion)).one()
-
-    def worker_copy(self) -> "CatalogFeed":
-        """A feed with its own engine, for a worker process (connections are not shared)."""
-        url = self.engine.url
-        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-            raise RuntimeError("an in-memory SQLite catalog cannot be read by worker processes")
-        return _feed_from_url(url.render_as_string(hide_password=False))
-
-
-def _index_statuses(session, codes) -> dict[tuple[str, str], str]:
-    """What the index records of each version's standing: ``published`` for the version in force
-    today, ``withdrawn``, else ``superseded`` (the index's "current" flag; see services.standing)."""
-    from .standing import histories
-
-    found = {}
-    for code, hist in histories(session, None if codes is None else sorted(codes), Clock()).items():
-        for version, standing in hist.standings().items():
-            found[code, version] = ("published" if standing.state == IN_FORCE else
-                                    "withdrawn" if standing.state == WITHDRAWN else "superseded")
-    return found
-
-
-def _feed_from_url(url: str) -> CatalogFeed:
-    return CatalogFeed(make_engine(url))
+    return WhooshIndex(root)
 
 
 class SearchService:
     """The search index of one process, kept current by its maintenance thread (see the module)."""
 
     def __init__(self, index_dir: str | Path, engine: Engine, *, catch_up_interval: float = CATCH_UP_INTERVAL,
-                 procs: int | None = None):
-        self.index = SearchIndex(index_dir)
+                 procs: int | None = None, clock: Clock | None = None):
+        self.index = open_index(index_dir)
         self.feed = CatalogFeed(engine)
+        self.clock = clock or Clock()
         self.catch_up_interval = catch_up_interval
         self.procs = procs
         self._guard = threading.Lock()
@@ -241,16 +164,30 @@ class SearchService:
         return self.index.catch_up(self.feed, wait=True)
 
     def search(self, request: SearchRequest, overlay: list[VersionRecord] | None = None) -> SearchResult:
-        """Search this machine's index; 503 (:class:`SearchUnavailable`) while it cannot answer."""
+        """Search this machine's index; 503 (:class:`SearchUnavailable`) while it cannot answer.
+
+        Which versions are searched is decided now, from the catalog's facts: those in force on
+        ``request.as_of`` (today by default), or with ``all_versions`` every one that is not withdrawn,
+        unless the request names its own; each hit says its version's standing on that day.
+        """
         self._started()
         if self._unavailable is not None:  # (why is in the log, not for the client)
             raise SearchUnavailable("the search index is being rebuilt; retry shortly")
+        day = request.as_of or self.clock.today()
+        if request.versions is None:  # withdrawn versions are gone at once, whatever the index holds yet
+            request = copy.copy(request)
+            request.versions = self.feed.in_force(self.clock, None if request.all_versions else day)
         try:
-            return self.index.search(request, overlay or ())
+            result = self.index.search(request, overlay or ())
         except IndexProblem as problem:
             with self._guard:
                 self._schedule(problem)
             raise SearchUnavailable("the search index is being rebuilt; retry shortly") from None
+        published = [hit for hit in result.hits if hit.get("draft_id") is None]
+        standings = self.feed.standings(self.clock, day, {(hit["code"], hit["version"]) for hit in published})
+        for hit in published:
+            hit["status"] = standings.get((hit["code"], hit["version"]), hit.get("status"))
+        return result
 
 
 def _maintain(ref: "weakref.ref[SearchService]", stop: threading.Event, wake: threading.Event) -> None:
@@ -290,7 +227,8 @@ def init_app(app, *, check: bool | None = None) -> SearchService:
     """
     service = SearchService(index_dir({"DATA_DIR": app.config["REGISTRY_DATA_DIR"]}),
                             app.extensions["registry.engine"],
-                            catch_up_interval=float(app.config.get("REGISTRY_SEARCH_CATCH_UP_MS", 200)) / 1000)
+                            catch_up_interval=float(app.config.get("REGISTRY_SEARCH_CATCH_UP_MS", 200)) / 1000,
+                            clock=app.extensions.get("registry.clock"))
     app.extensions[EXTENSION] = service
     if check is None:
         check = _setting(app.config.get("REGISTRY_SEARCH_CHECK_ON_START", 1))
@@ -311,18 +249,9 @@ def service_for(app) -> SearchService:
 _INIT_LOCK = threading.Lock()
 
 
-def drafts_overlay(session, actor) -> list[VersionRecord]:
-    """The drafts ``actor`` may see (its body's; a registrar's: all), not yet published, as records."""
-    from ..lifecycle import PUBLISHED
-    from .drafts import list_drafts
-
-    return [VersionRecord(d.code, d.version, "draft", d.document, None, d.id, f"{d.sha256}:{d.revision}")
-            for d in list_drafts(session, actor) if d.status != PUBLISHED]
-
-
 def reindex(engine: Engine, data_dir: str | Path, *, procs: int | None = None) -> dict[str, Any]:
     """Rebuild the index of ``data_dir`` from the catalog (``registry reindex``)."""
-    index = SearchIndex(Path(data_dir).resolve() / "index")
+    index = open_index(index_dir({"DATA_DIR": data_dir}))
     try:
         return index.rebuild(CatalogFeed(engine), procs=procs)
     finally:

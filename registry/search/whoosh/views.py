@@ -1,0 +1,341 @@
+"""The generation a process searches: opened once, reopened when another process commits, and the
+per-process arrays derived from its segments.
+
+Searches run concurrently: each opened generation (a :class:`View`) keeps a small pool of searchers
+(Whoosh readers seek shared file objects, so one searcher serves one thread at a time). Segments never
+change, so what is derived from one (its mirror, facet combinations and sort keys: a
+:class:`registry.search.layout.Segment`) is loaded once per process and kept while a generation lists it.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import os
+import threading
+import time
+import weakref
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+from whoosh.filedb.filestore import RamStorage
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+from whoosh.searching import Searcher
+
+from .. import postings
+from ..documents import document_from
+from ..facets import FacetCombinations
+from ..interfaces import IndexDamaged, IndexProblem
+from ..layout import Layout, Part, Segment
+from ..records import VersionRecord
+from .generations import META_ID, Generations, open_index, quiet_files
+from .mirrors import mirror_of
+from .schema import schema
+
+log = logging.getLogger(__name__)
+
+
+def open_searcher(ix, toc, previous=None) -> Searcher:
+    """A searcher on generation ``toc``, reusing the readers of ``previous`` (an idle searcher of an
+    older generation, not to be used afterwards) for the segments that did not change.
+
+    (Not ``Searcher.refresh()``: Whoosh's reader reuse keeps segments the new generation no longer
+    has, and a reused reader keeps the deletions it was opened with.)
+    """
+    old = {}
+    if previous is not None:
+        old = {r.segment().segment_id(): r for r, _ in previous.reader().leaf_readers() if r.segment() is not None}
+    kept: set[int] = set()
+    readers = []
+    try:
+        for segment in toc.segments:
+            reuse = old.get(segment.segment_id())
+            if reuse is not None and set(reuse.segment().deleted_docs()) == set(segment.deleted_docs()):
+                readers.append(reuse)
+                kept.add(id(reuse))
+            else:
+                readers.append(SegmentReader(ix.storage, schema(), segment, generation=toc.generation))
+    except BaseException:
+        for reader in readers:
+            if id(reader) not in kept:
+                reader.close()
+        raise
+    if not readers:
+        reader = EmptyReader(schema())
+    elif len(readers) == 1:
+        reader = readers[0]
+    else:
+        reader = MultiReader(readers, generation=toc.generation)
+    for reader_ in old.values():
+        if id(reader_) not in kept:
+            reader_.close()
+    return Searcher(reader, fromindex=ix)
+
+
+class View:
+    """One opened generation: what was derived from it, and a pool of searchers over it (a Whoosh
+    searcher serves one thread at a time: its readers seek shared file objects)."""
+
+    MAX_IDLE = 8
+
+    def __init__(self, ix, toc, path: str, searcher, layout: Layout, info: dict[str, Any]):
+        self.ix, self.toc, self.path = ix, toc, path
+        self.generation = toc.generation
+        self.seq = int(info.get("seq", 0))
+        self.format = info.get("format")
+        self.gaps: dict[str, float] = dict(info.get("gaps") or {})
+        self.layout = layout
+        self._idle = [searcher]
+        self._guard = threading.Lock()
+        self.retired = False
+        weakref.finalize(self, _close_searchers, self._idle)  # closes the files of an index never closed
+
+    @contextmanager
+    def lease(self) -> Iterator[Searcher]:
+        with self._guard:
+            searcher = self._idle.pop() if self._idle else None
+        if searcher is None:
+            searcher = open_searcher(self.ix, self.toc)
+        try:
+            yield searcher
+        finally:
+            with self._guard:
+                if not self.retired and len(self._idle) < self.MAX_IDLE:
+                    self._idle.append(searcher)
+                    searcher = None
+            if searcher is not None:
+                searcher.close()
+
+    def take_idle(self) -> Searcher | None:
+        with self._guard:
+            return self._idle.pop() if self._idle else None
+
+    def retire(self) -> None:
+        with self._guard:
+            self.retired = True
+            idle, self._idle[:] = self._idle[:], []
+        _close_searchers(idle)
+
+
+def _close_searchers(searchers: list) -> None:
+    for searcher in searchers:
+        searcher.close()
+
+
+def _live(segreader) -> np.ndarray:
+    """Per document of a segment: not deleted in the reader's generation."""
+    live = np.ones(segreader.doc_count_all(), dtype=bool)
+    deleted = getattr(segreader, "deleted_docs_set", None)
+    if deleted:
+        live[np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
+    return live
+
+
+class Views:
+    """The opened generation of one index directory in this process, and what is derived from it."""
+
+    def __init__(self, generations: Generations, check_interval: float):
+        self.generations = generations
+        self.check_interval = check_interval
+        self.facets = FacetCombinations()
+        self._lock = threading.RLock()
+        self._view: View | None = None
+        self._checked = 0.0
+        self._pid = os.getpid()
+        self._segments: dict[str, Segment] = {}
+        self._overlays: dict[tuple, Any] = {}
+
+    @property
+    def generation(self) -> int | None:
+        """The generation of the view opened last (None before any)."""
+        view = self._view
+        return None if view is None else view.generation
+
+    def _open(self) -> View:
+        path = self.generations.current_dir()
+        if path is None:
+            raise IndexProblem("missing")
+        last_error = ""
+        for _ in range(5):  # a writer may delete an old generation's files while we open it
+            with quiet_files():
+                try:
+                    ix = open_index(path)
+                    toc = ix._read_toc()
+                    self.generations.verify(path, toc.segments, full=False)
+                    return self._make(ix, toc, str(path), open_searcher(ix, toc))
+                except (OSError, EOFError, ValueError, KeyError) as exc:
+                    last_error = f"{type(exc).__name__}: {exc}"
+                gc.collect()
+            time.sleep(0.02)
+            path = self.generations.current_dir() or path
+        raise IndexProblem(f"unreadable ({last_error})")
+
+    def _make(self, ix, toc, path: str, searcher) -> View:
+        try:
+            meta = searcher.document(id=META_ID)
+            info = json.loads(meta["data"]) if meta else {}
+            layout = self.layout(searcher.reader(), folder=Path(path))
+        except BaseException:
+            searcher.close()
+            raise
+        return View(ix, toc, path, searcher, layout, info)
+
+    def layout(self, reader, *, folder: Path | None) -> Layout:
+        """The parts of ``reader``'s segments: each segment's mirror (read from ``folder``, the
+        generation's directory) and per-document arrays, loaded once per process (segments never
+        change); and this generation's deletions. Without ``folder`` (drafts held in memory)
+        nothing is cached."""
+        cache = folder is not None
+        parts, offset, listed = [], 0, set()
+        with self._lock:
+            for segreader, _ in reader.leaf_readers():
+                segment = getattr(segreader, "segment", lambda: None)()
+                name = segment.segment_id() if cache and segment is not None else None
+                data = self._segments.get(name) if name else None
+                if data is None:
+                    data = self._segment_data(segreader, name, folder)
+                    if name:
+                        self._segments[name] = data
+                if name:
+                    listed.add(name)
+                parts.append(Part(data, offset, _live(segreader)))
+                offset += data.mirror.doc_count
+            if cache:
+                for name in set(self._segments) - listed:
+                    del self._segments[name]
+        return Layout(parts)
+
+    def _segment_data(self, segreader, name: str | None, folder: Path | None) -> Segment:
+        count = segreader.doc_count_all()
+        if segreader.has_column("facets"):
+            combos = np.fromiter(map(self.facets.number, segreader.column_reader("facets")), dtype=np.int64, count=count)
+        else:
+            combos = np.full(count, self.facets.number(b""), dtype=np.int64)
+        if segreader.has_column("sort"):
+            keys = np.fromiter(segreader.column_reader("sort"), dtype=np.uint64, count=count)
+        else:
+            keys = np.zeros(count, dtype=np.uint64)
+        mirror = postings.read_mirror(folder, name) if name and folder else None
+        if mirror is None:
+            if name and count > 5000:  # written with the segment; missing only for a moment after a commit
+                log.info("search: mirroring segment %s (%d documents) in memory", name, count)
+            mirror = mirror_of(segreader)
+        return Segment(mirror, combos, keys)
+
+    def current(self, force: bool = False) -> View:
+        """The view of the current generation, reopened when another writer committed since. Unless
+        ``force``, a thread that finds another one reopening it goes on with the view it has."""
+        view = self._view
+        if view is not None and not force and os.getpid() == self._pid:
+            if time.monotonic() - self._checked < self.check_interval or not self._lock.acquire(blocking=False):
+                return view
+        else:
+            self._lock.acquire()
+        try:
+            return self._current_locked(force)
+        finally:
+            self._lock.release()
+
+    def _current_locked(self, force: bool) -> View:
+        if os.getpid() != self._pid:  # forked: nothing opened by the parent is ours
+            self._pid, self._view = os.getpid(), None
+        view = self._view
+        now = time.monotonic()
+        if view is None:
+            self._view = view = self._open()
+            self._checked = now
+            return view
+        if not force and now - self._checked < self.check_interval:
+            return view
+        self._checked = now
+        path = self.generations.current_dir()
+        if path is None:
+            raise IndexProblem("missing")
+        if str(path) != view.path:
+            fresh = self._open()
+        else:
+            try:
+                if view.ix.latest_generation() == view.generation:
+                    return view
+            except OSError:
+                pass
+            fresh = self._reopen(view)
+        self._view = fresh
+        view.retire()
+        return fresh
+
+    def _reopen(self, view: View) -> View:
+        """A view of the latest generation of the same directory, reusing an idle searcher's readers."""
+        for _ in range(5):
+            previous = None
+            try:
+                toc = view.ix._read_toc()
+                self.generations.verify(Path(view.path), toc.segments, full=False)
+                previous = view.take_idle()
+                searcher = open_searcher(view.ix, toc, previous)
+                previous = None
+                return self._make(view.ix, toc, view.path, searcher)
+            except (OSError, EOFError, ValueError, KeyError):
+                if previous is not None:
+                    previous.close()
+                time.sleep(0.02)
+        return self._open()
+
+    def discard(self) -> None:
+        """Drop the opened generation (its files are damaged): the next search opens it again."""
+        with self._lock:
+            view, self._view = self._view, None
+            self._segments.clear()  # the memory maps of a dropped generation go with it
+        if view is not None:
+            view.retire()
+
+    def refresh(self) -> int:
+        """Reopen the current generation if it changed (another process wrote or rebuilt it), and check
+        that its files did not change since they were verified (a ``stat`` each; a changed file is
+        verified again: :class:`IndexDamaged` when it no longer matches). Returns the last change-log
+        seq the generation applied."""
+        view = self.current(force=True)
+        try:
+            self.generations.verify(Path(view.path), view.toc.segments, full=False)
+        except FileNotFoundError:
+            pass  # merged away by a writer a moment ago: the next refresh opens the new generation
+        except IndexDamaged:
+            self.discard()
+            raise
+        return view.seq
+
+    def close(self) -> None:
+        """Close the opened generation's files (when this process opened them)."""
+        with self._lock:
+            view, self._view = self._view, None
+            self._segments.clear()
+        if view is not None and os.getpid() == self._pid:
+            view.retire()
+
+    def overlay(self, records: Sequence[VersionRecord]) -> tuple[Any, list[Part]]:
+        """An in-memory index of ``records`` (a body's drafts) and its parts, kept for the next searches
+        while the drafts do not change (their fingerprints)."""
+        key = tuple((r.key, r.fingerprint) for r in records)
+        with self._lock:
+            cached = self._overlays.get(key) if all(r.fingerprint for r in records) else None
+        if cached is None:
+            ram = RamStorage().create_index(schema())
+            writer = ram.writer()
+            for record in records:
+                for doc in document_from(record):
+                    writer.add_document(**doc)
+            writer.commit()
+            reader = ram.reader()
+            try:
+                drafts = self.layout(reader, folder=None).parts
+            finally:
+                reader.close()
+            cached = (ram, drafts)
+            with self._lock:
+                if len(self._overlays) >= 16:
+                    self._overlays.pop(next(iter(self._overlays)))
+                self._overlays[key] = cached
+        return cached

@@ -1,0 +1,90 @@
+"""Fixtures of the search tests.
+
+Every API test runs on SQLite and PostgreSQL (the ``app`` fixture, made by ``create_app``). Building
+the index of the sample corpus is the slow part, so it is built once per session and copied into each
+test's data folder; tests that are about building it (missing, corrupt, reindex) start from nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import close_app, make_test_app
+
+from .helpers import CODE, copy_index
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory, sqlite_templates) -> Path:
+    """The index of the sample corpus, built once (from the SQLite template) with two processes."""
+    from registry.db import make_engine
+    from registry.search.service import reindex
+
+    folder = tmp_path_factory.mktemp("search-template")
+    catalog = folder / "catalog.sqlite3"
+    catalog.write_bytes(sqlite_templates[True].read_bytes())
+    engine = make_engine(f"sqlite:///{catalog}")
+    report = reindex(engine, folder, procs=2)
+    engine.dispose()
+    assert report["documents"] > 2000 and report["procs"] == 2
+    return folder / "index"
+
+
+@pytest.fixture
+def search_app(app, request):
+    """The suite's app (create_app; search starts at its first use), with the corpus's index copied
+    into its data folder when the test has the corpus."""
+    if "corpus" in request.fixturenames:
+        copy_index(request.getfixturevalue("corpus_index"), Path(app.config["REGISTRY_DATA_DIR"]))
+    return app
+
+
+@pytest.fixture
+def sclient(search_app):
+    return search_app.test_client()
+
+
+@pytest.fixture
+def make_app(db_url, tmp_path):
+    """Apps as a server process makes them: create_app, the search index checked at start."""
+    made = []
+
+    def build(name: str = "started", **config):
+        made.append(make_test_app(db_url, tmp_path, DATA_DIR=str(tmp_path / name), SEARCH_CHECK_ON_START=1, **config))
+        return made[-1]
+
+    yield build
+    for application in made:
+        close_app(application)
+
+
+@pytest.fixture
+def cesi(tokens) -> dict:
+    return tokens.body("cesi", "China Electronics Standardization Institute", keeps=(CODE,))
+
+
+@pytest.fixture
+def registrar(tokens) -> dict:
+    return tokens.registrar("wang")
+
+
+@pytest.fixture
+def slow_catalog(monkeypatch):
+    """Rebuilds read the catalog only once ``release`` is set (a catalog too big to rebuild at once);
+    the app's start waits for nothing."""
+    from registry.search import feed, service
+
+    release = threading.Event()
+    original = feed.CatalogFeed.versions
+
+    def versions(self, part, parts):
+        assert release.wait(60)
+        yield from original(self, part, parts)
+
+    monkeypatch.setattr(feed.CatalogFeed, "versions", versions)
+    monkeypatch.setattr(service, "START_WAIT", 0)
+    yield release
+    release.set()

@@ -1,0 +1,131 @@
+"""The search service (registry.search.service): wired into the app, the index checked at start, a
+missing or damaged one rebuilt in the background by one process, searches answered meanwhile."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from .helpers import API, copy_index, ids, random_bytes, search, service_of, unavailable
+
+
+def test_search_is_a_documented_route_of_the_app(sclient, corpus):
+    assert search(sclient, q="数据清洗")["total"] > 0
+    document = sclient.get("/api/v1/openapi.json").get_json()
+    operation = document["paths"]["/search"]["get"]
+    assert operation["operationId"] == "search" and operation["security"] == []
+    assert {"200", "400", "503"} <= set(operation["responses"])
+
+
+def test_the_index_is_checked_at_app_start_and_a_missing_one_rebuilt_with_a_log_line(make_app, corpus, caplog):
+    caplog.set_level(logging.INFO, logger="registry.search")
+    application = make_app()
+    # detected while the app was created, before any request
+    assert any("is missing: it will be rebuilt from the catalog" in r.getMessage() for r in caplog.records)
+    assert service_of(application).wait_ready(60)
+    assert any("is missing: rebuilding it from the catalog" in r.getMessage() for r in caplog.records)
+    assert search(application.test_client(), q="数据清洗")["total"] > 0
+
+
+def test_a_rebuild_runs_in_the_background_and_searches_answer_503_until_it_is_done(make_app, corpus, slow_catalog):
+    started = time.monotonic()
+    application = make_app()
+    assert time.monotonic() - started < 10  # the worker started although the index is not built
+    client = application.test_client()
+    assert "being rebuilt" in unavailable(client, q="数据清洗")["message"]
+    slow_catalog.set()
+    assert service_of(application).wait_ready(60)
+    assert search(client, q="数据清洗")["total"] > 0
+
+
+def test_while_an_index_of_an_older_format_is_rebuilt_searches_use_it(make_app, corpus, corpus_index, slow_catalog,
+                                                                      tmp_path, monkeypatch, caplog):
+    copy_index(corpus_index, tmp_path / "started")
+    monkeypatch.setattr("registry.search.whoosh.generations.FORMAT_VERSION", 99)  # this code writes a newer format
+    caplog.set_level(logging.WARNING, logger="registry.search.service")
+    application = make_app()
+    assert any("of format" in r.getMessage() for r in caplog.records)
+    client = application.test_client()
+    before = search(client, q="数据清洗")  # served by the previous generation meanwhile
+    assert before["total"] > 0
+    slow_catalog.set()
+    assert service_of(application).wait_ready(60)
+    assert ids(search(client, q="数据清洗")) == ids(before)
+    service_of(application).index.check()  # the new generation is of the new format
+
+
+def test_one_process_per_index_directory_rebuilds(make_app, corpus, caplog):
+    caplog.set_level(logging.INFO, logger="registry.search")
+    first, second = make_app("shared"), make_app("shared")  # two workers of one machine
+    assert service_of(first).wait_ready(60) and service_of(second).wait_ready(60)
+    assert sum("search index rebuilt in" in r.getMessage() for r in caplog.records) == 1
+    for application in (first, second):
+        assert search(application.test_client(), q="数据清洗")["total"] > 0
+
+
+def _damage(generation: Path, kind: str) -> None:
+    segments = sorted(generation.glob("MAIN_*.seg"))
+    if kind == "truncate-toc":
+        toc = max(generation.glob("_MAIN_*.toc"))
+        toc.write_bytes(toc.read_bytes()[:20])
+    elif kind == "delete-segment":
+        segments[0].unlink()
+    elif kind == "zero-segment":
+        for segment in segments:
+            segment.write_bytes(b"\0" * 64)
+    elif kind == "random-bytes":
+        random_bytes(segments)
+    else:
+        shutil.rmtree(generation)
+
+
+@pytest.mark.parametrize("damage", ["truncate-toc", "delete-segment", "zero-segment", "random-bytes", "dangling-link"])
+def test_a_damaged_index_is_detected_at_start_and_rebuilt_with_a_log_line(make_app, corpus, corpus_index, tmp_path,
+                                                                          caplog, damage):
+    target = copy_index(corpus_index, tmp_path / "started")
+    _damage(target / os.readlink(target / "current"), damage)
+    caplog.set_level(logging.WARNING)
+    application = make_app()
+    assert any("it will be rebuilt from the catalog" in r.getMessage() for r in caplog.records), caplog.text
+    assert service_of(application).wait_ready(60)
+    assert any("rebuilding it from the catalog" in r.getMessage() for r in caplog.records), caplog.text
+    assert search(application.test_client(), q="数据清洗")["total"] > 0
+
+
+@pytest.mark.parametrize("files", ["MAIN_*.seg", "MAIN_*.mirror_docs.npy"])  # Whoosh's files, and the mirrors
+def test_random_bytes_in_a_segment_while_serving_give_503_and_a_rebuild(make_app, corpus, corpus_index, tmp_path,
+                                                                        caplog, files):
+    target = copy_index(corpus_index, tmp_path / "started")
+    application = make_app()
+    client = application.test_client()
+    before = ids(search(client, q="数据清洗", per_page=50))
+    caplog.set_level(logging.WARNING)
+    damaged = sorted((target / os.readlink(target / "current")).glob(files))
+    assert damaged
+    random_bytes(damaged)
+    deadline = time.monotonic() + 60
+    while client.get(API, query_string={"q": "数据清洗", "per_page": 50}).status_code == 200:
+        assert time.monotonic() < deadline, "damage not noticed"  # the thread stats the files
+        time.sleep(0.05)
+    assert "being rebuilt" in unavailable(client, q="数据清洗", per_page=50)["message"]
+    assert any("does not match its checksum" in r.getMessage() for r in caplog.records), caplog.text
+    assert service_of(application).wait_ready(60)
+    assert ids(search(client, q="数据清洗", per_page=50)) == before
+
+
+def test_an_error_of_sound_files_is_not_taken_for_damage(sclient, corpus, monkeypatch):
+    search(sclient, q="数据清洗")
+
+    def broken(*args, **kwargs):
+        raise KeyError("a mistake in the code, not in the files")
+
+    monkeypatch.setattr("registry.search.whoosh.searching.hit", broken)
+    response = sclient.get(API, query_string={"q": "数据清洗"})
+    assert response.status_code == 500 and response.get_json()["error"]["code"] == "internal_error"
+    monkeypatch.undo()
+    assert search(sclient, q="数据清洗")["total"] > 0  # no rebuild was started: the index answers at once
