@@ -34,10 +34,6 @@ class Checked:
     report: LintReport
     succession: Succession | None  # None while the text is not a valid standard
 
-    @property
-    def saveable(self) -> bool:
-        return self.report.valid
-
 
 @dataclass
 class Workbench:
