@@ -330,10 +330,10 @@ def _pages(server) -> list[tuple[str, str, str | None]]:
 
 def _current_sha256(server) -> str:
     from registry.db import read_session
-    from registry.services.standing import history
+    from registry.services import standing
 
     with read_session(server.app.extensions["registry.engine"]) as session:
-        return history(session, CODE, server.app.extensions["registry.clock"]).in_force().sha256
+        return standing.history(session, CODE, server.app.extensions["registry.clock"]).in_force().sha256
 
 
 def _submitted_draft(server) -> int:
