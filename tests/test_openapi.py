@@ -244,7 +244,7 @@ def test_security(doc):
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     assert "security" not in doc  # every operation says for itself
     for (method, path), op in _operations(doc).items():
-        secured = path.startswith("/drafts") or path.endswith(("/withdraw", "/keeper"))
+        secured = path.startswith("/drafts") or path.endswith(("/withdraw", "/keeper", "/next"))
         optional = path == "/audit"  # public, and the whole trail with a registrar's token
         expected = [{"bearerAuth": []}] if secured else [{}, {"bearerAuth": []}] if optional else []
         assert op["security"] == expected, (method, path)
@@ -370,7 +370,7 @@ def test_secured_routes_answer_401_without_a_token(app, client, doc):
         assert response.status_code == 401, (method, path)
         check(doc, response, method, path)
         seen += 1
-    assert seen == 14  # the 12 draft operations, withdraw and keeper
+    assert seen == 15  # the 12 draft operations, withdraw, keeper and next
 
 
 def test_the_audit_trail_answers_a_bad_token_with_401(client, doc):

@@ -292,6 +292,16 @@ def withdraw(code: str, version: str):
     return jsonify(body)
 
 
+@bp.post("/standards/<code>/versions/<version>/next")
+def next_version(code: str, version: str):
+    """A draft of the next version from this version's exact source (members of the keeper body)."""
+    who = actor()
+    bump = optional_text(json_body(optional=True), "bump") or "minor"
+    with write_session(engine()) as session:
+        draft = drafts.start_next_version(session, code, version, who, bump=bump, today=clock().today())
+    return _draft_response(draft, 201)
+
+
 # --- helpers -------------------------------------------------------------------------------------
 
 

@@ -14,7 +14,8 @@ from . import bp
 from .requests import yaml_body
 
 
-def _cache():
+def corpus_cache():
+    """This process's index of the versions in force (the API and the portal share it)."""
     from ..services.lint_corpus import CorpusCache
 
     return current_app.extensions.setdefault("registry.lint_corpus", CorpusCache())
@@ -25,7 +26,7 @@ def lint():
     from ..services.lint_corpus import lint_upload
 
     extensions = current_app.extensions
-    report = lint_upload(extensions["registry.engine"], extensions["registry.clock"], yaml_body(), _cache())
+    report = lint_upload(extensions["registry.engine"], extensions["registry.clock"], yaml_body(), corpus_cache())
     return jsonify({"valid": report.valid, "counts": report.counts,
                     "findings": [_finding(issue) for issue in report.issues]})
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..diff import MAJOR, MINOR, NONE
 from ..lifecycle import DRAFT_STATES, START_NOT_STATED, START_PUBLICATION, START_STATED, STANDINGS
+from ..next_edition import BUMPS
 from .requests import MAX_PER_PAGE, YAML_TYPES
 
 OPENAPI_VERSION = "3.1.0"
@@ -497,6 +498,20 @@ def _standards_paths() -> dict[str, Any]:
             security=BEARER,
             body=_json_body(_object({"reason": _string(minLength=1)}, closed=False),
                             "Why the version is withdrawn (recorded in the version and the audit trail)."))},
+        "/standards/{code}/versions/{version}/next": {"parameters": [code, version], "post": _operation(
+            "next_version", "Start the next version from a published one (members of the keeper body)", "drafts",
+            {"201": _response("A draft of the version's exact source with the next number and the registry's "
+                              "current year as edition; Location is the draft, ETag its entity tag.",
+                              _json(_schema("Draft")), ("ETag", "Location")),
+             **_errors(400, 401, 403, 404, 409, 413, 415, 422, 503, notes={
+                 400: "The body is not a JSON object, or bump is not minor or major.",
+                 403: "The caller is not a member of the standard's keeper body (the message names the keeper).",
+                 404: "No such version.", 422: "The version's text no longer validates under today's rules.",
+                 409: "That number is already published, or the caller's body has a draft of it (details.draft_id)."})},
+            security=BEARER,
+            body=_json_body(_object({"bump": _string("minor: 2.3 -> 2.4; major: 2.3 -> 3.0.", enum=list(BUMPS),
+                                                     default="minor")}, required=[], closed=False),
+                            "Optional: which part of the number grows (minor by default).", required=False))},
     }
 
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
-from ..errors import Conflict, Forbidden, InvalidTransition, NotFound, PreconditionFailed
-from ..lifecycle import DRAFT, EDITABLE, TransitionRefused, next_state
-from ..models import Draft, ReviewComment, utcnow
+from ..errors import BadRequest, Conflict, Forbidden, InvalidStandard, InvalidTransition, NotFound, PreconditionFailed
+from ..lifecycle import DRAFT, EDITABLE, PUBLISHED, TransitionRefused, next_state
+from ..models import Draft, ReviewComment, Standard, StandardVersion, utcnow
 from .audit import record
-from .catalog import PublishResult, previous_version, publish, sha256, validate_upload
+from .catalog import PublishResult, get_version, previous_version, publish, sha256, validate_upload
 from .context import Actor
 from .stewardship import check_may_draft
+
+if TYPE_CHECKING:
+    from ..diff import Diff
 
 
 def etag(draft: Draft) -> str:
@@ -20,7 +27,7 @@ def etag(draft: Draft) -> str:
     return f"{draft.id}.{draft.revision}"
 
 
-def create_draft(session: Session, source: bytes, actor: Actor) -> Draft:
+def create_draft(session: Session, source: bytes, actor: Actor, *, details: dict | None = None) -> Draft:
     """Store a new draft for the actor's body (validated first: nothing invalid is stored)."""
     if actor.body_id is None:
         raise Forbidden("only members of a standards body may create drafts")
@@ -32,8 +39,42 @@ def create_draft(session: Session, source: bytes, actor: Actor) -> Draft:
     session.add(draft)
     session.flush()
     record(session, actor, "draft-create", code=draft.code, version=draft.version, draft_id=draft.id,
-           to_state=DRAFT)
+           to_state=DRAFT, details=details)
     return draft
+
+
+def start_next_version(session: Session, code: str, version: str, actor: Actor, *, bump: str, today: date) -> Draft:
+    """A draft of the version after a published one: its exact source with the next number (``bump``:
+    minor or major) and ``today``'s year as the edition; comments and layout kept. Only members of the
+    standard's keeper body may start one (the refusal names the keeper); audited as ``draft-create``.
+
+    :raise Conflict: when that number is already published, or the body already has a draft of it open.
+    """
+    from ..next_edition import BUMPS, NextEditionError, next_number, with_release
+
+    if bump not in BUMPS:
+        raise BadRequest(f"bump must be {' or '.join(BUMPS)}, not {bump!r}", details={"field": "bump"})
+    if actor.body_id is None:
+        raise Forbidden("only members of a standards body may create drafts")
+    start = get_version(session, code, version)
+    check_may_draft(session, code, actor.body_id)
+    # the standard's row, locked: two requests for the same next version are made one after the other
+    session.exec(select(Standard).where(Standard.code == code).with_for_update()).first()
+    number = next_number(version, bump)
+    if session.exec(select(StandardVersion.id).where(StandardVersion.code == code,
+                                                     StandardVersion.version == number)).first() is not None:
+        raise Conflict(f"{code} {number} is already published: start the next version from the latest one",
+                       details={"code": code, "version": number})
+    open_draft = session.exec(select(Draft).where(Draft.code == code, Draft.version == number,
+                                                  Draft.body_id == actor.body_id, Draft.status != PUBLISHED)).first()
+    if open_draft is not None:
+        raise Conflict(f"your body already has draft {open_draft.id} of {code} {number}: continue that one",
+                       details={"code": code, "version": number, "draft_id": open_draft.id})
+    try:
+        source = with_release(start.source, number, today.year)
+    except NextEditionError as error:
+        raise InvalidStandard(f"{code} {version} cannot be given a new version: {error}") from None
+    return create_draft(session, source, actor, details={"from_version": version, "bump": bump})
 
 
 def get_draft(session: Session, draft_id: int, actor: Actor, *, for_update: bool = False) -> Draft:
@@ -162,8 +203,6 @@ def publish_draft(session: Session, draft_id: int, actor: Actor, *, bump_reason:
 def add_comment(session: Session, draft_id: int, actor: Actor, body: str, path: str | None = None) -> ReviewComment:
     draft = get_draft(session, draft_id, actor)
     if not body.strip():
-        from ..errors import BadRequest
-
         raise BadRequest("a comment needs text", details={"field": "body"})
     comment = ReviewComment(draft_id=draft.id, author=actor.name, body=body, path=path)
     session.add(comment)
@@ -179,12 +218,41 @@ def list_comments(session: Session, draft_id: int, actor: Actor) -> list[ReviewC
     return list(session.exec(query))
 
 
+@dataclass
+class Succession:
+    """How a text follows the published version before its number: the diff, and the number it needs."""
+
+    base: StandardVersion | None  # the published version it follows (None: a new standard)
+    diff: Diff | None
+    required: str | None  # the smallest version number the changes need
+    sufficient: bool  # the text's own number is at least that
+    version: str  # the text's own number
+    early_start: str | None = None  # its stated first day in force, when it is not after the base's own
+
+
+def _early_start(base: StandardVersion, doc: dict) -> str | None:
+    """The text's ``effective_from`` when it comes no later than the base's (a new version started from
+    the base's text carries its date): published so, it would take the base's place from that day."""
+    stated = (doc.get("provenance") or {}).get("effective_from")
+    if stated and base.effective_from is not None and date.fromisoformat(stated) <= base.effective_from:
+        return stated
+    return None
+
+
+def succession(session: Session, doc: dict) -> Succession:
+    """Compare a (valid) document with the published version its number follows (``catalog.previous_version``)."""
+    from ..diff import bump_is_sufficient, diff_documents, required_bump
+
+    base = previous_version(session, doc["code"], doc["version"])
+    version = doc["version"]
+    if base is None:
+        return Succession(None, None, None, True, version)
+    diff = diff_documents(base.document, doc)
+    return Succession(base, diff, required_bump(base.version, diff), bump_is_sufficient(base.version, version, diff),
+                      version, _early_start(base, doc))
+
+
 def compare_with_published(session: Session, draft_id: int, actor: Actor):
     """The diff between the published version the draft follows and the draft (None when there is none)."""
-    from ..diff import diff_documents
-
-    draft = get_draft(session, draft_id, actor)
-    base = previous_version(session, draft.code, draft.version)
-    if base is None:
-        return None, None
-    return base, diff_documents(base.document, draft.document)
+    found = succession(session, get_draft(session, draft_id, actor).document)
+    return found.base, found.diff

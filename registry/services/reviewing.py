@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from ..diff import Diff, bump_is_sufficient, required_bump
+from ..diff import Diff
 from ..models import Draft, ReviewComment, StandardVersion
 from . import drafts
 from .context import Actor
@@ -26,9 +26,6 @@ def draft_review(session: Session, draft_id: int, actor: Actor) -> DraftReview:
     """A draft, its comments and its diff with the version in force, with the version bump it needs."""
     draft = drafts.get_draft(session, draft_id, actor)
     comments = drafts.list_comments(session, draft_id, actor)
-    base, diff = drafts.compare_with_published(session, draft_id, actor)
-    if base is None:
-        return DraftReview(draft, comments, None, None, None, True)
-    return DraftReview(draft, comments, base, diff, required_bump(base.version, diff),
-                       bump_is_sufficient(base.version, draft.version, diff))
+    found = drafts.succession(session, draft.document)
+    return DraftReview(draft, comments, found.base, found.diff, found.required, found.sufficient)
 

@@ -1,4 +1,5 @@
-"""Pages for standards bodies under /portal/: drafts, YAML upload with errors by line, review comments."""
+"""Pages for standards bodies under /portal/: drafts and their checks (every problem where it is), the
+version number their changes need, starting the next version of a published one, review comments."""
 
 from __future__ import annotations
 
@@ -6,13 +7,22 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from ..db import read_session, write_session
-from ..errors import Conflict, InvalidStandard, PreconditionFailed
-from ..services import drafts as service
+from ..errors import Conflict, PreconditionFailed
+from ..services import authoring, drafts as service
 from .auth import current_actor, login_required
-from .common import engine, register_error_pages, status_of
+from .common import clock, engine, register_error_pages, status_of
+from .problems import problems
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 register_error_pages(bp)
+
+
+@bp.app_context_processor
+def _next_numbers():
+    """``next_number`` for the "Start a new version" buttons of the standard's page."""
+    from ..next_edition import next_number
+
+    return {"next_number": next_number}
 
 
 def _source_from_form() -> bytes:
@@ -23,18 +33,21 @@ def _source_from_form() -> bytes:
     return request.form.get("source", "").replace("\r\n", "\n").encode("utf-8")
 
 
-def annotated_lines(source: bytes, issues: list[dict]) -> tuple[list[dict], list[dict]]:
-    """The YAML as numbered lines, each with the issues found on it; and the issues with no line."""
-    text = source.decode("utf-8", errors="replace")
-    lines = [{"number": n, "text": line, "issues": []} for n, line in enumerate(text.split("\n"), start=1)]
-    unplaced = []
-    for issue in issues:
-        line = issue.get("line")
-        if isinstance(line, int) and 1 <= line <= len(lines):
-            lines[line - 1]["issues"].append(issue)
-        else:
-            unplaced.append(issue)
-    return lines, unplaced
+def _tools():
+    """What checking a text needs: the catalog, the registry's clock and this process's lint corpus."""
+    from ..api.lint import corpus_cache
+
+    return engine(), clock(), corpus_cache()
+
+
+def _edit_page(draft_id: int | None, source: bytes, checked=None, *, etag: str = "", succession=None,
+               stale: bool = False) -> str:
+    """The draft form; with the problems of the text sent, when it was checked (saved or not)."""
+    found = problems(checked.report, checked.source) if checked is not None else None
+    if checked is not None and checked.succession is not None:
+        succession = checked.succession
+    return render_template("web/portal/edit.html", draft_id=draft_id, source=source.decode("utf-8", "replace"),
+                           etag=etag, checked=checked, problems=found, succession=succession, stale=stale)
 
 
 @bp.get("/")
@@ -45,21 +58,18 @@ def drafts():
     return render_template("web/portal/drafts.html", drafts=rows)
 
 
-
 @bp.route("/drafts/new", methods=["GET", "POST"])
 @login_required(body=True)
 def new_draft():
-    """Paste or upload YAML; every validation problem is shown beside its line."""
+    """Paste or upload YAML: "Check only" shows every problem where it is; "Check and save" also saves a valid text."""
     if request.method == "GET":
-        return render_template("web/portal/edit.html", draft=None, source="", lines=None, unplaced=[])
+        return _edit_page(None, b"")
     source = _source_from_form()
-    try:
-        with write_session(engine()) as session:
-            draft_id = service.create_draft(session, source, current_actor()).id
-    except InvalidStandard as error:
-        lines, unplaced = annotated_lines(source, error.details or [])
-        return render_template("web/portal/edit.html", draft=None, source=source.decode("utf-8", "replace"),
-                               lines=lines, unplaced=unplaced, count=len(error.details or [])), status_of(error)
+    if request.form.get("action") == "check":
+        return _edit_page(None, source, authoring.check_text(*_tools(), source))
+    draft_id, checked = authoring.save_draft(*_tools(), source, current_actor())
+    if draft_id is None:
+        return _edit_page(None, source, checked), 422
     flash(_("Draft saved. Submit it for review when it is ready."))
     return redirect(url_for("portal.draft", draft_id=draft_id))
 
@@ -67,10 +77,12 @@ def new_draft():
 @bp.get("/drafts/<int:draft_id>")
 @login_required(body=True)
 def draft(draft_id: int):
-    with read_session(engine()) as session:
-        row = service.get_draft(session, draft_id, current_actor())
-        comments = service.list_comments(session, draft_id, current_actor())
-    return render_template("web/portal/draft.html", draft=row, comments=comments, etag=service.etag(row))
+    """A draft with its checks (every problem where it is), the version number its changes need, and its diff."""
+    bench = authoring.workbench(*_tools(), draft_id, current_actor())
+    row, checked = bench.draft, bench.checked
+    return render_template("web/portal/draft.html", draft=row, comments=bench.comments, etag=service.etag(row),
+                           problems=problems(checked.report, checked.source), succession=checked.succession,
+                           doc=row.document)
 
 
 @bp.route("/drafts/<int:draft_id>/edit", methods=["GET", "POST"])
@@ -79,28 +91,42 @@ def edit_draft(draft_id: int):
     """Replace a draft's YAML; a stale form (someone saved in between) is refused, not merged."""
     actor = current_actor()
     if request.method == "GET":
-        with read_session(engine()) as session:
-            row = service.get_draft(session, draft_id, actor)
-        return render_template("web/portal/edit.html", draft=row, source=row.source.decode("utf-8", "replace"),
-                               etag=service.etag(row), lines=None, unplaced=[])
+        bench = authoring.workbench(*_tools(), draft_id, actor)
+        return _edit_page(draft_id, bench.draft.source, etag=service.etag(bench.draft),
+                          succession=bench.checked.succession)
     source = _source_from_form()
     etag = request.form.get("etag", "")
+    if request.form.get("action") == "check":
+        return _edit_page(draft_id, source, authoring.check_text(*_tools(), source, draft_id=draft_id, actor=actor),
+                          etag=etag)
+    try:
+        saved, checked = authoring.save_draft(*_tools(), source, actor, draft_id=draft_id, if_match=etag)
+    except PreconditionFailed as error:
+        return _edit_page(draft_id, source, etag=etag, stale=True), status_of(error)
+    if saved is None:
+        return _edit_page(draft_id, source, checked, etag=etag), 422
+    flash(_("Draft saved."))
+    return redirect(url_for("portal.draft", draft_id=draft_id))
+
+
+@bp.post("/standards/<code>/<version>/next")
+@login_required(body=True)
+def next_version(code: str, version: str):
+    """The button "Start a new version" of a version's page: a draft of its exact text with the next number."""
+    bump = request.form.get("bump", "minor")
     try:
         with write_session(engine()) as session:
-            service.update_draft(session, draft_id, source, actor, etag)
-    except InvalidStandard as error:
-        with read_session(engine()) as session:
-            row = service.get_draft(session, draft_id, actor)
-        lines, unplaced = annotated_lines(source, error.details or [])
-        return render_template("web/portal/edit.html", draft=row, source=source.decode("utf-8", "replace"),
-                               etag=etag, lines=lines, unplaced=unplaced, count=len(error.details or [])), \
-            status_of(error)
-    except PreconditionFailed as error:
-        with read_session(engine()) as session:
-            row = service.get_draft(session, draft_id, actor)
-        return render_template("web/portal/edit.html", draft=row, source=source.decode("utf-8", "replace"),
-                               etag=etag, lines=None, unplaced=[], stale=True), status_of(error)
-    flash(_("Draft saved."))
+            row = service.start_next_version(session, code, version, current_actor(), bump=bump,
+                                             today=clock().today())
+            draft_id, number, edition = row.id, row.version, row.document["edition"]
+    except Conflict as error:
+        existing = (error.details or {}).get("draft_id") if isinstance(error.details, dict) else None
+        if existing is None:
+            raise
+        flash(_("Your body already has a draft of version %(v)s: here it is.", v=error.details["version"]), "error")
+        return redirect(url_for("portal.draft", draft_id=existing))
+    flash(_("Draft of version %(v)s (edition %(edition)s) started from version %(from_v)s. Edit it, check it, then "
+            "submit it for review.", v=number, edition=edition, from_v=version))
     return redirect(url_for("portal.draft", draft_id=draft_id))
 
 

@@ -154,8 +154,8 @@ def test_body_fixes_an_error_then_registrar_publishes_and_the_public_sees_it(ser
     bad = good.replace("level_scheme: skill-grades", "level_scheme: no-such-scheme", 1)
     line = bad.split("\n").index("level_scheme: no-such-scheme") + 1
     upload(page, bad)
-    row = page.locator(f"tr#L{line}")
-    assert row.locator(".issue").count() >= 1
+    assert page.locator(f"#L{line}.hit").count() == 1  # marked in the file
+    assert page.locator("article.problem[data-severity=error]").count() >= 1
     assert page.locator("[role=alert] h2#problems-h").count() == 1
     upload(page, good)
     assert re.search(r"/portal/drafts/\d+$", page.url)
@@ -200,9 +200,9 @@ def test_body_fixes_an_error_then_registrar_publishes_and_the_public_sees_it(ser
     visitor = new_page(browser)
     visitor.goto(f"{base}/standards/{CODE}")
     assert visitor.locator("p.version-line").get_attribute("data-version") == "3.0"
-    assert visitor.locator("p.version-line").get_attribute("data-status") == "published"
+    assert visitor.locator("p.version-line").get_attribute("data-status") == "in-force"
     history = visitor.locator("table.history")
-    assert history.locator("tr[data-version='3.0']").get_attribute("data-status") == "published"
+    assert history.locator("tr[data-version='3.0']").get_attribute("data-status") == "in-force"
     assert history.locator("tr[data-version='2.0']").get_attribute("data-status") == "superseded"
     click(visitor, visitor.get_by_role("link", name="Compare with 2.0"))
     assert "from=2.0" in visitor.url and "to=3.0" in visitor.url
@@ -272,7 +272,7 @@ def test_hr_downloads_the_pdf_and_verifies_it(server, browser):
     page.goto(f"{server.base}/verify/{digest}")
     assert page.locator(".verdict.ok").count() == 1
     click(page, page.get_by_role("link", name="Open this version"))
-    assert page.locator("p.version-line").get_attribute("data-status") == "published"
+    assert page.locator("p.version-line").get_attribute("data-status") == "in-force"
 
 
 def test_browse_by_sector_and_by_occupation(server, browser):
@@ -375,7 +375,7 @@ def test_main_pages_fit_a_phone_and_are_photographed(server, browser, lang, phon
     page.set_input_files("#file", {"name": "draft.yaml", "mimeType": "application/yaml",
                                    "buffer": version_3().replace("level_scheme: skill-grades", "level_scheme: x").encode()})
     click(page, page.get_by_role("button", name=upload_button))
-    assert page.locator("tr.has-issue").count() >= 1
+    assert page.locator("article.problem[data-severity=error]").count() >= 1
     if phone and page.evaluate("document.documentElement.scrollWidth") > PHONE["width"]:
         failures.append(f"/portal/drafts/new with errors ({lang})")
     shot(server, page, f"draft-errors-{lang}{'-phone' if phone else ''}")
