@@ -1,4 +1,5 @@
-"""HTML to PDF with WeasyPrint: the only module of the registry that imports WeasyPrint.
+"""HTML to PDF with WeasyPrint: with :mod:`registry.render.pdf_tags` (which it installs), the only
+module of the registry that imports WeasyPrint.
 
 Security boundary (see shared/reference/threats.md, section A):
 
@@ -165,7 +166,7 @@ def font_config() -> FontConfiguration:
 def render_pdf(html: str, *, attachments: Sequence[tuple[str, bytes]] = (), base_url: str = ASSET_BASE,
                pdf_variant: Optional[str] = PDF_VARIANT, static_dir: Path = STATIC_DIR,
                created: Optional[datetime] = None, stats: Optional[dict] = None) -> bytes:
-    """The PDF of ``html``: A4 pages as the print stylesheet lays them out, PDF/A-3b by default.
+    """The PDF of ``html``: A4 pages as the print stylesheet lays them out, PDF/A-3a by default.
 
     ``attachments`` are embedded files, ``(name, bytes)``, with the AFRelationship ``Source``
     (the registry attaches the exact source YAML). ``stats``, if given, receives timings, page
