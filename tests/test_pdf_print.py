@@ -230,3 +230,18 @@ def test_no_lone_unit_under_the_weight_tables(tagged):
     part4 = html[html.index('id="part-4"'):]
     assert '<p class="unit">' not in part4 and part4.count("权重（%）") == 2
     assert re.search(r'<th class="num">.*?学时', html)  # the hours, right-aligned under their unit
+
+
+@pytest.mark.parametrize("status, values, stamp", [
+    ("superseded", {"successor_version": "2.0"}, "已被替代/Superseded"),
+    ("withdrawn", {"withdrawn_reason": "Replaced by the 2025 occupational classification."}, "已撤销/Withdrawn"),
+    ("upcoming", {"effective_from": "2027-06-01"}, "尚未实施/Notyetinforce"),
+])
+def test_a_version_not_in_force_is_stamped_on_a_cover_of_one_page(status, values, stamp):
+    source = CORPUS_FILE.read_bytes()
+    doc = load_bytes(source).data
+    html = render_html(doc, lang="en", status_info=info_for(source, status, **values), standalone=False, for_pdf=True)
+    texts = [squash(t.extract_text()) for t in pypdf.PdfReader(io.BytesIO(render_pdf(html))).pages]
+    assert texts[0].startswith(stamp)  # the stamp heads the cover
+    assert "验证地址" in texts[0] and texts[1].startswith("目次")  # the whole cover on its first page
+    assert all(stamp in text for text in texts)  # and the notice is on every page

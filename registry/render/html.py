@@ -608,7 +608,7 @@ def render_html(doc: dict, *, lang: Optional[str] = None, status_info: VersionIn
         font_css = _fonts.font_face_css(asset_base)
     else:
         font_css = _fonts.font_stacks_css(prepared=False)
-    return environment().get_template("standard.html").render(
+    html = environment().get_template("standard.html").render(
         **view,
         standalone=standalone or for_pdf,
         for_pdf=for_pdf,
@@ -618,3 +618,17 @@ def render_html(doc: dict, *, lang: Optional[str] = None, status_info: VersionIn
         stylesheet_urls=[asset_base + name for name in STYLESHEETS],
         qr=_qr_svg(view["verify_url"], f"{label('qr_code', view['master'])}: {view['verify_url']}"),
     )
+    return languages_for_the_structure_tree(html) if for_pdf else html
+
+
+def languages_for_the_structure_tree(html: str) -> str:
+    """The HTML for the PDF: each ``lang`` inside the body becomes ``data-lang``.
+
+    :mod:`registry.render.pdf_tags` puts that language in the PDF's structure tree (a translation
+    is read in its language), and WeasyPrint lays the text out as the document's language: a
+    ``lang`` on each translation would cost it about 10 % more layout time (Pango itemizes and
+    shapes every run by language) for the same pages. Document text cannot hold `` lang="``: its
+    quotes are escaped.
+    """
+    head, body_tag, body = html.partition("<body")
+    return head + body_tag + body.replace(' lang="', ' data-lang="')

@@ -10,8 +10,10 @@ same tree with only the elements that carry meaning, the way a screen reader rea
   annotations), the QR code ``Figure`` (its SVG ``<title>`` as ``Alt``);
 * the marked content of text goes straight to the element it belongs to (no ``Span`` per line),
   anonymous boxes and ``div``/``span`` wrappers are transparent, except that an element whose
-  ``lang`` differs from the document's keeps an element of its own with that ``Lang`` (the
-  translations are read in their language);
+  language differs from the document's keeps an element of its own with that ``Lang`` (the
+  translations are read in their language). The language is ``data-lang`` (or ``lang``):
+  :func:`registry.render.html.languages_for_the_structure_tree` turns the ``lang`` attributes of
+  the body into ``data-lang`` for the PDF, which WeasyPrint lays out faster;
 * a header cell says what it heads: ``Scope`` ``Column``, or ``Row`` for ``<th scope="row">``;
 * what is not content (page margins, the hidden strings of the running header, elements marked
   ``aria-hidden``) is kept out of the tree: its marked content is mapped to an element that no
@@ -85,7 +87,9 @@ class _Tree:
             tag = _get_pdf_tag(element_tag)
         if tag in ("TD", "TH") and str(parent["S"]) in ("/TD", "/TH"):
             tag = "NonStruct"  # the anonymous block of a cell
-        lang = box.element.get("lang") if box.element is not None and "::" not in (element_tag or "") else None
+        lang = None
+        if box.element is not None and "::" not in (element_tag or ""):
+            lang = box.element.get("data-lang") or box.element.get("lang")
         if lang == self.lang:
             lang = None
         if tag not in _KEPT:
