@@ -106,7 +106,7 @@ def render_html(doc: dict, *, lang: Optional[str] = None, status_info: "VersionI
 #: Largest number of table entries (work contents, requirements, knowledge items, behaviours) a
 #: standard may have to be rendered; the largest real standard has about 600. Beyond it the
 #: render is refused at once (RenderFailed, limit "size"), before any time or memory is spent.
-#: At the limit a render takes about 16 s, 400 pages and 550 MB (benchmarks/RESULTS.md), well
+#: At the limit a render takes about 19 s, 310 pages and 380 MB (benchmarks/RESULTS.md), well
 #: inside the worker's default limits (60 s, 2048 MB), so what passes this check renders unless the
 #: machine is loaded or small; 18,000 entries took 52 s and 1.5 GB.
 MAX_RENDER_ITEMS = 6_000
