@@ -190,6 +190,7 @@ def add_tags(pdf, document, pdf_version, page_streams) -> None:
             top["K"].append(element.reference)
         if tree.tags:  # marked content no box was found for: keep it out of the reading order
             orphan = tree.element("NonStruct", top)
+            orphan["Pg"] = tree.page
             for kid in tree.tags.values():
                 orphan["K"].append(kid["mcid"])
                 tree.nums[kid["mcid"]] = orphan.reference
