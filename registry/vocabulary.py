@@ -209,6 +209,7 @@ PRINT_LABELS: dict[str, dict[str, str]] = {
     "theory_weights": {"zh": "理论知识权重表", "en": "Theory knowledge weights", "fr": "Pondération des savoirs"},
     "skill_weights": {"zh": "权重表", "en": "weights", "fr": "pondération"},
     "item": {"zh": "项目", "en": "Item", "fr": "Élément"},
+    "weight_unit": {"zh": "权重（%）", "en": "Weight (%)", "fr": "Pondération (%)"},
     "total": {"zh": "合计", "en": "Total", "fr": "Total"},
     "not_assessed": {"zh": "—", "en": "—", "fr": "—"},
     "appendix": {"zh": "附录", "en": "Appendix", "fr": "Annexe"},
@@ -283,5 +284,7 @@ PRINT_LABELS: dict[str, dict[str, str]] = {
               "une version authentique du registre et s'il est en vigueur. Le fichier YAML source est "
               "joint à ce PDF ; son SHA-256 figure ci-dessus."},
     "attachment": {"zh": "附件", "en": "Attached source", "fr": "Source jointe"},
+    "qr_code": {"zh": "验证地址二维码", "en": "QR code of the verification address",
+                "fr": "Code QR de l'adresse de vérification"},
     "page_of": {"zh": "第 {page} 页 共 {pages} 页", "en": "page {page} of {pages}", "fr": "page {page} sur {pages}"},
 }

@@ -6,12 +6,14 @@ The pieces, from cheap to expensive:
   Jinja template faithful to the printed national standard (cover, 说明, 1 职业概况, 2 基本要求,
   3 工作要求 tables, 4 权重表, 5 附录). All document text is autoescaped.
 * :mod:`registry.render.pdf`: ``render_pdf(html, attachments=[(name, bytes)])``, the only module
-  that imports WeasyPrint, with a URL fetcher that serves the package's print assets and nothing
-  else. PDF/A-3b with the source YAML embedded.
+  that imports WeasyPrint (with ``pdf_tags``), with a URL fetcher that serves the package's print assets and nothing
+  else. PDF/A-3a (archival and tagged) with the source YAML embedded.
+* :mod:`registry.render.pdf_tags`: the structure tree of the tagged PDF, built for WeasyPrint.
 * :mod:`registry.render.worker`: runs ``render_pdf`` in a warm child process with a time and an
   address-space limit, so that a pathological document gets :class:`RenderFailed` and the web
   worker lives on.
-* :mod:`registry.render.fonts`: the CJK font prepared once at set-up (``scripts/prepare-fonts``).
+* :mod:`registry.render.fonts`: the CJK fonts (Song and Hei) prepared once at set-up
+  (``scripts/prepare-fonts``).
 
 Typical use (what the export and URL layer calls)::
 
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 
 #: Bump when the output changes in a way the files under templates/ and static/ do not show
 #: (e.g. the view model in html.py); part of :func:`template_version`.
-RENDER_REVISION = 3
+RENDER_REVISION = 4
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates" / "print"
@@ -104,7 +106,7 @@ def render_html(doc: dict, *, lang: Optional[str] = None, status_info: "VersionI
 #: Largest number of table entries (work contents, requirements, knowledge items, behaviours) a
 #: standard may have to be rendered; the largest real standard has about 600. Beyond it the
 #: render is refused at once (RenderFailed, limit "size"), before any time or memory is spent.
-#: At the limit a render takes about 16 s, 400 pages and 550 MB (benchmarks/RESULTS.md), well
+#: At the limit a render takes about 19 s, 310 pages and 380 MB (benchmarks/RESULTS.md), well
 #: inside the worker's default limits (60 s, 2048 MB), so what passes this check renders unless the
 #: machine is loaded or small; 18,000 entries took 52 s and 1.5 GB.
 MAX_RENDER_ITEMS = 6_000
@@ -132,7 +134,7 @@ def source_attachment_name(doc: dict) -> str:
 
 def render_standard_pdf(doc: dict, *, source: bytes, status_info: "VersionInfo", lang: Optional[str] = None,
                         timeout: Optional[float] = None) -> bytes:
-    """HTML of ``doc`` rendered to PDF/A-3b in the warm worker, with ``source`` attached.
+    """HTML of ``doc`` rendered to PDF/A-3a in the warm worker, with ``source`` attached.
 
     ``lang`` as for :func:`render_html` (``None``: master text with the English translation).
 

@@ -34,6 +34,8 @@ from . import fonts as _fonts
 #: Base URL of the print assets inside a PDF render; only the render fetcher knows this origin.
 ASSET_BASE = "https://print-assets.registry.invalid/print/"
 STYLESHEETS = ("standard.css",)
+#: Id of the last element of the body: its page number is the count of the body's pages.
+END_OF_BODY = "end-of-body"
 #: Longest withdrawal reason printed in the margin of every page (the full text is on the cover).
 MARGIN_REASON_CHARS = 160
 
@@ -141,8 +143,9 @@ class _Numbering:
         return f"{self.prefix}.{self.count}"
 
 
-def _heading(number: str, title: T, anchor: str, level: int) -> dict:
-    return {"number": number, "title": title, "anchor": anchor, "level": level}
+def _heading(number: str, title: T, anchor: str, level: int, front: bool = False) -> dict:
+    """An entry of the contents; ``front``: in the front matter (its page number in Roman numerals)."""
+    return {"number": number, "title": title, "anchor": anchor, "level": level, "front": front}
 
 
 def build_view(doc: dict, *, lang: Optional[str], status_info: VersionInfo, for_pdf: bool = False) -> dict:
@@ -209,7 +212,7 @@ def build_view(doc: dict, *, lang: Optional[str], status_info: VersionInfo, for_
         label("structure", texts.lang).format(appendix=label("structure.appendix", texts.lang) if doc.get("appendix")
                                               else "") if texts.lang else None,
         texts.lang)
-    toc.append(_heading("", texts.fixed("foreword"), "foreword", 1))
+    toc.append(_heading("", texts.fixed("foreword"), "foreword", 1, front=True))
 
     # --- 1 overview
     ov = doc["overview"]
@@ -333,6 +336,7 @@ def build_view(doc: dict, *, lang: Optional[str], status_info: VersionInfo, for_
         "verify_url": status_info.verify_url,
         "attachment_name": f"{doc['code']}-{doc['version']}.yaml",
         "template_version": template_version(),
+        "end_of_body": END_OF_BODY,
     }
 
 
@@ -525,12 +529,13 @@ def _weight_table(columns: list[dict], kind: str, texts: Texts, levels: dict, di
 # --- the Jinja environment ---------------------------------------------------------------------
 
 
-def _qr_svg(url: str) -> Markup:
-    """An inline SVG QR code of ``url`` (segno's output, no external reference)."""
+def _qr_svg(url: str, title: Optional[str] = None) -> Markup:
+    """An inline SVG QR code of ``url`` (segno's output, no external reference); ``title`` is its
+    text alternative (the Alt of the figure in the tagged PDF)."""
     import segno
 
     svg = segno.make(url, error="m").svg_inline(scale=1, border=2, omitsize=True, svgclass="qr", lineclass=None,
-                                                 dark="#000")
+                                                 dark="#000", title=title)
     return Markup(svg)
 
 
@@ -554,7 +559,12 @@ def _stylesheet(name: str) -> str:
 
 
 def _page_css(view: dict) -> str:
-    """Per-document page rules: only fixed labels of this module, never document text."""
+    """Per-document page rules: only fixed labels of this module, never document text.
+
+    The footer of the body's pages: "第 X 页 共 Y 页 · page X of Y", where the body's pages are
+    counted from 1 (standard.css resets the page counter there) and Y is the page number of
+    the body's last element (``#end-of-body``), not the count of every page with the cover.
+    """
     master, lang = view["master"], view["lang"]
     page_of = label("page_of", master)
     if lang:
@@ -564,10 +574,10 @@ def _page_css(view: dict) -> str:
         if chunk == "page":
             parts.append("counter(page)")
         elif chunk == "pages":
-            parts.append("counter(pages)")
+            parts.append("target-counter(url(#%s), page)" % END_OF_BODY)
         elif chunk:
             parts.append(css_string(chunk))
-    return "@page { @bottom-right { content: %s; } }\n" % " ".join(parts)
+    return "@page body { @bottom-right { content: %s; } }\n" % " ".join(parts)
 
 
 def css_string(value: str) -> str:
@@ -597,8 +607,8 @@ def render_html(doc: dict, *, lang: Optional[str] = None, status_info: VersionIn
     if for_pdf:
         font_css = _fonts.font_face_css(asset_base)
     else:
-        font_css = "html { font-family: %s; }" % _fonts.font_stack(False)
-    return environment().get_template("standard.html").render(
+        font_css = _fonts.font_stacks_css(prepared=False)
+    html = environment().get_template("standard.html").render(
         **view,
         standalone=standalone or for_pdf,
         for_pdf=for_pdf,
@@ -606,5 +616,19 @@ def render_html(doc: dict, *, lang: Optional[str] = None, status_info: VersionIn
         font_css=Markup(font_css),
         page_css=Markup(_page_css(view)) if for_pdf else Markup(""),
         stylesheet_urls=[asset_base + name for name in STYLESHEETS],
-        qr=_qr_svg(view["verify_url"]),
+        qr=_qr_svg(view["verify_url"], f"{label('qr_code', view['master'])}: {view['verify_url']}"),
     )
+    return languages_for_the_structure_tree(html) if for_pdf else html
+
+
+def languages_for_the_structure_tree(html: str) -> str:
+    """The HTML for the PDF: each ``lang`` inside the body becomes ``data-lang``.
+
+    :mod:`registry.render.pdf_tags` puts that language in the PDF's structure tree (a translation
+    is read in its language), and WeasyPrint lays the text out as the document's language: a
+    ``lang`` on each translation would cost it about 10 % more layout time (Pango itemizes and
+    shapes every run by language) for the same pages. Document text cannot hold `` lang="``: its
+    quotes are escaped.
+    """
+    head, body_tag, body = html.partition("<body")
+    return head + body_tag + body.replace(' lang="', ' data-lang="')

@@ -1,4 +1,5 @@
-"""HTML to PDF with WeasyPrint: the only module of the registry that imports WeasyPrint.
+"""HTML to PDF with WeasyPrint: with :mod:`registry.render.pdf_tags` (which it installs), the only
+module of the registry that imports WeasyPrint.
 
 Security boundary (see shared/reference/threats.md, section A):
 
@@ -33,12 +34,17 @@ import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from . import STATIC_DIR, RenderAssetError
+from . import STATIC_DIR, RenderAssetError, pdf_tags
 from .html import ASSET_BASE
 
 log = logging.getLogger(__name__)
 
-PDF_VARIANT = "pdf/a-3b"
+#: PDF/A-3 level A: archival (PDF/A-3, the source YAML attached) and accessible, i.e. tagged: a
+#: structure tree of headings, paragraphs, lists and tables with their header cells, and the
+#: document's language (``<html lang>``). WeasyPrint turns ``pdf_tags`` on for this variant; the
+#: tree is built by :mod:`registry.render.pdf_tags`.
+PDF_VARIANT = "pdf/a-3a"
+pdf_tags.install()
 #: File types the print assets may have, with the MIME type served to WeasyPrint.
 ASSET_TYPES = {
     ".css": "text/css",
@@ -160,7 +166,7 @@ def font_config() -> FontConfiguration:
 def render_pdf(html: str, *, attachments: Sequence[tuple[str, bytes]] = (), base_url: str = ASSET_BASE,
                pdf_variant: Optional[str] = PDF_VARIANT, static_dir: Path = STATIC_DIR,
                created: Optional[datetime] = None, stats: Optional[dict] = None) -> bytes:
-    """The PDF of ``html``: A4 pages as the print stylesheet lays them out, PDF/A-3b by default.
+    """The PDF of ``html``: A4 pages as the print stylesheet lays them out, PDF/A-3a by default.
 
     ``attachments`` are embedded files, ``(name, bytes)``, with the AFRelationship ``Source``
     (the registry attaches the exact source YAML). ``stats``, if given, receives timings, page
@@ -208,7 +214,8 @@ def render_pdf(html: str, *, attachments: Sequence[tuple[str, bytes]] = (), base
     return pdf
 
 
-WARM_UP_HTML = """<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"><style>{fonts}</style></head>
+WARM_UP_HTML = """<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"><style>{fonts}
+html {{ font-family: var(--song); }} h1, th, b {{ font-family: var(--hei); font-weight: bold; }}</style></head>
 <body><h1>国家职业技术技能标准 Warm-up</h1><p>能根据需求选择传感器。Can select sensors, é à ç œ — 1.1.1 ①。</p>
 <table><thead><tr><th>职业功能</th></tr></thead><tbody><tr><td><b>粗体</b> bold</td></tr></tbody></table></body></html>"""
 
