@@ -10,7 +10,7 @@ import pytest
 from registry.db import write_session
 
 from .conftest import STANDARDS
-from .web_helpers import csrf
+from .web_helpers import csrf, searchable
 
 CODE = "4-04-05-05"
 EN = {"Accept-Language": "en"}
@@ -21,15 +21,6 @@ def page(client, url: str, headers=EN) -> str:
     response = client.get(url, headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     return response.get_data(as_text=True)
-
-
-def searchable(app) -> None:
-    """Wait for the search index, which a new app builds in the background."""
-    from registry.search.service import service_for
-
-    service = service_for(app)
-    service.start(wait=0)
-    assert service.wait_ready(120)
 
 
 def publish_variant(engine, edit, version: str = "3.0") -> None:

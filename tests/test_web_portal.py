@@ -8,7 +8,7 @@ import re
 import pytest
 
 from .conftest import STANDARDS
-from .web_helpers import add_people, csrf, sign_in
+from .web_helpers import add_people, csrf, searchable, sign_in
 
 CODE = "4-04-05-05"
 HOSTILE = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "{{7*7}}"]
@@ -218,6 +218,7 @@ class _Outline:
 def test_pages_have_one_h1_headings_in_order_and_a_label_on_every_control(client, corpus, people, app):
     """Screen-reader users move by headings and hear each field's label: no skipped heading level,
     one h1 per page, and every input, select and textarea named by a label (or aria-label)."""
+    searchable(app)
     body = app.test_client()
     sign_in(body, people["body"])
     registrar = app.test_client()

@@ -56,3 +56,12 @@ def live_server(app) -> Iterator[str]:
         httpd.shutdown()
         httpd.server_close()
         thread.join()
+
+
+def searchable(app) -> None:
+    """Wait for the search index, which a new app builds in the background."""
+    from registry.search.service import service_for
+
+    service = service_for(app)
+    service.start(wait=0)
+    assert service.wait_ready(120)
