@@ -66,9 +66,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Iterable, Iterator
 
-from ..documents import level_name, text_in
+from ..documents import level_name, level_names, text_in
 from ..lifecycle import DRAFT_STANDING, EXPIRED, IN_FORCE, SUPERSEDED, UPCOMING, WITHDRAWN
-from ..vocabulary import LEVEL_SCHEMES
 from .info import VersionInfo, utc
 
 __all__ = ["NAMESPACE", "CASE_PATH", "package", "package_json", "cf_document", "document_standalone",
@@ -174,11 +173,8 @@ def _languages(doc: dict) -> list[str]:
 
 
 def _level_names(doc: dict, level_id: str) -> dict[str, str]:
-    for level in doc["levels"]:
-        if level["id"] == level_id and "name" in level:
-            name = level["name"]
-            return dict(name) if isinstance(name, dict) else {doc["languages"]["master"]: name}
-    return dict(LEVEL_SCHEMES.get(doc["level_scheme"], {}).get(level_id, {}))
+    names = level_names(doc, level_id)
+    return _text_map(names, doc["languages"]["master"]) if names is not None else {}
 
 
 def _text_map(text: Any, master: str) -> dict[str, str]:

@@ -41,7 +41,7 @@ import csv
 import io
 from typing import Any, Iterator
 
-from ..vocabulary import LEVEL_SCHEMES
+from ..documents import level_names
 
 __all__ = ["competency_matrix", "columns", "rows", "neutralise"]
 
@@ -78,15 +78,8 @@ def columns(doc: dict) -> list[str]:
 
 
 def _level_names(doc: dict, level_id: str | None, langs: list[str], master: str) -> list[str]:
-    if level_id is None:
-        return ["" for _ in langs]
-    for level in doc["levels"]:
-        if level["id"] == level_id and "name" in level:
-            return [exactly_in(level["name"], lang, master) for lang in langs]
-    scheme = LEVEL_SCHEMES.get(doc["level_scheme"], {}).get(level_id)
-    if scheme:
-        return [scheme.get(lang, "") for lang in langs]
-    return ["" for _ in langs]
+    names = level_names(doc, level_id) if level_id else None
+    return [exactly_in(names, lang, master) for lang in langs]
 
 
 def rows(doc: dict, *, code: str | None = None, version: str | None = None) -> Iterator[list[str]]:

@@ -15,7 +15,7 @@ import hashlib
 import json
 from typing import Any, Iterable
 
-from ..vocabulary import LEVEL_SCHEMES
+from ..documents import level_names
 from .analysis import STEMMER, STOP_WORDS
 from .folding import RUNS, fold
 from .records import version_key
@@ -72,11 +72,7 @@ def _spell_words(texts: Iterable[str]) -> str:
 
 def _level_names(doc: dict) -> dict[str, dict[str, str]]:
     master = doc["languages"]["master"]
-    names = {}
-    scheme = LEVEL_SCHEMES.get(doc.get("level_scheme", ""), {})
-    for level in doc.get("levels", []):
-        names[level["id"]] = _texts(level.get("name"), master) or dict(scheme.get(level["id"], {}))
-    return names
+    return {level["id"]: _texts(level_names(doc, level["id"]), master) for level in doc.get("levels", [])}
 
 
 def facet_bytes(*values: str) -> bytes:
