@@ -56,7 +56,7 @@ def _atom_date(value) -> str:
 # app.py registers only ``bp``: set up the rest when it is registered (once per application)
 bp.record_once(lambda state: init_app(state.app))
 
-from . import public  # noqa: E402,F401  (the routes of bp)
+from . import levels, public  # noqa: E402,F401  (the routes of bp)
 from .common import register_error_pages  # noqa: E402
 
 register_error_pages(bp)

@@ -88,8 +88,16 @@ def download(code: str, name: str):
         return _latest(code, fmt, language)
     served = exports.serve(_engine(), clock(), exports_dir(), code, version, fmt, config["REGISTRY_BASE_URL"],
                            lang=language, timeout=config["REGISTRY_RENDER_TIMEOUT"])
-    export = served.export
+    return send(served)
+
+
+def send(served: exports.Served):
+    """An issued file as the answer: its media type, ETag, lifetime, and attachment or inline."""
     from flask import send_file
+
+    export = served.export
+    fmt = export.fmt
+    environ = request.environ
 
     # conditional (304, ranges) only when asked: the plain GET of a cached file stays as cheap as a
     # static file; for the same reason the caching headers are written once, as strings, rather than
@@ -132,9 +140,12 @@ _CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_RANGE", "H
 
 
 def _version_page(code: str, version: str | None):
+    from ..levels import scopes
+
     with read_session(engine()) as session:
         page = reading.standard_page(session, code, version, clock())
-    return render_template("web/standard.html", page=page, doc=page.version.document, downloads=FORMATS.values())
+    doc = page.version.document
+    return render_template("web/standard.html", page=page, doc=doc, downloads=FORMATS.values(), scopes=scopes(doc))
 
 
 def _diff_page(code: str):
