@@ -276,6 +276,9 @@ class _Builder:
 
     def item_extension(self, stable_id: str, kind: str, text: Any, **more: Any) -> dict:
         extension: dict[str, Any] = {"id": stable_id, "kind": kind}
+        if kind in ("work-content", "requirement", "knowledge", "behaviour"):
+            # the item's page (HTML, or JSON by content negotiation); ``uri`` stays the CASE address
+            extension["permalink"] = self.info.item_url(stable_id)
         extension.update({k: v for k, v in more.items() if v not in (None, [], {})})
         translations = _translations(text, self.master)
         if translations:

@@ -172,11 +172,12 @@ def plain(cell: str) -> str:
     return cell[2:-1].replace('""', '"') if cell.startswith('="') and cell.endswith('"') else cell
 
 
-def _write(header: list[str], data: Iterable[list[str]]) -> bytes:
+def write_rows(header: list[str], data: Iterable[list[str]]) -> bytes:
+    """A CSV file of these conventions: BOM, CRLF, formulas neutralised, :data:`TEXT_COLUMNS` as text."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(header)
-    text = [header.index(name) for name in TEXT_COLUMNS]
+    text = [header.index(name) for name in TEXT_COLUMNS if name in header]
     for row in data:
         writer.writerow([as_text(cell) if i in text else neutralise(cell) for i, cell in enumerate(row)])
     return (BOM + out.getvalue()).encode("utf-8")
@@ -192,7 +193,7 @@ def competency_matrix(doc: dict, *, version_info: Any = None) -> bytes:
     code = getattr(version_info, "code", None)
     version = getattr(version_info, "version", None)
     base = getattr(version_info, "base_url", DEFAULT_BASE_URL)
-    return _write(columns(doc), rows(doc, code=code, version=version, base_url=base))
+    return write_rows(columns(doc), rows(doc, code=code, version=version, base_url=base))
 
 
 def level_matrix(doc: dict, scope: Any, *, version_info: Any = None) -> bytes:
@@ -205,5 +206,5 @@ def level_matrix(doc: dict, scope: Any, *, version_info: Any = None) -> bytes:
     version = getattr(version_info, "version", None)
     base = getattr(version_info, "base_url", DEFAULT_BASE_URL)
     sections = [(t.section, t.level if t.included else "") for t in view.tables]
-    return _write(columns(doc, level=True), rows(doc, code=code, version=version, base_url=base, sections=sections,
+    return write_rows(columns(doc, level=True), rows(doc, code=code, version=version, base_url=base, sections=sections,
                                                  level=True))

@@ -16,6 +16,7 @@ import json
 from typing import Any, Iterable
 
 from ..documents import level_names
+from ..levels import levels_at_or_above
 from .analysis import STEMMER, STOP_WORDS
 from .folding import RUNS, fold
 from .records import version_key
@@ -133,7 +134,8 @@ def document_from(version: Any) -> list[dict[str, Any]]:
     directions = sorted(direction_names)
     langs = sorted(set(title_parts) | set(text_parts))
     standard_doc = {
-        **common, "id": vid, "kind": "standard", "level": " ".join(levels), "direction": " ".join(directions),
+        **common, "id": vid, "kind": "standard", "level": " ".join(levels), "level_upto": " ".join(levels),
+        "direction": " ".join(directions),
         "lang": " ".join(langs), "exact": " ".join({exact_key(t) for t in [*title.values(), *occupation.values()]}),
         "data": json.dumps({"title": title, "occupation": occupation, "text": _texts(overview.get("definition"), master),
                             "master": master, "status": status, "draft_id": draft_id,
@@ -157,6 +159,7 @@ def document_from(version: Any) -> list[dict[str, Any]]:
         item_langs = sorted({field_lang(lang) for lang in texts})
         doc_fields = {
             **common, "id": f"{vid}/{entry['id']}", "kind": kind, "part": part, "level": level,
+            "level_upto": " ".join(levels_at_or_above(doc, level)) if part == "work" else level,
             "direction": direction, "lang": " ".join(item_langs), "ids": " ".join(i for i in ids if i),
             "exact": " ".join({exact_key(t) for t in texts.values()}),
             "data": json.dumps({"text": texts, "title": title, "item_id": entry["id"], "number": entry.get("number"),

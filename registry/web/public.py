@@ -170,17 +170,33 @@ def search():
     page = int(page) if page.isdigit() and len(page) < 4 and int(page) > 0 else 1
     q = args.get("q", "")[:MAX_QUERY_CHARS]
     as_of = day_arg(args, strict=False)  # the requirements in force on that day (today by default)
+    cumulative = args.get("cumulative") in ("1", "true", "yes")
     result = None
     titles: dict = {}
     if q or filters:
         # titles, levels and snippets in the interface language (hits are not limited to it)
         query = SearchRequest(q, filters=filters, page=min(page, MAX_RESULT_WINDOW // PAGE_SIZE), per_page=PAGE_SIZE,
-                              display_lang=lang(), as_of=as_of)
+                              display_lang=lang(), as_of=as_of, cumulative=cumulative)
         result = service_for(current_app).search(query)
         with read_session(engine()) as session:  # the occupation facet names standards by their titles
             titles = reading.occupation_titles(session, {f["value"] for f in result.facets.get("occupation", [])})
     return render_template("web/search.html", q=q, result=result, filters=filters, page=page, titles=titles,
-                           as_of=as_of)
+                           as_of=as_of, cumulative=cumulative)
+
+
+@bp.get("/search.csv")
+def search_csv():
+    """Every hit of a search (as ``/search`` and ``GET /api/v1/search`` read it; at most
+    ``MAX_RESULT_WINDOW``) as CSV, each with its standing and its item's permalink."""
+    from ..exports.search_csv import search_matrix
+    from ..search.request import from_args
+    from ..search.service import service_for
+
+    request_ = from_args(request.args)
+    request_.display_lang = request.args.get("lang") or lang()
+    data = search_matrix(service_for(current_app), request_, current_app.config["REGISTRY_BASE_URL"])
+    return data, 200, {"Content-Type": FORMATS["csv"].media_type,
+                       "Content-Disposition": 'attachment; filename="search.csv"', "Cache-Control": "no-cache"}
 
 
 @bp.get("/verify")
