@@ -96,8 +96,8 @@ class Context:
     def standing(self) -> str:
         info = self.info
         state = info.status
-        name = (STANDING_NAMES.get(state) or {}).get(self.w.lang) or (STANDING_NAMES.get(state) or {}).get("en") \
-            or state
+        names = STANDING_NAMES.get(state) or PRINT_LABELS.get(f"status.{state}") or {}
+        name = names.get(self.w.lang) or names.get("en") or state
         if info.successor_version:
             name += f" → {info.code} {self.w('version')} {info.successor_version}"
         if info.day is not None:
