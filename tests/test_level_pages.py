@@ -1,0 +1,172 @@
+"""What trainers and HR departments open: a level's page and its files, item permalinks (HTML and JSON,
+for a version and for "the version in force"), a cumulative search and the CSV of a search. On both
+catalog backends."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+
+import pytest
+
+from registry.db import write_session
+from registry.exports.csv_matrix import plain
+from registry.levels import level_view
+from registry.loader import load_bytes
+
+from .conftest import STANDARDS
+
+CODE = "4-04-05-05"
+ITEM = "R-L3-analysis-process-1"
+
+
+def doc_of(code: str, version: str) -> dict:
+    return load_bytes((STANDARDS / code / f"{version}.yaml").read_bytes()).data
+
+
+def links(page: str, code: str, version: str) -> list[str]:
+    return re.findall(rf'href="/standards/{code}/{re.escape(version)}/items/([^"]+)"', page)
+
+
+def test_the_level_page_has_the_level_and_the_lower_levels_it_includes(client, corpus):
+    doc = doc_of(CODE, "2.0")
+    view = level_view(doc, "L3")
+    page = client.get(f"/standards/{CODE}/2.0/levels/L3?lang=en").get_data(as_text=True)
+    linked = links(page, CODE, "2.0")
+    for _t, _b, _c, item in view.requirements(included=True):  # every requirement, once, linked
+        assert linked.count(item["id"]) == 1, item["id"]
+    assert "Included from Level 4 / Intermediate worker" in page and "Included from Level 5 / Junior worker" in page
+    assert page.index('id="own"') < page.index('id="from-L4"') < page.index('id="from-L5"')
+    assert f"{view.total_hours} hours" in page
+    for condition in view.eligibility:
+        assert condition["en"] in page
+    for item in doc["basic_requirements"]["basic_knowledge"][0]["items"]:  # every level has the basic requirements
+        assert item["id"] in linked
+
+
+def test_a_level_split_by_direction_asks_for_one(client, corpus):
+    page = client.get("/standards/2-02-38-01/1.0/levels/junior?lang=en")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'href="/standards/2-02-38-01/1.0/levels/junior/cv"' in text and "/levels/junior/nlp" in text
+    assert client.get("/standards/2-02-38-01/1.0/levels/junior/cv").status_code == 200
+    for url in ("/standards/2-02-38-01/1.0/levels/junior/xx", f"/standards/{CODE}/2.0/levels/L9",
+                f"/standards/{CODE}/2.0/levels/L3/a/b", f"/standards/{CODE}/9.9/levels/L3",
+                f"/standards/{CODE}/2.0/levels/L9/job-description.pdf", "/standards/2-02-38-01/1.0/levels/junior.csv"):
+        assert client.get(url).status_code == 404, url
+    latest = client.get(f"/standards/{CODE}/latest/levels/L3/training-plan.docx?lang=en")
+    assert latest.status_code == 302 and latest.headers["Location"].endswith(
+        f"/standards/{CODE}/2.0/levels/L3/training-plan.docx?lang=en")
+
+
+def test_the_standard_page_shows_every_part_and_links_every_level(client, corpus):
+    doc = doc_of(CODE, "2.0")
+    page = client.get(f"/standards/{CODE}/2.0?lang=en").get_data(as_text=True)
+    contents = page[page.index('class="contents"'):page.index("</nav>", page.index('class="contents"'))]
+    for anchor in ("#overview", "#eligibility", "#assessment", "#basic", "#work-requirements", "#weights", "#history"):
+        assert f'href="{anchor}"' in contents and f'id="{anchor[1:]}"' in page, anchor
+    for level in doc["levels"]:
+        assert f'href="/standards/{CODE}/2.0/levels/{level["id"]}"' in contents
+        assert f'href="#wr-{level["id"]}"' in contents
+    assert doc["overview"]["assessment"]["method"]["en"] in page
+    linked = links(page, CODE, "2.0")
+    basic = doc["basic_requirements"]
+    for item in basic["ethics"]["knowledge"] + [i for g in basic["basic_knowledge"] for i in g["items"]]:
+        assert item["id"] in linked
+
+
+def test_an_item_permalink_as_a_page_and_as_json(client, corpus):
+    page = client.get(f"/standards/{CODE}/2.0/items/{ITEM}?lang=en")
+    assert page.status_code == 200 and "Accept" in page.headers["Vary"]
+    text = page.get_data(as_text=True)
+    assert "Can map the business processes" in text and f'href="/standards/{CODE}/2.0/levels/L3"' in text
+    answer = client.get(f"/standards/{CODE}/2.0/items/{ITEM}", headers={"Accept": "application/json"})
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    body = answer.get_json()
+    assert (body["id"], body["kind"], body["level"], body["number"], body["standing"]) == \
+        (ITEM, "requirement", "L3", "1.1.1", "in-force")
+    assert body["permalink"].endswith(f"/standards/{CODE}/2.0/items/{ITEM}")
+    latest = client.get(f"/standards/{CODE}/latest/items/{ITEM}")
+    assert latest.status_code == 302 and latest.headers["Location"].endswith(f"/standards/{CODE}/2.0/items/{ITEM}")
+    missing = client.get(f"/standards/{CODE}/1.0/items/{ITEM}", headers={"Accept": "application/json"})
+    assert missing.status_code == 404 and "2.0" in missing.get_json()["error"]["message"]
+    assert client.get(f"/standards/{CODE}/2.0/items/NO-SUCH-ITEM").status_code == 404
+    assert client.get(f"/standards/{CODE}/latest/items/NO-SUCH-ITEM").status_code == 404
+
+
+def test_a_removed_item_says_where_it_went(engine, client, corpus):
+    """Version 3.0 removes a knowledge item and adds another to the same work content: the item's
+    "latest" permalink says so (410), and names the new item."""
+    from registry.services import catalog
+    from registry.services.context import SYSTEM
+
+    text = (STANDARDS / CODE / "2.0.yaml").read_text("utf-8")
+    text = re.sub(r"(?m)^version: .*$", "version: '3.0'", text, count=1)
+    text = re.sub(r"(?m)^(\s+)- id: K-L5-collect-acq-2\n", r"\1- id: K-L5-collect-acq-9\n", text, count=1)
+    text = re.sub(r'effective_from: "[0-9-]+"', 'effective_from: "2026-01-01"', text, count=1)
+    with write_session(engine) as session:
+        catalog.publish(session, catalog.validate_upload(text.encode()), SYSTEM)
+    answer = client.get(f"/standards/{CODE}/latest/items/K-L5-collect-acq-2", headers={"Accept": "application/json"})
+    assert answer.status_code == 410
+    body = answer.get_json()
+    assert (body["last_version"], body["removed_in"], body["in_force_version"]) == ("2.0", "3.0", "3.0")
+    assert [r["id"] for r in body["replaced_by"]] == ["K-L5-collect-acq-9"]
+    page = client.get(f"/standards/{CODE}/latest/items/K-L5-collect-acq-2?lang=en")
+    assert page.status_code == 410
+    assert "Removed in version 3.0" in page.get_data(as_text=True)
+    assert f"/standards/{CODE}/3.0/items/K-L5-collect-acq-9" in page.get_data(as_text=True)
+
+
+def test_generated_documents_are_served_recorded_and_verified(client, corpus):
+    response = client.get(f"/standards/{CODE}/2.0/levels/L3/job-description.docx?lang=en")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].endswith(f"{CODE}-2.0-L3-job-description.en.docx")
+    digest = hashlib.sha256(response.data).hexdigest()
+    verified = client.get(f"/api/v1/verify/{digest}").get_json()
+    assert verified["authentic"] and (verified["format"], verified["scope"], verified["lang"]) == \
+        ("job-description.docx", "L3", "en")
+    again = client.get(f"/standards/{CODE}/2.0/levels/L3/job-description.docx?lang=en")
+    assert again.headers["ETag"] == response.headers["ETag"] and again.data == response.data  # cached
+    sheet = client.get("/standards/2-02-38-01/1.0/levels/intermediate/cv.csv")
+    rows = list(csv.DictReader(io.StringIO(sheet.data.decode("utf-8-sig"), newline="")))
+    assert {plain(r["version"]) for r in rows} == {"1.0"}
+    assert {r["included_from"] for r in rows if r["part"] == "work"} == {"", "junior"}
+    assert {r["direction_id"] for r in rows if r["part"] == "work"} == {"cv"}
+
+
+@pytest.fixture
+def searchable(app, corpus):
+    from registry.search.service import service_for
+
+    service = service_for(app)
+    service.start(wait=0)
+    assert service.wait_ready(120)
+    return app
+
+
+def test_a_cumulative_level_search_includes_the_lower_levels(client, searchable):
+    own = client.get(f"/api/v1/search?code={CODE}&level=L3&part=work").get_json()
+    cumulative = client.get(f"/api/v1/search?code={CODE}&level=L3&part=work&cumulative=1&per_page=100").get_json()
+    doc = doc_of(CODE, "2.0")
+    expected = {i["id"] for _t, _b, c, _i in level_view(doc, "L3").requirements(included=True)
+                for i in c["requirements"] + c["knowledge"]}
+    assert own["total"] == len([1 for h in own["hits"]]) or own["total"] < cumulative["total"]
+    assert {f["value"] for f in cumulative["facets"]["level"]} >= {"L3", "L4", "L5"}
+    assert cumulative["total"] == len(expected)
+    assert all(h["permalink"] == f"/standards/{CODE}/2.0/items/{h['item_id']}" for h in cumulative["hits"])
+    assert client.get(f"/api/v1/search?level=L3&cumulative=maybe").status_code == 400
+
+
+def test_any_search_downloads_as_csv(client, searchable):
+    api = client.get(f"/api/v1/search?q=数据&code={CODE}&level=L3&cumulative=1").get_json()
+    response = client.get(f"/search.csv?q=数据&code={CODE}&level=L3&cumulative=1")
+    assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"), newline="")))
+    assert len(rows) == api["total"] > 0
+    assert {r["status"] for r in rows} == {"in-force"}
+    assert all(r["permalink"].endswith(f"/items/{r['item_id']}") for r in rows if r["item_id"])
+    page = client.get(f"/search?q=数据&code={CODE}&level=L3&cumulative=1").get_data(as_text=True)
+    assert "/search.csv?" in page and 'name="cumulative"' in page
+    assert client.get("/search.csv?per_page=0").status_code == 400
