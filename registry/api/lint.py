@@ -39,7 +39,7 @@ def _finding(issue) -> dict:
 def openapi_paths() -> dict:
     """The OpenAPI path item of the route, built with ``registry.api.openapi``'s helpers."""
     from ..lint.base import SEVERITIES
-    from .openapi import _errors, _json, _operation, _ref, _response
+    from .openapi_parts import _errors, _json, _operation, _ref, _response
 
     text, maybe = {"type": "string"}, {"type": ["string", "null"]}
     place = {"type": ["integer", "null"], "minimum": 1}
