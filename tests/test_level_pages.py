@@ -90,33 +90,39 @@ def test_an_item_permalink_as_a_page_and_as_json(client, corpus):
     assert body["permalink"].endswith(f"/standards/{CODE}/2.0/items/{ITEM}")
     latest = client.get(f"/standards/{CODE}/latest/items/{ITEM}")
     assert latest.status_code == 302 and latest.headers["Location"].endswith(f"/standards/{CODE}/2.0/items/{ITEM}")
-    missing = client.get(f"/standards/{CODE}/1.0/items/{ITEM}", headers={"Accept": "application/json"})
-    assert missing.status_code == 404 and "2.0" in missing.get_json()["error"]["message"]
+    older = client.get(f"/standards/{CODE}/1.0/items/{ITEM}", headers={"Accept": "application/json"}).get_json()
+    assert (older["version"], older["number"], older["in_force_version"]) == ("1.0", "1.1.1", "2.0")
+    assert older["standing"] != "in-force"
+    added = "R-L3-training-llm-1"  # new in 2.0: version 1.0 says it has no such item and names the one that has
+    missing = client.get(f"/standards/{CODE}/1.0/items/{added}", headers={"Accept": "application/json"})
+    assert missing.status_code == 404 and "it is in version 2.0" in missing.get_json()["error"]["message"]
     assert client.get(f"/standards/{CODE}/2.0/items/NO-SUCH-ITEM").status_code == 404
     assert client.get(f"/standards/{CODE}/latest/items/NO-SUCH-ITEM").status_code == 404
+    assert client.get(f"/standards/{CODE}/2.0/items/{'x' * 300}").status_code == 404
 
 
-def test_a_removed_item_says_where_it_went(engine, client, corpus):
-    """Version 3.0 removes a knowledge item and adds another to the same work content: the item's
-    "latest" permalink says so (410), and names the new item."""
-    from registry.services import catalog
-    from registry.services.context import SYSTEM
-
-    text = (STANDARDS / CODE / "2.0.yaml").read_text("utf-8")
-    text = re.sub(r"(?m)^version: .*$", "version: '3.0'", text, count=1)
-    text = re.sub(r"(?m)^(\s+)- id: K-L5-collect-acq-2\n", r"\1- id: K-L5-collect-acq-9\n", text, count=1)
-    text = re.sub(r'effective_from: "[0-9-]+"', 'effective_from: "2026-01-01"', text, count=1)
-    with write_session(engine) as session:
-        catalog.publish(session, catalog.validate_upload(text.encode()), SYSTEM)
-    answer = client.get(f"/standards/{CODE}/latest/items/K-L5-collect-acq-2", headers={"Accept": "application/json"})
+def test_a_removed_item_says_where_it_went(client, corpus):
+    """Version 2.0 drops skill 4.1.3 of level 3 ("assess the results of training") and adds a skill on
+    blended training to the same work content: the item's "latest" permalink answers 410, says that
+    2.0 removed it and names the new skill. A knowledge item whose work content got nothing new in
+    its place says that nothing replaced it, rather than naming an unrelated addition."""
+    answer = client.get(f"/standards/{CODE}/latest/items/R-L3-guidance-train-3", headers={"Accept": "application/json"})
     assert answer.status_code == 410
     body = answer.get_json()
-    assert (body["last_version"], body["removed_in"], body["in_force_version"]) == ("2.0", "3.0", "3.0")
-    assert [r["id"] for r in body["replaced_by"]] == ["K-L5-collect-acq-9"]
-    page = client.get(f"/standards/{CODE}/latest/items/K-L5-collect-acq-2?lang=en")
-    assert page.status_code == 410
-    assert "Removed in version 3.0" in page.get_data(as_text=True)
-    assert f"/standards/{CODE}/3.0/items/K-L5-collect-acq-9" in page.get_data(as_text=True)
+    assert (body["last_version"], body["removed_in"], body["in_force_version"]) == ("1.0", "2.0", "2.0")
+    assert body["text"]["en"] == "Can assess and evaluate the results of training."
+    assert [r["id"] for r in body["replaced_by"]] == ["R-L3-guidance-train-blended"]
+    assert body["replaced_by"][0]["permalink"].endswith(f"/standards/{CODE}/2.0/items/R-L3-guidance-train-blended")
+    page = client.get(f"/standards/{CODE}/latest/items/R-L3-guidance-train-3?lang=en")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 410 and "Removed in version 2.0" in text
+    assert f'href="/standards/{CODE}/2.0/items/R-L3-guidance-train-blended"' in text
+    assert f'href="/standards/{CODE}/1.0/items/R-L3-guidance-train-3"' in text
+    alone = client.get(f"/standards/{CODE}/latest/items/K-L5-annotate-stat-3", headers={"Accept": "application/json"})
+    assert alone.status_code == 410 and alone.get_json()["replaced_by"] == []
+    page = client.get(f"/standards/{CODE}/latest/items/K-L5-annotate-stat-3?lang=en").get_data(as_text=True)
+    assert "Version 2.0 adds nothing in its place." in page
+    assert client.get(f"/standards/{CODE}/1.0/items/R-L3-guidance-train-3").status_code == 200
 
 
 def test_generated_documents_are_served_recorded_and_verified(client, corpus):

@@ -5,7 +5,7 @@ Items are named by their stable IDs, kept across versions (docs/format.md §6), 
 assessment can cite "4-04-05-05 2.0, item R-L3-analysis-process-1" and follow it to the version in
 force. An item that the version in force no longer has is *removed*: the page says in which version it
 was removed and what that version added in its place (from the diff of the last version that had it
-with the next one: the items added under the same work content, function or group).
+with the next one: the items added under the same work content or group, see :func:`replacements`).
 """
 
 from __future__ import annotations
@@ -105,17 +105,20 @@ def latest_item(session: Session, code: str, item_id: str, clock: Clock) -> Item
 
 
 def replacements(changes, item_id: str, item: Item) -> list[ItemChange]:
-    """What a diff added in place of a removed item: the items added under its work content, else
-    its function at its level (and direction), else its group; of the same kind first."""
+    """What a diff added in place of a removed item: the items added under its own work content (or
+    group); when its work content was removed with it, those added under the same function at its
+    level (and direction), as a restructured function; of the same kind first. Nothing else: an item
+    added elsewhere is not a replacement."""
     added = [c for c in changes if c.kind == "added" and c.new_location is not None and c.item_id != item_id]
     where = item.location
+    content_gone = any(c.kind == "removed" and c.item_id == where.work_content for c in changes)
 
     def near(change: ItemChange) -> int:
         there = change.new_location
         if where.work_content and there.work_content == where.work_content:
             return 0
-        if where.function and (there.function, there.level, there.direction) == \
-                (where.function, where.level, where.direction) and there.work_content:
+        if content_gone and where.function and there.work_content and \
+                (there.function, there.level, there.direction) == (where.function, where.level, where.direction):
             return 1
         if where.group and there.group == where.group:
             return 0

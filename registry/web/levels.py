@@ -17,12 +17,13 @@ from __future__ import annotations
 from flask import current_app, jsonify, redirect, render_template, request, url_for
 
 from ..db import read_session
-from ..errors import NotFound
+from ..api.errors import error_body
+from ..errors import NotFound, RegistryError
 from ..exports.formats import FORMATS, GENERATED, LEVEL
 from ..services import exports, items, reading
 from ..services.verification import standing_fields
 from . import bp
-from .common import CODE, VERSION_NAME, clock, engine
+from .common import CODE, VERSION_NAME, clock, engine, status_of
 from .public import exports_dir, send
 
 JSON = "application/json"
@@ -77,11 +78,17 @@ def _wants_json() -> bool:
 
 @bp.get("/standards/<code>/<version>/items/<item_id>")
 def item(code: str, version: str, item_id: str):
-    _check(code, version)
-    if version == "latest":
-        return _latest_item(code, item_id)
-    with read_session(engine()) as session:
-        found = items.item_page(session, code, version, item_id, clock())
+    try:
+        _check(code, version)
+        if version == "latest":
+            return _latest_item(code, item_id)
+        with read_session(engine()) as session:
+            found = items.item_page(session, code, version, item_id, clock())
+    except RegistryError as error:
+        if not _wants_json():
+            raise  # the site's error page
+        body = error_body(error.code, error.message, error.details)  # a JSON reader gets the API's error
+        return _vary(jsonify(body)), status_of(error)
     if _wants_json():
         return _vary(jsonify(item_json(found)))
     return _vary(current_app.make_response(render_template("web/item.html", found=found, doc=found.document)))
