@@ -66,7 +66,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Iterable, Iterator
 
-from ..documents import level_name, level_names, text_in
+from ..documents import level_name, level_name_map, text_in
 from ..lifecycle import DRAFT_STANDING, EXPIRED, IN_FORCE, SUPERSEDED, UPCOMING, WITHDRAWN
 from .info import VersionInfo, utc
 
@@ -170,11 +170,6 @@ def _translations(text: Any, master: str) -> dict[str, str]:
 def _languages(doc: dict) -> list[str]:
     master = doc["languages"]["master"]
     return [master] + [lang for lang in doc["languages"].get("translations", []) if lang != master]
-
-
-def _level_names(doc: dict, level_id: str) -> dict[str, str]:
-    names = level_names(doc, level_id)
-    return _text_map(names, doc["languages"]["master"]) if names is not None else {}
 
 
 def _text_map(text: Any, master: str) -> dict[str, str]:
@@ -299,7 +294,7 @@ class _Builder:
             level, direction = section["level"], section.get("direction")
             section_id = level_item_id(code, level, direction)
             statement = level_name(doc, level, self.master)
-            names = _level_names(doc, level)
+            names = level_name_map(doc, level)
             if direction:
                 direction_name = directions.get(direction, {}).get("name", direction)
                 statement = f"{statement} — {self.text(direction_name)}"
@@ -406,7 +401,7 @@ class _Builder:
             "title": _text_map(doc["title"], master),
             "occupation": _text_map(doc["occupation"], master),
             "levelScheme": doc["level_scheme"],
-            "levels": [{"id": level["id"], "name": _level_names(doc, level["id"])} for level in doc["levels"]],
+            "levels": [{"id": level["id"], "name": level_name_map(doc, level["id"])} for level in doc["levels"]],
             "directions": [{"id": d["id"], "name": _text_map(d["name"], master)} for d in doc.get("directions", [])],
             "columnLabel": doc["work_requirements"]["column_label"],
             "source": f"{self.base[: -len(CASE_PATH)]}/standards/{self.code}/{self.version}.yaml",

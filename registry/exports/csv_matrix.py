@@ -58,7 +58,7 @@ import csv
 import io
 from typing import Any, Iterable, Iterator
 
-from ..documents import level_names
+from ..documents import level_name_map
 from ..vocabulary import PRINT_LABELS
 from .info import DEFAULT_BASE_URL
 
@@ -103,9 +103,9 @@ def columns(doc: dict, *, level: bool = False) -> list[str]:
              "item_id", "kind", "number", *per_language("text"), "permalink"])
 
 
-def _level_names(doc: dict, level_id: str | None, langs: list[str], master: str) -> list[str]:
-    names = level_names(doc, level_id) if level_id else None
-    return [exactly_in(names, lang, master) for lang in langs]
+def _level_names(doc: dict, level_id: str | None, langs: list[str]) -> list[str]:
+    names = level_name_map(doc, level_id) if level_id else {}
+    return [names.get(lang, "") for lang in langs]
 
 
 def rows(doc: dict, *, code: str | None = None, version: str | None = None, base_url: str = DEFAULT_BASE_URL,
@@ -142,7 +142,7 @@ def rows(doc: dict, *, code: str | None = None, version: str | None = None, base
     chosen = sections if sections is not None else ((s, "") for s in doc["work_requirements"]["sections"])
     for section, included in chosen:
         level_id, direction_id = section["level"], section.get("direction")
-        head = [level_id, *_level_names(doc, level_id, langs, master), direction_id or "",
+        head = [level_id, *_level_names(doc, level_id, langs), direction_id or "",
                 *names(directions.get(direction_id))]
         for block in section["functions"]:
             function = functions.get(block["function"], {"id": block["function"]})

@@ -15,7 +15,7 @@ import hashlib
 import json
 from typing import Any, Iterable
 
-from ..documents import level_names
+from ..documents import level_name_map
 from ..levels import levels_at_or_above
 from .analysis import STEMMER, STOP_WORDS
 from .folding import RUNS, fold
@@ -72,8 +72,7 @@ def _spell_words(texts: Iterable[str]) -> str:
 
 
 def _level_names(doc: dict) -> dict[str, dict[str, str]]:
-    master = doc["languages"]["master"]
-    return {level["id"]: _texts(level_names(doc, level["id"]), master) for level in doc.get("levels", [])}
+    return {level["id"]: level_name_map(doc, level["id"]) for level in doc.get("levels", [])}
 
 
 def facet_bytes(*values: str) -> bytes:
