@@ -351,6 +351,7 @@ LEVEL_LABELS: dict[str, dict[str, str]] = {
                              "function's weight divided equally among its requirements. The lower levels' "
                              "requirements are assessed at those levels."},
     "module": {"zh": "培训模块", "en": "Module"},
+    "modules": {"zh": "培训模块", "en": "Modules"},
     "teaches": {"zh": "相关知识", "en": "Knowledge taught"},
     "hours": {"zh": "参考学时", "en": "Hours"},
     "plan_note": {"zh": "本等级培训参考学时 {hours} 学时，按{table}中各职业功能的权重分配到各模块"

@@ -120,6 +120,44 @@ def test_the_job_description_lists_the_level_with_the_lower_levels_included(case
     assert squeeze(info.item_url("<ID>")) in text
 
 
+def pdf_links(data: bytes) -> list[str]:
+    import pypdf
+
+    uris = []
+    for page in pypdf.PdfReader(io.BytesIO(data)).pages:
+        for annotation in page.get("/Annots") or []:
+            action = annotation.get_object().get("/A")
+            if action is not None and "/URI" in action:
+                uris.append(str(action["/URI"]))
+    return uris
+
+
+def docx_links(data: bytes) -> list[str]:
+    import docx
+    from docx.opc.constants import RELATIONSHIP_TYPE
+
+    part = docx.Document(io.BytesIO(data)).part
+    return [r.target_ref for r in part.rels.values() if r.reltype == RELATIONSHIP_TYPE.HYPERLINK]
+
+
+def test_each_item_leads_to_its_permalink(case, pdfs):
+    """In the PDF and in the DOCX, every skill and knowledge item of the job description and every
+    line of the checklist is a link to the item's permalink; the training plan's modules too."""
+    doc, data, info, scope = case
+    view = level_view(doc, scope.level, scope.direction)
+    expected = {
+        "job-description": {i["id"] for _t, _b, c, _i in view.requirements(included=True)
+                            for i in c["requirements"] + c.get("knowledge", [])},
+        "assessment-checklist": {item["id"] for _b, _c, item, _w in checklist_lines(view)},
+        "training-plan": {content["id"] for _b, content, _h in plan_modules(view)},
+    }
+    for kind, ids in expected.items():
+        wanted = {info.item_url(i) for i in ids}
+        assert wanted and wanted <= set(pdf_links(pdfs[kind, "en"])), kind
+        docx = render(f"{kind}.docx", RenderJob(doc, data, info, "en", scope=scope))
+        assert wanted <= set(docx_links(docx)), kind
+
+
 def test_each_document_prints_code_version_standing_and_hash(case, pdfs):
     import pikepdf
 

@@ -15,6 +15,7 @@ from registry.db import write_session
 from registry.exports.csv_matrix import plain
 from registry.levels import level_view
 from registry.loader import load_bytes
+from registry.web.public import PAGE_SIZE
 
 from .conftest import STANDARDS
 
@@ -24,6 +25,14 @@ ITEM = "R-L3-analysis-process-1"
 
 def doc_of(code: str, version: str) -> dict:
     return load_bytes((STANDARDS / code / f"{version}.yaml").read_bytes()).data
+
+
+def fetch(client, url, **kwargs):
+    """GET and close: a file response holds its file open until closed."""
+    response = client.get(url, **kwargs)
+    response.get_data()
+    response.close()
+    return response
 
 
 def links(page: str, code: str, version: str) -> list[str]:
@@ -44,6 +53,18 @@ def test_the_level_page_has_the_level_and_the_lower_levels_it_includes(client, c
         assert condition["en"] in page
     for item in doc["basic_requirements"]["basic_knowledge"][0]["items"]:  # every level has the basic requirements
         assert item["id"] in linked
+    weights = page[page.index('<section id="weights"'):page.index("</section>", page.index('<section id="weights"'))]
+    tables = [[(re.sub(r"<[^>]+>", "", name).strip(), value) for name, value in
+               re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td></tr>', table, re.S)]
+              for table in weights.split("<table")[1:]]
+    functions = {f["id"]: f["name"]["en"] for f in doc["functions"]}
+    for column, rows in zip((view.theory, view.skills), tables, strict=True):  # the level's column of each table
+        for fid, value in column["functions"].items():
+            assert (functions[fid], "—" if value is None else str(value)) in rows, (fid, rows)
+    assert ("Professional ethics", str(view.theory["ethics"])) in tables[0]
+    for kind in ("job-description", "assessment-checklist", "training-plan"):  # its documents, from the page
+        for suffix in ("pdf", "docx"):
+            assert f'href="/standards/{CODE}/2.0/levels/L3/{kind}.{suffix}' in page, (kind, suffix)
 
 
 def test_a_level_split_by_direction_asks_for_one(client, corpus):
@@ -75,6 +96,21 @@ def test_the_standard_page_shows_every_part_and_links_every_level(client, corpus
     basic = doc["basic_requirements"]
     for item in basic["ethics"]["knowledge"] + [i for g in basic["basic_knowledge"] for i in g["items"]]:
         assert item["id"] in linked
+
+
+def test_every_item_of_the_standard_page_and_the_diff_leads_to_its_permalink(client, corpus):
+    from registry.diff import diff_documents, items_of
+
+    doc = doc_of(CODE, "2.0")
+    page = client.get(f"/standards/{CODE}/2.0?lang=en").get_data(as_text=True)
+    linked = set(links(page, CODE, "2.0"))
+    shown = {i for i, item in items_of(doc).items()
+             if item.kind in ("requirement", "knowledge", "work_content", "basic_knowledge_item", "ethics")}
+    assert shown and shown <= linked, sorted(shown - linked)[:5]
+    diff = client.get(f"/standards/{CODE}/diff?from=1.0&to=2.0&lang=en").get_data(as_text=True)
+    changes = diff_documents(doc_of(CODE, "1.0"), doc).items
+    assert {c.item_id for c in changes if c.kind == "removed"} <= set(links(diff, CODE, "1.0"))
+    assert {c.item_id for c in changes if c.kind != "removed"} <= set(links(diff, CODE, "2.0"))
 
 
 def test_an_item_permalink_as_a_page_and_as_json(client, corpus):
@@ -126,16 +162,16 @@ def test_a_removed_item_says_where_it_went(client, corpus):
 
 
 def test_generated_documents_are_served_recorded_and_verified(client, corpus):
-    response = client.get(f"/standards/{CODE}/2.0/levels/L3/job-description.docx?lang=en")
+    response = fetch(client, f"/standards/{CODE}/2.0/levels/L3/job-description.docx?lang=en")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].endswith(f"{CODE}-2.0-L3-job-description.en.docx")
     digest = hashlib.sha256(response.data).hexdigest()
     verified = client.get(f"/api/v1/verify/{digest}").get_json()
     assert verified["authentic"] and (verified["format"], verified["scope"], verified["lang"]) == \
         ("job-description.docx", "L3", "en")
-    again = client.get(f"/standards/{CODE}/2.0/levels/L3/job-description.docx?lang=en")
+    again = fetch(client, f"/standards/{CODE}/2.0/levels/L3/job-description.docx?lang=en")
     assert again.headers["ETag"] == response.headers["ETag"] and again.data == response.data  # cached
-    sheet = client.get("/standards/2-02-38-01/1.0/levels/intermediate/cv.csv")
+    sheet = fetch(client, "/standards/2-02-38-01/1.0/levels/intermediate/cv.csv")
     rows = list(csv.DictReader(io.StringIO(sheet.data.decode("utf-8-sig"), newline="")))
     assert {plain(r["version"]) for r in rows} == {"1.0"}
     assert {r["included_from"] for r in rows if r["part"] == "work"} == {"", "junior"}
@@ -175,4 +211,6 @@ def test_any_search_downloads_as_csv(client, searchable):
     assert all(r["permalink"].endswith(f"/items/{r['item_id']}") for r in rows if r["item_id"])
     page = client.get(f"/search?q=数据&code={CODE}&level=L3&cumulative=1").get_data(as_text=True)
     assert "/search.csv?" in page and 'name="cumulative"' in page
+    shown = {r["item_id"] for r in rows[:PAGE_SIZE] if r["item_id"]}  # the first page of hits, each linked
+    assert shown and shown <= set(links(page, CODE, "2.0"))
     assert client.get("/search.csv?per_page=0").status_code == 400

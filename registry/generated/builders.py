@@ -333,7 +333,7 @@ def training_plan(ctx: Context) -> Generated:
         blocks += [Heading(w("prerequisites")), Paragraph(w("prerequisites_note")),
                    Bullets(tuple(Part(w.level(level), ctx.info.level_url(_scope_key(ctx.doc, level, view.direction)))
                                  for level in view.lower_levels))]
-    blocks += [Heading(w("module")),
+    blocks += [Heading(w("modules")),
                Table((Column(w("module"), 20), Column(ctx.column, 36), Column(w("teaches"), 34),
                       Column(w("hours"), 10, True)), tuple(rows), "plan")]
     return ctx.made("training-plan", blocks)
