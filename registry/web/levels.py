@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, redirect, render_template, request, url_for
 
-from ..db import read_session
 from ..api.errors import error_body
+from ..db import read_session
 from ..errors import NotFound, RegistryError
 from ..exports.formats import FORMATS, GENERATED, LEVEL
 from ..services import exports, items, reading
