@@ -67,6 +67,14 @@ def test_the_level_page_has_the_level_and_the_lower_levels_it_includes(client, c
             assert f'href="/standards/{CODE}/2.0/levels/L3/{kind}.{suffix}' in page, (kind, suffix)
 
 
+def test_the_level_page_reads_in_chinese(client, corpus):
+    page = client.get(f"/standards/{CODE}/2.0/levels/L3?lang=zh").get_data(as_text=True)
+    for words in ("本等级要求", "涵盖的低级别要求：四级/中级工", "涵盖的低级别要求：五级/初级工", "申报条件", "基本要求",
+                  "本标准规定高级别涵盖低级别的要求"):
+        assert words in page, words
+    assert "Requirements of this level" not in page and "Included from" not in page
+
+
 def test_a_level_split_by_direction_asks_for_one(client, corpus):
     page = client.get("/standards/2-02-38-01/1.0/levels/junior?lang=en")
     assert page.status_code == 200
