@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # Debian packages: venv for Debian's own python3, CJK fonts and Pango/HarfBuzz for PDFs, Chromium for the
-# browser tests (scripts/system-packages.sh installs only what is missing, as root or with sudo; scripts/postgres.sh
-# installs PostgreSQL for the suite itself).
+# browser tests, LibreOffice (Writer and Calc, without a GUI) for the tests that open the DOCX and CSV exports as
+# people's office software does (scripts/system-packages.sh installs only what is missing, as root or with sudo;
+# scripts/postgres.sh installs PostgreSQL for the suite itself).
 SYSTEM_PACKAGES := python3-venv fonts-noto-cjk chromium fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
-	libharfbuzz-subset0
+	libharfbuzz-subset0 libreoffice-writer-nogui libreoffice-calc-nogui
 
 .PHONY: install serve test clean system-packages fonts
 

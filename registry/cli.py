@@ -324,7 +324,8 @@ def standard_status(code: str, as_of) -> None:
 @main.command("export")
 @click.option("--all", "everything", is_flag=True, help="Render every version in every format that is not cached yet.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(list(FORMATS)),
-              help="Formats to render (repeatable) [default: all].")
+              help="Formats to render (repeatable) [default: every format of a whole version; the level files "
+                   "(level.pdf, job-description.docx ...) for every level when named].")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Processes [default: one per core].")
 def export(everything: bool, formats: tuple[str, ...], jobs: int | None) -> None:
     """Render exports into REGISTRY_EXPORTS_DIR, in parallel, skipping what is up to date.
@@ -334,7 +335,7 @@ def export(everything: bool, formats: tuple[str, ...], jobs: int | None) -> None
     from pathlib import Path
 
     from .config import load_config
-    from .services.export_all import export_all
+    from .services.export_all import DEFAULT_FORMATS, export_all
 
     if not everything:
         raise click.UsageError("give --all (single versions are served and cached on request)")
@@ -350,7 +351,7 @@ def export(everything: bool, formats: tuple[str, ...], jobs: int | None) -> None
         bar.update(done - bar.pos)
 
     report = export_all(engine, Path(config["EXPORTS_DIR"]).resolve(), clock=_clock(),
-                        formats=formats or tuple(FORMATS), base_url=config["BASE_URL"], jobs=jobs, progress=progress)
+                        formats=formats or DEFAULT_FORMATS, base_url=config["BASE_URL"], jobs=jobs, progress=progress)
     if bar is not None:
         bar.__exit__(None, None, None)
     click.echo(f"{report.rendered} rendered, {report.skipped} up to date, {len(report.failures)} failed")

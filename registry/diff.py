@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, NamedTuple
 
 __all__ = [
-    "Location", "ItemChange", "WeightChange", "MetadataChange", "Diff",
+    "Item", "Location", "ItemChange", "items_of", "WeightChange", "MetadataChange", "Diff",
     "diff_documents", "parse_version", "required_bump", "bump_is_sufficient",
 ]
 
@@ -238,6 +238,20 @@ def diff_documents(old: dict, new: dict) -> Diff:
         metadata=tuple(metadata),
         release=tuple(_release_changes(old, new)),
     )
+
+
+class Item(NamedTuple):
+    """An item of one version as the diff sees it: its kind (``ITEM_KINDS`` of the vocabulary), its
+    text (a string or a language map) and where it sits."""
+
+    kind: str
+    text: Any
+    location: Location
+
+
+def items_of(doc: dict) -> dict[str, Item]:
+    """Every item of a document by its stable ID, in document order (what an item permalink names)."""
+    return {item_id: Item(e.kind, e.text, e.location) for item_id, e in _collect(doc).items()}
 
 
 def _ids(changes: list[ItemChange], kind: str, item_kind: str) -> tuple[str, ...]:

@@ -120,11 +120,13 @@ class IssuedFile(SQLModel, table=True):
 
     sha256: str = Field(primary_key=True, max_length=64)
     version_id: int = Field(foreign_key="standard_version.id", index=True)
-    format: str = Field(max_length=20)
+    format: str = Field(max_length=40)
     lang: Optional[str] = Field(default=None, max_length=20)
     #: the standing the file prints (``Standing.key()``), empty for formats that print none
     standing: str = Field(default="", max_length=300)
     issued_at: datetime = Field(default_factory=utcnow)
+    #: the level (and direction) a level file covers (``L3``, ``junior/cv``); None for a whole version
+    scope: Optional[str] = Field(default=None, max_length=200)
 
 
 # --- drafts and review ----------------------------------------------------------------------

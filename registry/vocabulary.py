@@ -288,3 +288,82 @@ PRINT_LABELS: dict[str, dict[str, str]] = {
                 "fr": "Code QR de l'adresse de vérification"},
     "page_of": {"zh": "第 {page} 页 共 {pages} 页", "en": "page {page} of {pages}", "fr": "page {page} sur {pages}"},
 }
+
+
+# --- one level, and the documents generated from it ---------------------------------------------
+
+#: the documents generated for a level (``exports.formats.GENERATED``, and the level sheet itself)
+GENERATED_DOCUMENTS: dict[str, dict[str, str]] = {
+    "level": {"zh": "等级要求", "en": "Level requirements", "fr": "Exigences du niveau"},
+    "job-description": {"zh": "岗位说明书", "en": "Job description", "fr": "Fiche de poste"},
+    "assessment-checklist": {"zh": "考核评分表", "en": "Assessment checklist", "fr": "Grille d'évaluation"},
+    "training-plan": {"zh": "培训计划", "en": "Training plan", "fr": "Plan de formation"},
+}
+
+#: the fixed words of a level's page, sheet and generated documents (the print labels above too)
+LEVEL_LABELS: dict[str, dict[str, str]] = {
+    "includes": {"zh": "本标准规定高级别涵盖低级别的要求：本等级包括以下低级别的全部要求。",
+                 "en": "The standard states that a higher level includes the requirements of the levels below: "
+                       "this level includes every requirement of the lower levels listed here."},
+    "own_only": {"zh": "本标准未规定高级别涵盖低级别的要求：仅列出本等级的要求。",
+                 "en": "The standard does not state that a higher level includes the lower levels: only this "
+                       "level's requirements are listed."},
+    "own_requirements": {"zh": "本等级要求", "en": "Requirements of this level"},
+    "included_from": {"zh": "涵盖的低级别要求：{level}", "en": "Included from {level}"},
+    "included_mark": {"zh": "（涵盖：{level}）", "en": "(included from {level})"},
+    "generated_on": {"zh": "生成日期", "en": "Made on"},
+    "standing_on": {"zh": "{day}的状态", "en": "Standing on {day}"},
+    "level_page": {"zh": "等级页面", "en": "Level page"},
+    "item_links": {"zh": "条目永久链接", "en": "Item permalinks"},
+    "source_note": {"zh": "本文件依据下列国家职业标准生成，条目编号后为其永久链接标识。",
+                    "en": "Generated from the national occupational standard below; each item's ID leads to its "
+                          "permalink."},
+    "verify_generated": {"zh": "访问验证地址可确认所依据的标准版本是否真实、是否现行有效；本文件自身的 SHA-256 "
+                               "也记录在注册库中。",
+                         "en": "Open the verification address to check that the standard version it was made from "
+                               "is authentic and whether it is in force; this file's own SHA-256 is recorded by the "
+                               "registry too."},
+    "occupation": {"zh": "职业", "en": "Occupation"},
+    "standard": {"zh": "标准", "en": "Standard"},
+    "duties": {"zh": "岗位职责", "en": "Duties"},
+    "skills": {"zh": "技能要求", "en": "Required skills"},
+    "knowledge": {"zh": "知识要求", "en": "Required knowledge"},
+    "hiring": {"zh": "任职条件", "en": "Hiring requirements"},
+    "hiring_note": {"zh": "依据本等级的申报条件，具备以下条件之一：",
+                    "en": "From the eligibility conditions of this level; any one of:"},
+    "basic_note": {"zh": "各等级均须掌握本标准的基本要求（职业道德、基础知识）。",
+                   "en": "Every level must meet the standard's basic requirements (professional ethics, basic "
+                         "knowledge)."},
+    "no": {"zh": "序号", "en": "No."},
+    "id": {"zh": "标识", "en": "ID"},
+    "requirement": {"zh": "要求", "en": "Requirement"},
+    "weight": {"zh": "权重（%）", "en": "Weight (%)"},
+    "met": {"zh": "达到", "en": "Met"},
+    "not_met": {"zh": "未达到", "en": "Not met"},
+    "remarks": {"zh": "备注", "en": "Remarks"},
+    "candidate": {"zh": "考生姓名", "en": "Candidate"},
+    "assessor": {"zh": "考评员签名", "en": "Assessor's signature"},
+    "date": {"zh": "日期", "en": "Date"},
+    "result": {"zh": "考核结果", "en": "Result"},
+    "checklist_note": {"zh": "每行一项{column}；权重依据本等级{table}，按职业功能的权重在其各项要求间平均分配。"
+                             "低级别要求在其所属等级考核。",
+                       "en": "One line per {column} item; weights from this level's column of the {table}, each "
+                             "function's weight divided equally among its requirements. The lower levels' "
+                             "requirements are assessed at those levels."},
+    "module": {"zh": "培训模块", "en": "Module"},
+    "modules": {"zh": "培训模块", "en": "Modules"},
+    "teaches": {"zh": "相关知识", "en": "Knowledge taught"},
+    "hours": {"zh": "参考学时", "en": "Hours"},
+    "plan_note": {"zh": "本等级培训参考学时 {hours} 学时，按{table}中各职业功能的权重分配到各模块"
+                        "（职业功能内按其要求项数分配）。",
+                  "en": "The level's {hours} reference training hours, divided across the modules in proportion to "
+                        "the {table} (within a function, by its number of requirements)."},
+    "plan_no_hours": {"zh": "本标准未注明本等级的培训参考学时。", "en": "The standard states no training hours for this level."},
+    "prerequisites": {"zh": "前置要求", "en": "Prerequisites"},
+    "prerequisites_note": {"zh": "本等级涵盖以下低级别的要求，学员应已掌握：",
+                           "en": "This level includes the requirements of these lower levels, which trainees should "
+                                 "already meet:"},
+    "choose_direction": {"zh": "本等级按职业方向分列，请选择方向：", "en": "This level is split by direction; choose one:"},
+    "downloads": {"zh": "下载", "en": "Downloads"},
+    "not_stated": {"zh": "未注明", "en": "not stated"},
+}

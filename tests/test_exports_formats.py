@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from registry.exports import FORMATS, RenderJob, VersionInfo, render
-from registry.exports.csv_matrix import FORMULA_TRIGGERS, columns, competency_matrix
+from registry.exports.csv_matrix import FORMULA_TRIGGERS, TEXT_COLUMNS, columns, competency_matrix, plain
 from registry.loader import load_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,12 +24,20 @@ def load(code: str, version: str) -> dict:
 
 
 def read(data: bytes) -> list[dict[str, str]]:
-    """What a program gets back: Python's csv module over the UTF-8 (BOM stripped) text."""
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    """What a program gets back: Python's csv module over the UTF-8 (BOM stripped) text, the text
+    formulas of codes, versions and numbers (="1.10") read as their values."""
+    return [{k: plain(v) for k, v in row.items()}
+            for row in csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""))]
+
+
+def basic_items(doc: dict) -> list[dict]:
+    basic = doc["basic_requirements"]
+    return basic["ethics"].get("knowledge", []) + basic["ethics"].get("code_of_conduct", []) + \
+        [item for group in basic["basic_knowledge"] for item in group["items"]]
 
 
 def items_of(doc: dict) -> list[dict]:
-    found = []
+    found = basic_items(doc)
     for section in doc["work_requirements"]["sections"]:
         for block in section["functions"]:
             for wc in block["work_contents"]:
@@ -49,11 +57,12 @@ def test_csv_is_utf8_with_bom_crlf_and_a_stable_header():
     assert "\n" not in text.replace("\r\n", "")  # no bare LF line ends (none of these texts has a line break)
     header = text.split("\r\n", 1)[0].split(",")
     assert header == [
-        "code", "version", "level_id", "level_name_zh", "level_name_en", "level_name_fr", "direction_id",
+        "code", "version", "part", "level_id", "level_name_zh", "level_name_en", "level_name_fr", "direction_id",
         "direction_name_zh", "direction_name_en", "direction_name_fr", "function_id", "function_number",
         "function_name_zh", "function_name_en", "function_name_fr", "work_content_id", "work_content_number",
-        "work_content_name_zh", "work_content_name_en", "work_content_name_fr", "item_id", "kind", "number",
-        "text_zh", "text_en", "text_fr"]
+        "work_content_name_zh", "work_content_name_en", "work_content_name_fr", "group_id", "group_number",
+        "group_name_zh", "group_name_en", "group_name_fr", "item_id", "kind", "number", "text_zh", "text_en",
+        "text_fr", "permalink"]
     assert header == columns(load("4-04-05-05", "2.0"))
     assert competency_matrix(doc, version_info=None) == data  # deterministic, same code and version as the file
 
@@ -70,7 +79,10 @@ def test_one_row_per_item_and_every_row_complete(path: Path):
     assert {r["code"] for r in rows} == {doc["code"]} and {r["version"] for r in rows} == {doc["version"]}
     master = doc["languages"]["master"]
     assert all(r[f"text_{master}"] for r in rows)
-    assert {r["kind"] for r in rows} <= {"requirement", "knowledge", "behaviour"}
+    assert {r["kind"] for r in rows} <= {"requirement", "knowledge", "conduct", "behaviour"}
+    assert [r["item_id"] for r in rows if r["part"] == "basic"] == [i["id"] for i in basic_items(doc)]
+    assert all(r["permalink"].endswith(f"/standards/{doc['code']}/{doc['version']}/items/{r['item_id']}")
+               for r in rows)
 
 
 def test_chinese_and_english_texts_round_trip():
@@ -96,7 +108,7 @@ def test_chinese_and_english_texts_round_trip():
 
 def test_directions_and_missing_translations():
     doc = load("2-02-38-01", "1.0")  # two directions
-    rows = read(competency_matrix(doc, version_info=None))
+    rows = [r for r in read(competency_matrix(doc, version_info=None)) if r["part"] == "work"]
     directions = {d["id"]: d for d in doc["directions"]}
     assert {r["direction_id"] for r in rows} == set(directions)
     for row in rows[:5] + rows[-5:]:
@@ -124,8 +136,12 @@ def test_formula_injection_is_neutralised():
     first = next(r for r in rows if r["work_content_id"] == wc["id"])
     assert first["work_content_name_zh"] == "'=1+1"
     assert first["work_content_name_en"] == "Quoted \"name\", with a comma\nand a line break"  # survives quoting
-    for row in csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")):
-        assert not any(cell.startswith(FORMULA_TRIGGERS) for cell in row), row
+    header, *lines = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    text_columns = {header.index(name) for name in TEXT_COLUMNS}
+    for row in lines:  # the only formulas are the registry's own ="…" around codes, versions and numbers
+        assert not any(cell.startswith(FORMULA_TRIGGERS) for i, cell in enumerate(row) if i not in text_columns), row
+        assert all(cell == "" or (cell.startswith('="') and plain(cell).replace(".", "").replace("-", "").isdigit())
+                   for i, cell in enumerate(row) if i in text_columns), row
     # ordinary text is untouched
     assert rows[len(attacks)]["text_zh"] == items[len(attacks)]["text"]["zh"]
 
@@ -140,6 +156,7 @@ def test_behaviours_and_catalog_identity():
     by_id = {r["item_id"]: r for r in rows}
     assert by_id["B-row-1"]["kind"] == "behaviour" and by_id["B-row-1"]["work_content_id"] == wc["id"]
     assert rows[-1]["item_id"] == "B-1" and rows[-1]["level_id"] == rows[-1]["function_id"] == ""
+    assert rows[-1]["part"] == "work"
     assert rows[-1]["text_en"] == "Works safely." and rows[-1]["number"] == "1"
 
 
@@ -177,7 +194,8 @@ def test_render_covers_every_format():
     source = (STANDARDS / "4-04-05-05" / "2.0.yaml").read_bytes()
     doc = load_bytes(source).data
     job = RenderJob(doc, source, VersionInfo.of_document(doc, source=source, base_url="http://x"))
-    assert set(FORMATS) == {"pdf", "html", "yaml", "json", "csv", "case.json"}
+    assert {name for name, spec in FORMATS.items() if spec.scope == "version"} == \
+        {"pdf", "html", "yaml", "json", "csv", "case.json"}  # a version's files; a level's are tests/test_formats_table.py's
     assert render("yaml", job) == source
     assert render("csv", job).startswith(BOM)
     assert json.loads(render("case.json", job))["CFDocument"]["version"] == "2.0"

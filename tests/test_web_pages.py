@@ -90,7 +90,7 @@ def test_browse_by_sector_uses_labels_in_english(client, corpus):
 def test_standard_page_shows_tables_history_and_downloads(client, corpus):
     body = page(client, f"/standards/{CODE}")
     assert "Version history" in body and "Weight tables" in body and "Work requirements" in body
-    assert re.findall(r"<h2[^>]*>(.*?)</h2>", body)[:2] == ["Overview", "Levels and directions"]
+    assert re.findall(r"<h2[^>]*>(.*?)</h2>", body)[:3] == ["Contents", "Overview", "Levels and directions"]
     assert "Level 5 / Junior worker" in body and "Training hours" in body
     buttons = dict(re.findall(r'<a class="button" href="/standards/[^/]+/2\.0(\.[a-z.]+)"[^>]*>([^<]+)</a>', body))
     assert {buttons.get(s) for s in (".pdf", ".html", ".csv", ".case.json", ".yaml")} == \

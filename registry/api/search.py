@@ -41,8 +41,16 @@ def search():
     base = request.script_root + bp.url_prefix
     for hit in result.hits:
         hit["url"] = _url(base, hit)
+        hit["permalink"] = _permalink(hit)
     return jsonify({"total": result.total, "page": result.page, "per_page": result.per_page, "hits": result.hits,
                     "facets": result.facets, "suggestion": result.suggestion, "drafts": overlay is not None})
+
+
+def _permalink(hit: dict) -> str | None:
+    """The item's permalink (``/standards/{code}/{version}/items/{id}``); None for a standard or a draft."""
+    if hit.get("draft_id") is not None or not hit.get("item_id"):
+        return None
+    return f"{request.script_root}/standards/{hit['code']}/{hit['version']}/items/{hit['item_id']}"
 
 
 def _url(base: str, hit: dict) -> str:

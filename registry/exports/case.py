@@ -66,9 +66,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Iterable, Iterator
 
-from ..documents import level_name, text_in
+from ..documents import level_name, level_name_map, text_in
 from ..lifecycle import DRAFT_STANDING, EXPIRED, IN_FORCE, SUPERSEDED, UPCOMING, WITHDRAWN
-from ..vocabulary import LEVEL_SCHEMES
 from .info import VersionInfo, utc
 
 __all__ = ["NAMESPACE", "CASE_PATH", "package", "package_json", "cf_document", "document_standalone",
@@ -173,14 +172,6 @@ def _languages(doc: dict) -> list[str]:
     return [master] + [lang for lang in doc["languages"].get("translations", []) if lang != master]
 
 
-def _level_names(doc: dict, level_id: str) -> dict[str, str]:
-    for level in doc["levels"]:
-        if level["id"] == level_id and "name" in level:
-            name = level["name"]
-            return dict(name) if isinstance(name, dict) else {doc["languages"]["master"]: name}
-    return dict(LEVEL_SCHEMES.get(doc["level_scheme"], {}).get(level_id, {}))
-
-
 def _text_map(text: Any, master: str) -> dict[str, str]:
     return dict(text) if isinstance(text, dict) else {master: "" if text is None else str(text)}
 
@@ -280,6 +271,9 @@ class _Builder:
 
     def item_extension(self, stable_id: str, kind: str, text: Any, **more: Any) -> dict:
         extension: dict[str, Any] = {"id": stable_id, "kind": kind}
+        if kind in ("work-content", "requirement", "knowledge", "behaviour"):
+            # the item's page (HTML, or JSON by content negotiation); ``uri`` stays the CASE address
+            extension["permalink"] = self.info.item_url(stable_id)
         extension.update({k: v for k, v in more.items() if v not in (None, [], {})})
         translations = _translations(text, self.master)
         if translations:
@@ -300,7 +294,7 @@ class _Builder:
             level, direction = section["level"], section.get("direction")
             section_id = level_item_id(code, level, direction)
             statement = level_name(doc, level, self.master)
-            names = _level_names(doc, level)
+            names = level_name_map(doc, level)
             if direction:
                 direction_name = directions.get(direction, {}).get("name", direction)
                 statement = f"{statement} — {self.text(direction_name)}"
@@ -407,7 +401,7 @@ class _Builder:
             "title": _text_map(doc["title"], master),
             "occupation": _text_map(doc["occupation"], master),
             "levelScheme": doc["level_scheme"],
-            "levels": [{"id": level["id"], "name": _level_names(doc, level["id"])} for level in doc["levels"]],
+            "levels": [{"id": level["id"], "name": level_name_map(doc, level["id"])} for level in doc["levels"]],
             "directions": [{"id": d["id"], "name": _text_map(d["name"], master)} for d in doc.get("directions", [])],
             "columnLabel": doc["work_requirements"]["column_label"],
             "source": f"{self.base[: -len(CASE_PATH)]}/standards/{self.code}/{self.version}.yaml",

@@ -1,4 +1,5 @@
-"""The competency matrix: one CSV row per requirement, knowledge item and behaviour of a standard.
+"""The competency matrix: one CSV row per item of a standard (or of one level of it): requirements,
+knowledge items and behaviours of the work requirements, and the basic requirements every level has.
 
 For trainers who take requirements into their curricula, in a spreadsheet.
 
@@ -16,38 +17,61 @@ would be run as a formula by a spreadsheet (``=HYPERLINK(...)``, ``=cmd|...``). 
 leading apostrophe, which spreadsheets display as plain text and do not show. This applies to every
 cell, so the value read back by a program is the text with ``'`` in front; nothing else is changed.
 
+**Codes, versions and numbers stay text.** A spreadsheet reads ``1.10`` as the number 1.1 and
+``1.1.1`` as a date in some locales. The cells of :data:`TEXT_COLUMNS` are therefore written as
+text formulas, ``="1.10"``: Excel, WPS, LibreOffice and Google Sheets show ``1.10`` and keep it as
+text (a program reading the file strips ``="`` and ``"``: :func:`plain`). Their values come from
+the schema's patterns (digits, dots and hyphens), never from free text, so this is no door for a
+formula of a document's author.
+
 **Columns**, always in this order (``<lang>`` runs over the master language, then the translations
 in the order the standard declares them):
 
-``code, version, level_id, level_name_<lang>…, direction_id, direction_name_<lang>…,
-function_id, function_number, function_name_<lang>…, work_content_id, work_content_number,
-work_content_name_<lang>…, item_id, kind, number, text_<lang>…``
+``code, version, part, [included_from,] level_id, level_name_<lang>…, direction_id,
+direction_name_<lang>…, function_id, function_number, function_name_<lang>…, work_content_id,
+work_content_number, work_content_name_<lang>…, group_id, group_number, group_name_<lang>…,
+item_id, kind, number, text_<lang>…, permalink``
 
+- ``part`` is ``basic`` (2 基本要求: 职业道德, 基础知识; for every level) or ``work`` (3 工作要求).
+- ``included_from`` (the CSV of one level only): empty for the level's own items and the basic
+  requirements, else the lower level whose requirements the level includes (docs: registry.levels).
+- ``group_*`` name the part of the basic requirements an item belongs to: ``ethics.knowledge``
+  (2.1.1 职业道德基本知识), ``ethics.code_of_conduct`` (2.1.2 职业守则) or a basic-knowledge group.
 - ``kind`` is ``requirement`` (the third column, whatever its printed label: 技能要求,
-  专业能力要求 or performance criteria), ``knowledge`` (相关知识要求) or ``behaviour``.
+  专业能力要求 or performance criteria), ``knowledge`` (相关知识要求, and the knowledge items of the
+  basic requirements), ``conduct`` (an item of the code of conduct) or ``behaviour``.
+- ``permalink`` is the item's address (``/standards/{code}/{version}/items/{id}``).
 - Names and texts are given per language exactly as the document has them: a missing translation
   is an empty cell, never the master text, so a trainer can see what is not translated. Level
   names come from the level itself or from its scheme (the fixed schemes name levels in Chinese
   and English).
 - Behaviours that apply to the whole occupation (top-level ``behaviours``) come last, with the
   level, direction, function and work-content columns empty.
-- Rows follow the document: sections, then functions, work contents, and in each work content the
-  requirements, then the knowledge items, then the behaviours.
+- Rows follow the document: the basic requirements first, then the sections, functions, work
+  contents, and in each work content the requirements, then the knowledge items, then the
+  behaviours. The CSV of a level has the level's own tables, then those it includes.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
-from ..vocabulary import LEVEL_SCHEMES
+from ..documents import level_name_map
+from ..vocabulary import PRINT_LABELS
+from .info import DEFAULT_BASE_URL
 
-__all__ = ["competency_matrix", "columns", "rows", "neutralise"]
+__all__ = ["competency_matrix", "level_matrix", "columns", "rows", "neutralise", "as_text", "plain", "TEXT_COLUMNS"]
 
 BOM = "\ufeff"
 #: first characters that make a spreadsheet treat a cell as a formula (OWASP "CSV injection")
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: columns whose values a spreadsheet would turn into numbers or dates: written as ``="…"``
+TEXT_COLUMNS = ("code", "version", "function_number", "work_content_number", "group_number", "number")
+#: the parts of the basic requirements that are not basic-knowledge groups: (group id, printed number, label key)
+ETHICS_GROUPS = (("ethics.knowledge", "2.1.1", "ethics_knowledge", "knowledge"),
+                 ("ethics.code_of_conduct", "2.1.2", "code_of_conduct", "conduct"))
 
 
 def languages(doc: dict) -> list[str]:
@@ -65,32 +89,29 @@ def exactly_in(text: Any, lang: str, master: str) -> str:
     return str(text) if lang == master else ""
 
 
-def columns(doc: dict) -> list[str]:
+def columns(doc: dict, *, level: bool = False) -> list[str]:
+    """The header; ``level``: of the CSV of one level (with ``included_from``)."""
     langs = languages(doc)
 
     def per_language(prefix: str) -> list[str]:
         return [f"{prefix}_{lang}" for lang in langs]
 
-    return (["code", "version", "level_id", *per_language("level_name"), "direction_id",
-             *per_language("direction_name"), "function_id", "function_number", *per_language("function_name"),
-             "work_content_id", "work_content_number", *per_language("work_content_name"),
-             "item_id", "kind", "number", *per_language("text")])
+    return (["code", "version", "part", *(["included_from"] if level else []), "level_id",
+             *per_language("level_name"), "direction_id", *per_language("direction_name"), "function_id",
+             "function_number", *per_language("function_name"), "work_content_id", "work_content_number",
+             *per_language("work_content_name"), "group_id", "group_number", *per_language("group_name"),
+             "item_id", "kind", "number", *per_language("text"), "permalink"])
 
 
-def _level_names(doc: dict, level_id: str | None, langs: list[str], master: str) -> list[str]:
-    if level_id is None:
-        return ["" for _ in langs]
-    for level in doc["levels"]:
-        if level["id"] == level_id and "name" in level:
-            return [exactly_in(level["name"], lang, master) for lang in langs]
-    scheme = LEVEL_SCHEMES.get(doc["level_scheme"], {}).get(level_id)
-    if scheme:
-        return [scheme.get(lang, "") for lang in langs]
-    return ["" for _ in langs]
+def _level_names(doc: dict, level_id: str | None, langs: list[str]) -> list[str]:
+    names = level_name_map(doc, level_id) if level_id else {}
+    return [names.get(lang, "") for lang in langs]
 
 
-def rows(doc: dict, *, code: str | None = None, version: str | None = None) -> Iterator[list[str]]:
-    """The data rows (without the header), as lists of plain (not yet neutralised) strings."""
+def rows(doc: dict, *, code: str | None = None, version: str | None = None, base_url: str = DEFAULT_BASE_URL,
+         sections: Iterable[tuple[dict, str]] | None = None, level: bool = False) -> Iterator[list[str]]:
+    """The data rows (without the header), as lists of plain (not yet neutralised) strings.
+    ``sections``: (section, included from) pairs to write instead of every section (the CSV of a level)."""
     langs = languages(doc)
     master = langs[0]
     code = code or doc["code"]
@@ -98,13 +119,30 @@ def rows(doc: dict, *, code: str | None = None, version: str | None = None) -> I
     functions = {f["id"]: f for f in doc["functions"]}
     directions = {d["id"]: d for d in doc.get("directions", [])}
     blank = ["" for _ in langs]
+    permalink = f"{base_url.rstrip('/')}/standards/{code}/{version}/items/"
 
     def names(node: dict | None, key: str = "name") -> list[str]:
         return [exactly_in(node.get(key), lang, master) for lang in langs] if node else list(blank)
 
-    for section in doc["work_requirements"]["sections"]:
+    def row(part: str, included: str, place: list[str], group: list[str], item: dict, kind: str) -> list[str]:
+        return [code, version, part, *([included] if level else []), *place, *group, item["id"], kind,
+                item.get("number", ""), *names(item, "text"), permalink + item["id"]]
+
+    no_place = ["", *blank, "", *blank, "", "", *blank, "", "", *blank]
+    no_group = ["", "", *blank]
+    basic = doc["basic_requirements"]
+    for group_id, number, label_key, kind in ETHICS_GROUPS:
+        group = [group_id, number, *(PRINT_LABELS[label_key].get(lang, "") for lang in langs)]
+        for item in basic["ethics"].get(group_id.split(".", 1)[1], []):
+            yield row("basic", "", no_place, group, item, kind)
+    for knowledge_group in basic["basic_knowledge"]:
+        group = [knowledge_group["id"], knowledge_group.get("number", ""), *names(knowledge_group, "title")]
+        for item in knowledge_group["items"]:
+            yield row("basic", "", no_place, group, item, "knowledge")
+    chosen = sections if sections is not None else ((s, "") for s in doc["work_requirements"]["sections"])
+    for section, included in chosen:
         level_id, direction_id = section["level"], section.get("direction")
-        head = [code, version, level_id, *_level_names(doc, level_id, langs, master), direction_id or "",
+        head = [level_id, *_level_names(doc, level_id, langs), direction_id or "",
                 *names(directions.get(direction_id))]
         for block in section["functions"]:
             function = functions.get(block["function"], {"id": block["function"]})
@@ -114,11 +152,9 @@ def rows(doc: dict, *, code: str | None = None, version: str | None = None) -> I
                 for kind, key in (("requirement", "requirements"), ("knowledge", "knowledge"),
                                   ("behaviour", "behaviours")):
                     for item in content.get(key, []):
-                        yield [*head, *function_cells, *content_cells, item["id"], kind, item.get("number", ""),
-                               *names(item, "text")]
+                        yield row("work", included, [*head, *function_cells, *content_cells], no_group, item, kind)
     for item in doc.get("behaviours", []):
-        yield [code, version, "", *blank, "", *blank, "", "", *blank, "", "", *blank, item["id"], "behaviour",
-               item.get("number", ""), *names(item, "text")]
+        yield row("work", "", no_place, no_group, item, "behaviour")
 
 
 def neutralise(cell: str) -> str:
@@ -126,17 +162,49 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
 
 
+def as_text(cell: str) -> str:
+    """A value a spreadsheet must keep as text (``1.10``, ``1.1.1``), as the formula ``="1.10"``."""
+    return '="' + cell.replace('"', '""') + '"' if cell else cell
+
+
+def plain(cell: str) -> str:
+    """A cell as its value: ``="1.10"`` -> ``1.10`` (for programs reading the file)."""
+    return cell[2:-1].replace('""', '"') if cell.startswith('="') and cell.endswith('"') else cell
+
+
+def write_rows(header: list[str], data: Iterable[list[str]]) -> bytes:
+    """A CSV file of these conventions: BOM, CRLF, formulas neutralised, :data:`TEXT_COLUMNS` as text."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(header)
+    text = [header.index(name) for name in TEXT_COLUMNS if name in header]
+    for row in data:
+        writer.writerow([as_text(cell) if i in text else neutralise(cell) for i, cell in enumerate(row)])
+    return (BOM + out.getvalue()).encode("utf-8")
+
+
 def competency_matrix(doc: dict, *, version_info: Any = None) -> bytes:
     """The matrix as bytes: UTF-8 with BOM, CRLF, header row first (see the module docstring).
 
     ``version_info`` (a :class:`registry.exports.VersionInfo`, or anything with ``code`` and
-    ``version``) gives the catalog's code and version; without it the document's own are used.
+    ``version``) gives the catalog's code and version and the permalinks' address; without it the
+    document's own are used.
     """
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(columns(doc))
     code = getattr(version_info, "code", None)
     version = getattr(version_info, "version", None)
-    for row in rows(doc, code=code, version=version):
-        writer.writerow([neutralise(cell) for cell in row])
-    return (BOM + out.getvalue()).encode("utf-8")
+    base = getattr(version_info, "base_url", DEFAULT_BASE_URL)
+    return write_rows(columns(doc), rows(doc, code=code, version=version, base_url=base))
+
+
+def level_matrix(doc: dict, scope: Any, *, version_info: Any = None) -> bytes:
+    """The matrix of one level (``scope``, a :class:`registry.levels.Scope`): the basic requirements,
+    the level's own tables, then the tables it includes, ``included_from`` naming their level."""
+    from ..levels import level_view
+
+    view = level_view(doc, scope.level, scope.direction)
+    code = getattr(version_info, "code", None)
+    version = getattr(version_info, "version", None)
+    base = getattr(version_info, "base_url", DEFAULT_BASE_URL)
+    sections = [(t.section, t.level if t.included else "") for t in view.tables]
+    return write_rows(columns(doc, level=True), rows(doc, code=code, version=version, base_url=base, sections=sections,
+                                                 level=True))

@@ -1,8 +1,14 @@
 """The one table of output formats: every file the registry issues for a version.
 
 Each row says how the format is named, served, cached and rendered. The download routes, the
-export service, ``registry export`` and the standard's page read this table; a new format is one
-row here (and its renderer), and the tests check every reader offers every row.
+export service, ``registry export`` and the standard's and level's pages read this table; a new
+format is one row here (and its renderer), and the tests check every reader offers every row.
+
+A row's ``scope`` says what one file covers: a whole version (``/standards/{code}/{version}.pdf``),
+or one level of it, and one direction where the level is split by direction
+(``/standards/{code}/{version}/levels/{level}[/{direction}]{suffix}``: the level sheet ``L3.pdf``,
+``L3.csv``, and the generated documents ``L3/job-description.pdf`` ...). ``document`` names the
+generated document a level row is (None for the level sheet itself).
 
 Renderers are called with a :class:`RenderJob` and return the file's bytes. They are pure
 functions of the job: the document, its exact source, the facts of :class:`VersionInfo` that the
@@ -13,7 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from .info import VersionInfo
 
@@ -25,6 +31,10 @@ SOURCE_MAX_AGE = 31536000
 STANDING_MAX_AGE = 3600
 
 
+#: what one file covers: a whole version, or one level (and direction) of it
+VERSION, LEVEL = "version", "level"
+
+
 @dataclass(frozen=True)
 class RenderJob:
     doc: dict
@@ -34,6 +44,8 @@ class RenderJob:
     lang: Optional[str] = None
     #: seconds a PDF render may take (the render worker's own limit when None)
     timeout: Optional[float] = None
+    #: the level (and direction) of a level row: a :class:`registry.levels.Scope`
+    scope: Any = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,11 @@ class OutputFormat:
     #: shown in the browser (False: downloaded as a file)
     inline: bool
     render: Callable[[RenderJob], bytes]
+    scope: str = VERSION
+    #: the generated document a level row is (``job-description`` ...), None for the level sheet
+    document: Optional[str] = None
+    #: whether the bytes show the day they were made ("standing on <day>"): cached per day
+    prints_day: bool = False
 
     @property
     def max_age(self) -> int:
@@ -91,18 +108,72 @@ def _pdf(job: RenderJob) -> bytes:
     return render_standard_pdf(job.doc, source=job.source, status_info=job.info, lang=job.lang, timeout=job.timeout)
 
 
-#: by name, in the order the standard's page offers them
+def _level_csv(job: RenderJob) -> bytes:
+    from .csv_matrix import level_matrix
+
+    return level_matrix(job.doc, job.scope, version_info=job.info)
+
+
+def _generated_pdf(document: str) -> Callable[[RenderJob], bytes]:
+    def render_pdf(job: RenderJob) -> bytes:
+        from ..generated import build
+        from ..render import check_size
+        from ..render.generated import render_generated_pdf
+
+        check_size(job.doc)  # a level sheet holds up to every table of the standard
+        return render_generated_pdf(build(document, job.doc, job.scope, job.info, job.lang), source=job.source,
+                                    timeout=job.timeout)
+
+    return render_pdf
+
+
+def _generated_docx(document: str) -> Callable[[RenderJob], bytes]:
+    def render_docx(job: RenderJob) -> bytes:
+        from ..generated import build
+        from .docx_writer import docx_bytes
+
+        return docx_bytes(build(document, job.doc, job.scope, job.info, job.lang))
+
+    return render_docx
+
+
+PDF, CSV = "application/pdf", "text/csv; charset=utf-8; header=present"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+#: the documents generated for a level, in the order the level's page offers them
+GENERATED = ("job-description", "assessment-checklist", "training-plan")
+
+
+def _generated_rows():
+    for document in GENERATED:
+        yield OutputFormat(f"{document}.pdf", f"/{document}.pdf", PDF, "PDF", True, True, False,
+                           _generated_pdf(document), LEVEL, document, True)
+        yield OutputFormat(f"{document}.docx", f"/{document}.docx", DOCX, "DOCX", True, True, False,
+                           _generated_docx(document), LEVEL, document, True)
+
+
+#: by name, in the order the standard's and the level's pages offer them
 FORMATS: dict[str, OutputFormat] = {f.name: f for f in (
-    OutputFormat("pdf", ".pdf", "application/pdf", "PDF", True, True, False, _pdf),
+    OutputFormat("pdf", ".pdf", PDF, "PDF", True, True, False, _pdf),
     OutputFormat("html", ".html", "text/html; charset=utf-8", "HTML", True, True, True, _html),
-    OutputFormat("csv", ".csv", "text/csv; charset=utf-8; header=present", "CSV", False, False, False, _csv),
+    OutputFormat("csv", ".csv", CSV, "CSV", False, False, False, _csv),
     OutputFormat("case.json", ".case.json", "application/json", "CASE JSON", True, False, False, _case),
     OutputFormat("yaml", ".yaml", "application/yaml", "YAML", False, False, False, _yaml),
     OutputFormat("json", ".json", "application/json", "JSON", False, False, False, _json),
+    # one level (and direction): the level sheet, and the documents generated from it
+    OutputFormat("level.pdf", ".pdf", PDF, "PDF", True, True, False, _generated_pdf("level"), LEVEL, None, True),
+    OutputFormat("level.csv", ".csv", CSV, "CSV", False, False, False, _level_csv, LEVEL),
+    *_generated_rows(),
 )}
 
-#: longest first, so that "x.case.json" is not read as "x.case" + ".json"
-SUFFIXES = sorted(((f.suffix, name) for name, f in FORMATS.items()), key=lambda s: -len(s[0]))
+
+def of_scope(scope: str) -> dict[str, OutputFormat]:
+    return {name: f for name, f in FORMATS.items() if f.scope == scope}
+
+
+#: per scope, longest first, so that "x.case.json" is not read as "x.case" + ".json" (nor
+#: "L3/job-description.pdf" as level "L3/job-description" + ".pdf")
+SUFFIXES = sorted(((f.suffix, name) for name, f in of_scope(VERSION).items()), key=lambda s: -len(s[0]))
+LEVEL_SUFFIXES = sorted(((f.suffix, name) for name, f in of_scope(LEVEL).items()), key=lambda s: -len(s[0]))
 
 
 def render(name: str, job: RenderJob) -> bytes:

@@ -36,6 +36,8 @@ class VersionInfo:
     draft_id: Optional[int] = None
     draft_revision: Optional[int] = None
     stated_start: Optional[date] = None
+    #: the day the standing is of (printed by the outputs that say "on <day>": generated documents)
+    day: Optional[date] = None
 
     def __post_init__(self) -> None:
         if self.sha256 and (len(self.sha256) != 64 or any(c not in "0123456789abcdef" for c in self.sha256)):
@@ -102,6 +104,14 @@ class VersionInfo:
             return f"{self.base}/api/v1/drafts/{self.draft_id}" if self.draft_id is not None else self.verify_url
         return f"{self.base}/standards/{self.code}/{self.version}"
 
+    def item_url(self, item_id: str) -> str:
+        """The permalink of one item of this version (``/standards/{code}/{version}/items/{id}``)."""
+        return f"{self.base}/standards/{self.code}/{self.version}/items/{item_id}"
+
+    def level_url(self, scope_key: str) -> str:
+        """The page of one level (``L3``) or level and direction (``junior/cv``) of this version."""
+        return f"{self.base}/standards/{self.code}/{self.version}/levels/{scope_key}"
+
     def successor_url(self) -> Optional[str]:
         if self.successor_version:
             return f"{self.base}/standards/{self.code}/{self.successor_version}"
@@ -115,10 +125,11 @@ class VersionInfo:
     # --- builders --------------------------------------------------------------------------------
 
     @classmethod
-    def of_version(cls, row: Any, standing: Standing, base_url: str = DEFAULT_BASE_URL) -> "VersionInfo":
-        """From a catalog ``StandardVersion`` (or a light row) and its standing on the day."""
+    def of_version(cls, row: Any, standing: Standing, base_url: str = DEFAULT_BASE_URL,
+                   day: Optional[date] = None) -> "VersionInfo":
+        """From a catalog ``StandardVersion`` (or a light row) and its standing on the day ``day``."""
         return cls(code=row.code, version=row.version, sha256=row.sha256, standing=standing, base_url=base_url,
-                   published_at=getattr(row, "published_at", None))
+                   published_at=getattr(row, "published_at", None), day=day)
 
     @classmethod
     def of_draft(cls, draft: Any, base_url: str = DEFAULT_BASE_URL) -> "VersionInfo":

@@ -24,8 +24,8 @@ from typing import Any, Iterable, Optional
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from ..documents import text_in
-from ..vocabulary import COLUMN_LABELS, LEVEL_SCHEMES, PRINT_LABELS as LABELS, STANDARD_TYPES
+from ..documents import level_names, text_in
+from ..vocabulary import COLUMN_LABELS, PRINT_LABELS as LABELS, STANDARD_TYPES
 from ..exports.info import VersionInfo
 from ..lifecycle import DRAFT_STANDING, EXPIRED, IN_FORCE, START_PUBLICATION, SUPERSEDED, UPCOMING, WITHDRAWN
 from . import STATIC_DIR, TEMPLATES_DIR, template_version
@@ -125,10 +125,8 @@ class Texts:
 
 
 def _level_text(doc: dict, texts: Texts, level_id: str) -> T:
-    for level in doc["levels"]:
-        if level["id"] == level_id and "name" in level:
-            return texts(level["name"])
-    return texts.vocab(LEVEL_SCHEMES.get(doc["level_scheme"], {}).get(level_id), level_id)
+    names = level_names(doc, level_id)
+    return texts(names) if names is not None else T(level_id, texts.master)
 
 
 class _Numbering:

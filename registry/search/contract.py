@@ -34,7 +34,7 @@ def _filter_schema(f: Filter) -> dict[str, Any]:
 
 
 def parameters() -> list[dict[str, Any]]:
-    """The OpenAPI parameter objects of GET /api/v1/search: ``q``, every filter, ``all``, ``as_of``,
+    """The OpenAPI parameter objects of GET /api/v1/search: ``q``, every filter, ``all``, ``cumulative``, ``as_of``,
     ``drafts``, ``page`` and ``per_page``."""
     flag = {"type": "string", "enum": ["0", "1"]}
     return [
@@ -42,6 +42,9 @@ def parameters() -> list[dict[str, Any]]:
         *(_parameter(f.name, _filter_schema(f), f.description) for f in request.FILTERS),
         _parameter("all", flag, "1: every version that is not withdrawn (superseded and upcoming ones too), not only "
                                 "the one in force."),
+        _parameter("cumulative", flag, "1: with level=, the level as a person at it must know it: its items and those "
+                                       "of the lower levels, where the standard states that a higher level includes "
+                                       "the lower levels' requirements (each standard's own level order)."),
         _parameter("as_of", {"type": "string", "format": "date"},
                    "A day YYYY-MM-DD: the versions in force on that day instead of today's (docs/lifecycle.md)."),
         _parameter("drafts", flag, "1: with a valid bearer token, the drafts the caller may see (its body's) too."),
@@ -70,7 +73,10 @@ def result_schema() -> dict[str, Any]:
                                            "description": "The version's standing on the day searched "
                                                           "(today, or as_of), or draft."},
         "draft_id": {"type": ["integer", "null"]}, "sector": maybe,
-        "url": {"type": "string", "description": "The version (or draft) the hit comes from, #item_id."}},
+        "url": {"type": "string", "description": "The version (or draft) the hit comes from, #item_id."},
+        "permalink": {"type": ["string", "null"], "description": "The item's permalink page "
+                                                                 "(/standards/{code}/{version}/items/{id}); null for "
+                                                                 "a standard or a draft."}},
         "required": ["code", "version", "title", "level", "direction", "function", "item_id", "kind", "part", "text",
                      "snippet", "score", "url"]}
     facet = {"type": "array", "items": {"type": "object", "additionalProperties": False,

@@ -15,7 +15,8 @@ import hashlib
 import json
 from typing import Any, Iterable
 
-from ..vocabulary import LEVEL_SCHEMES
+from ..documents import level_name_map
+from ..levels import levels_at_or_above
 from .analysis import STEMMER, STOP_WORDS
 from .folding import RUNS, fold
 from .records import version_key
@@ -71,12 +72,7 @@ def _spell_words(texts: Iterable[str]) -> str:
 
 
 def _level_names(doc: dict) -> dict[str, dict[str, str]]:
-    master = doc["languages"]["master"]
-    names = {}
-    scheme = LEVEL_SCHEMES.get(doc.get("level_scheme", ""), {})
-    for level in doc.get("levels", []):
-        names[level["id"]] = _texts(level.get("name"), master) or dict(scheme.get(level["id"], {}))
-    return names
+    return {level["id"]: level_name_map(doc, level["id"]) for level in doc.get("levels", [])}
 
 
 def facet_bytes(*values: str) -> bytes:
@@ -137,7 +133,8 @@ def document_from(version: Any) -> list[dict[str, Any]]:
     directions = sorted(direction_names)
     langs = sorted(set(title_parts) | set(text_parts))
     standard_doc = {
-        **common, "id": vid, "kind": "standard", "level": " ".join(levels), "direction": " ".join(directions),
+        **common, "id": vid, "kind": "standard", "level": " ".join(levels), "level_upto": " ".join(levels),
+        "direction": " ".join(directions),
         "lang": " ".join(langs), "exact": " ".join({exact_key(t) for t in [*title.values(), *occupation.values()]}),
         "data": json.dumps({"title": title, "occupation": occupation, "text": _texts(overview.get("definition"), master),
                             "master": master, "status": status, "draft_id": draft_id,
@@ -161,6 +158,7 @@ def document_from(version: Any) -> list[dict[str, Any]]:
         item_langs = sorted({field_lang(lang) for lang in texts})
         doc_fields = {
             **common, "id": f"{vid}/{entry['id']}", "kind": kind, "part": part, "level": level,
+            "level_upto": " ".join(levels_at_or_above(doc, level)) if part == "work" else level,
             "direction": direction, "lang": " ".join(item_langs), "ids": " ".join(i for i in ids if i),
             "exact": " ".join({exact_key(t) for t in texts.values()}),
             "data": json.dumps({"text": texts, "title": title, "item_id": entry["id"], "number": entry.get("number"),

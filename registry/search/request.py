@@ -47,6 +47,10 @@ class Filter:
     max_chars: int = 64
     on_page: bool = False  # also a filter of the web page /search
     term: Callable[[str], str] = str  # the indexed term a value stands for
+    #: the index field it reads instead when the request is ``cumulative`` (``level``: the levels whose
+    #: view includes an item, so ``level=L3&cumulative=1`` matches L3's items and those of the lower
+    #: levels where the standard says a higher level includes them)
+    cumulative_field: str | None = None
 
     def problem(self, value: str) -> str | None:
         """What is wrong with ``value`` for this filter (the message of a 400), or None."""
@@ -60,8 +64,9 @@ class Filter:
 #: The filters, in the order they are documented, parsed and shown on the web page.
 FILTERS: tuple[Filter, ...] = (
     Filter("sector", "sector", "Only this sector (slug).", on_page=True),
-    Filter("level", "level", "Only this level id (L4, intermediate ...); basic items belong to every level.",
-           on_page=True),
+    Filter("level", "level", "Only this level id (L4, intermediate ...); basic items belong to every level. With "
+           "cumulative=1, also the items of the lower levels where the standard states that a higher level includes "
+           "them.", on_page=True, cumulative_field="level_upto"),
     Filter("direction", "direction", "Only this direction id.", on_page=True),
     Filter("code", "code", "Only this standard (occupation code).", on_page=True),
     Filter("type", "type", "Only this type.", choices=tuple(STANDARD_TYPES), on_page=True),
@@ -93,11 +98,13 @@ class SearchRequest:
     display_lang: str | None
     versions: frozenset[tuple[str, str]] | None  # given as a frozenset, kept as it is (its hash is cached)
     as_of: date | None
+    #: with a ``level`` filter: the level's view (its items and those of the lower levels it includes)
+    cumulative: bool
 
     def __init__(self, q: str = "", *, filters: Mapping[str, str | None] | None = None, page: int = 1,
                  per_page: int = DEFAULT_PER_PAGE, all_versions: bool = False, display_lang: str | None = None,
                  versions: Iterable[tuple[str, str]] | None = None, as_of: date | None = None,
-                 **named: str | None):
+                 cumulative: bool = False, **named: str | None):
         given = {**(filters or {}), **named}
         unknown = sorted(set(given) - {f.name for f in FILTERS})
         if unknown:
@@ -111,6 +118,7 @@ class SearchRequest:
             versions = frozenset((str(code), str(version)) for code, version in versions)
         self.versions = versions
         self.as_of = as_of
+        self.cumulative = cumulative
 
 
 @dataclass
@@ -126,7 +134,8 @@ class SearchResult:
 
 def filter_terms(request: SearchRequest) -> list[tuple[str, str]]:
     """The ``(index field, term)`` pairs every hit of ``request`` must have, in table order."""
-    return [(f.field, f.term(request.filters[f.name])) for f in FILTERS if request.filters.get(f.name)]
+    return [((f.cumulative_field if request.cumulative and f.cumulative_field else f.field),
+             f.term(request.filters[f.name])) for f in FILTERS if request.filters.get(f.name)]
 
 
 # --- checking and parsing ------------------------------------------------------------------------
@@ -207,11 +216,11 @@ def day_arg(args: Mapping[str, str], name: str = "as_of", *, strict: bool = True
 
 
 def from_args(args: Mapping[str, str]) -> SearchRequest:
-    """Read query parameters into a search request: ``q``, the filters, ``all``, ``as_of``, ``page`` and
-    ``per_page`` (a 400 for anything malformed)."""
+    """Read query parameters into a search request: ``q``, the filters, ``all``, ``as_of``, ``cumulative``,
+    ``page`` and ``per_page`` (a 400 for anything malformed)."""
     per_page = _number(args, "per_page", DEFAULT_PER_PAGE)
     _check_per_page(per_page)
     page = _number(args, "page", 1)
     _check_page(page)
     return SearchRequest(args.get("q", ""), filters=filter_values(args), page=page, per_page=per_page,
-                         all_versions=flag(args, "all"), as_of=day_arg(args))
+                         all_versions=flag(args, "all"), as_of=day_arg(args), cumulative=flag(args, "cumulative"))

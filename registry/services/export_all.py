@@ -1,4 +1,5 @@
-"""``registry export --all``: every missing file of every version, on all cores, failures listed.
+"""``registry export --all``: every missing file of every version (and of every level of it, for the
+level rows of the table), on all cores, failures listed.
 
 Each file is addressed, rendered and recorded exactly as a download would do it
 (``services.exports``), for the standings of the day the export runs; the plain copies of the
@@ -18,7 +19,7 @@ from typing import Callable, Iterable, Iterator
 from ..clock import Clock
 from ..db import read_session
 from ..errors import RegistryError
-from ..exports.formats import FORMATS
+from ..exports.formats import FORMATS, LEVEL
 from ..exports.info import VersionInfo
 from .exports import address, issue
 from .files import atomic_write
@@ -39,16 +40,20 @@ def _infos(engine, clock: Clock, day: date, base_url: str) -> Iterator[tuple[int
     for code in sorted(found):
         hist = found[code]
         for row in hist.rows:
-            yield row.id, VersionInfo.of_version(row, hist.standing(row.version), base_url)
+            yield row.id, VersionInfo.of_version(row, hist.standing(row.version), base_url, day=day)
 
 
 def _plan(engine, clock: Clock, day: date, exports_dir: Path, formats: Iterable[str],
           base_url: str) -> tuple[list, int]:
     """Every (version id, format) whose file is missing, and how many are up to date."""
     todo, fresh = [], 0
+    formats = list(formats)
+    with_levels = any(FORMATS[fmt].scope == LEVEL for fmt in formats)
     for version_id, info in _infos(engine, clock, day, base_url):
-        for fmt in formats:
-            export = address(info, fmt)
+        level_scopes = _scopes(engine, version_id) if with_levels else []
+        for fmt, scope in ((fmt, scope) for fmt in formats
+                           for scope in (level_scopes if FORMATS[fmt].scope == LEVEL else [None])):
+            export = address(info, fmt, scope=scope)
             path = exports_dir / export.relpath
             if path.exists():
                 fresh += 1
@@ -56,16 +61,26 @@ def _plan(engine, clock: Clock, day: date, exports_dir: Path, formats: Iterable[
                 if export.mirrored and not copy.exists():  # see exports.forget_status_copies
                     atomic_write(copy, path.read_bytes())
             else:
-                todo.append((version_id, fmt, info))
+                todo.append((version_id, fmt, info, scope))
     return todo, fresh
 
 
-def _render_one(url: str, exports_dir: str, version_id: int, fmt: str, info: VersionInfo) -> tuple[str, str | None]:
+def _scopes(engine, version_id: int) -> list:
+    """The levels (and directions) of a version's document (registry.levels.scopes)."""
+    from ..levels import scopes
+    from ..models import StandardVersion
+
+    with read_session(engine) as session:
+        return scopes(session.get(StandardVersion, version_id).document)
+
+
+def _render_one(url: str, exports_dir: str, version_id: int, fmt: str, info: VersionInfo,
+                scope=None) -> tuple[str, str | None]:
     """Worker: render, record and store one file; returns (label, error or None). Runs in a pool process."""
     engine = _worker_engine(url, os.getpid())
-    label = f"{info.code} {info.version} {fmt}"
+    label = f"{info.code} {info.version} {fmt}" + (f" {scope.key}" if scope is not None else "")
     try:
-        issue(engine, Path(exports_dir), version_id, info, address(info, fmt))
+        issue(engine, Path(exports_dir), version_id, info, address(info, fmt, scope=scope))
         return label, None
     except RegistryError as exc:
         return label, exc.message
@@ -83,7 +98,12 @@ def _worker_engine(url: str, pid: int):
     return make_engine(url)
 
 
-def export_all(engine, exports_dir: Path, *, clock: Clock, formats: Iterable[str] = tuple(FORMATS), base_url: str,
+#: what ``registry export --all`` renders unless told otherwise: the files of whole versions (the level
+#: rows, one file per level, direction and document, are rendered when asked for with ``--format``)
+DEFAULT_FORMATS = tuple(name for name, spec in FORMATS.items() if spec.scope != LEVEL)
+
+
+def export_all(engine, exports_dir: Path, *, clock: Clock, formats: Iterable[str] = DEFAULT_FORMATS, base_url: str,
                jobs: int | None = None, progress: Callable[[int, int], None] | None = None) -> ExportReport:
     """Render every missing file of every version, on ``jobs`` processes; failures are collected."""
     formats = list(formats)
@@ -112,7 +132,7 @@ def _run(todo: list, jobs: int, url: str, exports_dir: str) -> Iterator[tuple[st
             yield _render_one(url, exports_dir, *task)
         return
     # PDFs first: they are the long tasks, and starting them early balances the two queues
-    ordered = sorted(todo, key=lambda task: task[1] != "pdf")
+    ordered = sorted(todo, key=lambda task: not task[1].endswith("pdf"))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(_render_one, url, exports_dir, *task) for task in ordered]
         for future in as_completed(futures):

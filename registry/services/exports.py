@@ -18,6 +18,10 @@ The copies that print a standing are dropped when a standing may have changed (a
 withdrawal, a new day: see :func:`connect`); the next download, or ``registry export --all``,
 writes them again.
 
+A level row of the table (the level sheet, the generated documents) is addressed the same way, with
+the level (and direction) it covers in the address; those that print the day they were made (the
+standing "on <day>") are addressed per day too. Their files are not mirrored.
+
 Drafts are never public: their PDFs (with the DRAFT watermark) are cached by :func:`draft_pdf` in
 a folder of their own, outside the exports folder, keyed by the draft's sha256 and revision.
 """
@@ -43,8 +47,9 @@ from sqlmodel import select
 from ..clock import Clock
 from ..db import catalog_id, read_session, write_session
 from ..errors import BadRequest, NotFound
-from ..exports.formats import FORMATS, SUFFIXES, RenderJob, render
+from ..exports.formats import FORMATS, LEVEL, LEVEL_SUFFIXES, SUFFIXES, VERSION, RenderJob, render
 from ..exports.info import VersionInfo
+from ..levels import Scope, UnknownScope
 from ..models import IssuedFile, StandardVersion
 from . import events
 from .files import atomic_write, no_space
@@ -79,7 +84,28 @@ def split_name(name: str) -> tuple[str, str]:
     for suffix, fmt in SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)], fmt
-    raise NotFound(f"no export format for {name!r}; use one of {', '.join(f.suffix for f in FORMATS.values())}")
+    raise NotFound(f"no export format for {name!r}; use one of "
+                   f"{', '.join(f.suffix for f in FORMATS.values() if f.scope == VERSION)}")
+
+
+#: a level or direction ID in a URL (the format's ``id``)
+_ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,79}\Z")
+
+
+def split_level_name(rest: str) -> tuple[Scope, str | None]:
+    """What follows ``/levels/``: ``"L3"`` -> (L3, None) (the level's page), ``"junior/cv.pdf"`` ->
+    (junior/cv, ``level.pdf``), ``"L3/job-description.docx"`` -> (L3, ``job-description.docx``).
+    NotFound for anything else."""
+    fmt = None
+    for suffix, name in LEVEL_SUFFIXES:
+        if rest.endswith(suffix) and len(rest) > len(suffix):
+            rest, fmt = rest[: -len(suffix)], name
+            break
+    parts = rest.split("/")
+    if not 1 <= len(parts) <= 2 or not all(_ID.match(part) for part in parts):
+        raise NotFound(f"no level page or file {rest[:100]!r}; a level is /levels/<level>[/<direction>], its files "
+                       f"{', '.join(f.suffix for f in FORMATS.values() if f.scope == LEVEL)} after it")
+    return Scope(parts[0], parts[1] if len(parts) == 2 else None), fmt
 
 
 @lru_cache(maxsize=1)
@@ -99,10 +125,21 @@ class Export:
     sha256: str
     variant: str
     lang: str | None = None
+    #: the level (and direction) a level row covers: ``L3``, ``junior/cv``; "" for a whole version
+    scope: str = ""
+
+    @property
+    def _suffix(self) -> str:
+        """The format's suffix as part of a file name (``/job-description.pdf`` -> ``-job-description.pdf``)."""
+        return FORMATS[self.fmt].suffix.replace("/", "-")
+
+    @property
+    def _scope(self) -> str:
+        return f"-{self.scope.replace('/', '+')}" if self.scope else ""
 
     @cached_property
     def relpath(self) -> Path:
-        return Path("files") / self.code / self.version / f"{self.sha256[:20]}-{self.variant}{FORMATS[self.fmt].suffix}"
+        return Path("files") / self.code / self.version / f"{self.sha256[:20]}{self._scope}-{self.variant}{self._suffix}"
 
     @property
     def mirror_relpath(self) -> Path:
@@ -114,27 +151,40 @@ class Export:
 
     @property
     def mirrored(self) -> bool:
-        """Whether the plain ``standards/<code>/<version>.<ext>`` copy is this file (the default language)."""
-        return self.lang is None
+        """Whether the plain ``standards/<code>/<version>.<ext>`` copy is this file (a whole version's
+        file in the default language)."""
+        return self.lang is None and not self.scope
 
     @property
     def filename(self) -> str:
         lang = f".{self.lang}" if self.lang else ""
-        return f"{self.code}-{self.version}{lang}{FORMATS[self.fmt].suffix}"
+        scope = f"-{self.scope.replace('/', '-')}" if self.scope else ""
+        suffix = self._suffix
+        if scope and lang and suffix.startswith("-"):  # L3-job-description.en.pdf
+            stem, _, ext = suffix.rpartition(".")
+            return f"{self.code}-{self.version}{scope}{stem}{lang}.{ext}"
+        return f"{self.code}-{self.version}{scope}{lang}{suffix}"
 
     @property
     def media_type(self) -> str:
         return FORMATS[self.fmt].media_type
 
 
-def address(info: VersionInfo, fmt: str, lang: str | None = None) -> Export:
-    """The address of one file of one version, from what it prints (no rendering)."""
-    return _address(info.code, info.version, info.sha256, fmt, check_lang(fmt, lang),
-                    info.printed_key() if FORMATS[fmt].prints_standing else "")
+def address(info: VersionInfo, fmt: str, lang: str | None = None, scope: Scope | None = None) -> Export:
+    """The address of one file of one version (or of one level of it: ``scope``), from what it prints
+    (no rendering)."""
+    spec = FORMATS[fmt]
+    if (spec.scope == LEVEL) != (scope is not None):
+        raise ValueError(f"format {fmt} covers a {spec.scope}: {'a' if spec.scope == LEVEL else 'no'} scope is needed")
+    printed = info.printed_key() if spec.prints_standing else ""
+    if spec.prints_day and info.day is not None:
+        printed += f"\0day={info.day.isoformat()}"
+    return _address(info.code, info.version, info.sha256, fmt, check_lang(fmt, lang), printed,
+                    scope.key if scope is not None else "")
 
 
 @lru_cache(maxsize=4096)
-def _address(code: str, version: str, sha256: str, fmt: str, lang: str | None, printed: str) -> Export:
+def _address(code: str, version: str, sha256: str, fmt: str, lang: str | None, printed: str, scope: str) -> Export:
     spec = FORMATS[fmt]
     parts = [fmt, ADDRESS_REVISION]
     if spec.templated:
@@ -143,8 +193,10 @@ def _address(code: str, version: str, sha256: str, fmt: str, lang: str | None, p
             parts.append(f"lang={lang}")
     if spec.prints_standing:
         parts.append(printed)
+    if scope:
+        parts.append(f"scope={scope}")
     variant = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]
-    return Export(code, version, fmt, sha256, variant, lang)
+    return Export(code, version, fmt, sha256, variant, lang, scope)
 
 
 # --- what the catalog says about a standard, reused for a moment ---------------------------------
@@ -194,7 +246,7 @@ def version_info(engine: Engine, clock: Clock, code: str, version: str, base_url
     """The light row of a version and what its files print today."""
     hist = standing_now(engine, clock, code)
     row = hist.row(version)
-    return row, VersionInfo.of_version(row, hist.standing(version), base_url)
+    return row, VersionInfo.of_version(row, hist.standing(version), base_url, day=hist.day)
 
 
 # --- serving ---------------------------------------------------------------------------------------
@@ -210,13 +262,14 @@ class Served:
 
 
 def serve(engine: Engine, clock: Clock, exports_dir: Path, code: str, version: str, fmt: str, base_url: str, *,
-          lang: str | None = None, timeout: float | None = None) -> Served:
-    """The file of a version in a format, fast when it is cached: at most one indexed query of the
-    standard's light rows (see :data:`LOOKUP_TTL`), then the file; the version's document is loaded
-    and rendered only when the file is missing."""
+          lang: str | None = None, timeout: float | None = None, scope: Scope | None = None) -> Served:
+    """The file of a version (or of one level of it, ``scope``) in a format, fast when it is cached: at
+    most one indexed query of the standard's light rows (see :data:`LOOKUP_TTL`), then the file; the
+    version's document is loaded and rendered only when the file is missing (and a level it does not
+    have is a NotFound then: no file is ever kept for one)."""
     lang = check_lang(fmt, lang)
     row, info = version_info(engine, clock, code, version, base_url)
-    export = address(info, fmt, lang)
+    export = address(info, fmt, lang, scope)
     path = exports_dir / export.relpath
     if path.exists():
         return Served(export, path)
@@ -229,7 +282,7 @@ def issue(engine: Engine, exports_dir: Path, version_id: int, info: VersionInfo,
     is full, hand it over from memory: it is recorded, so it is still verifiable)."""
     with read_session(engine) as session:
         full = session.get(StandardVersion, version_id)
-    data = produce(full, info, export.fmt, lang=export.lang, timeout=timeout)
+    data = produce(full, info, export.fmt, lang=export.lang, timeout=timeout, scope=_scope_of(export))
     record_issued(engine, data, version_id, export, info)
     try:
         return Served(export, store(exports_dir, export, data))
@@ -240,18 +293,37 @@ def issue(engine: Engine, exports_dir: Path, version_id: int, info: VersionInfo,
         return Served(export, None, data)
 
 
+def _scope_of(export: Export) -> Scope | None:
+    if not export.scope:
+        return None
+    level, _, direction = export.scope.partition("/")
+    return Scope(level, direction or None)
+
+
 def document_languages(doc: dict) -> list[str]:
     languages = doc["languages"]
     return [languages["master"], *languages.get("translations", [])]
 
 
 def produce(row: StandardVersion, info: VersionInfo, fmt: str, *, lang: str | None = None,
-            timeout: float | None = None) -> bytes:
-    """Render one file of a version (the expensive part, no caching)."""
+            timeout: float | None = None, scope: Scope | None = None) -> bytes:
+    """Render one file of a version, or of one level of it (the expensive part, no caching)."""
     if lang is not None and lang not in document_languages(row.document):
         raise NotFound(f"{row.code} {row.version} has no text in {lang!r}; its languages are "
                        f"{', '.join(document_languages(row.document))}")
-    return render(fmt, RenderJob(row.document, row.source, info, lang, timeout))
+    if scope is not None:
+        check_scope(row.document, scope)
+    return render(fmt, RenderJob(row.document, row.source, info, lang, timeout, scope))
+
+
+def check_scope(doc: dict, scope: Scope) -> Scope:
+    """``scope`` when ``doc`` has it, else NotFound naming the levels or directions to choose from."""
+    from ..levels import check_scope as check
+
+    try:
+        return check(doc, scope.level, scope.direction)
+    except UnknownScope as unknown:
+        raise NotFound(unknown.message, details={"choices": list(unknown.choices)}) from None
 
 
 def record_issued(engine: Engine, data: bytes, version_id: int, export: Export, info: VersionInfo) -> None:
@@ -260,7 +332,7 @@ def record_issued(engine: Engine, data: bytes, version_id: int, export: Export, 
     if export.fmt == "yaml":
         return
     values = dict(sha256=hashlib.sha256(data).hexdigest(), version_id=version_id, format=export.fmt,
-                  lang=export.lang, standing=info.standing.key() if info.standing else "")
+                  lang=export.lang, standing=info.standing.key() if info.standing else "", scope=export.scope or None)
     with write_session(engine) as session:
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         session.execute(insert(IssuedFile).values(**values).on_conflict_do_nothing(index_elements=["sha256"]))

@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from ..clock import Clock
 from ..diff import Diff, ItemChange, diff_documents
+from ..levels import LevelView, Scope, UnknownScope, level_ids, level_view
 from ..lifecycle import STANDINGS, Standing
 from ..models import AuditEvent, Body, Standard, StandardVersion
 from ..vocabulary import occupation_group
@@ -144,6 +145,32 @@ def standard_page(session: Session, code: str, version: str | None, clock: Clock
     standard = catalog.get_standard(session, code)
     keeper = session.get(Body, standard.body_id) if standard.body_id else None
     return StandardPage(standard, full, hist, hist.standing(shown.version), keeper)
+
+
+@dataclass
+class LevelPage:
+    """One level (and direction) of a version: its view, or the directions to choose from when the
+    level's tables are split by direction and none was chosen."""
+
+    page: StandardPage
+    scope: Scope
+    view: LevelView | None
+    directions: tuple[str, ...] = ()
+
+
+def level_page(session: Session, code: str, version: str, scope: Scope, clock: Clock) -> LevelPage:
+    """The level page of ``scope``; NotFound for a level or direction the version does not have."""
+    from ..errors import NotFound
+
+    page = standard_page(session, code, version, clock)
+    doc = page.version.document
+    try:
+        view = level_view(doc, scope.level, scope.direction)
+    except UnknownScope as unknown:
+        if scope.direction is None and scope.level in level_ids(doc):
+            return LevelPage(page, scope, None, unknown.choices)
+        raise NotFound(unknown.message, details={"choices": list(unknown.choices)}) from None
+    return LevelPage(page, scope, view)
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Is this document one the registry issued, and is its version in force today?
 
 A document is recognised by the sha256 of its exact bytes: the YAML source of a version (its own
-sha256), or any file the registry served for a version (the ledger of issued files: PDF, HTML,
-CSV, CASE JSON, JSON). A PDF can also be checked whole: the registry reads the source YAML
+sha256), or any file the registry served for a version or one level of it (the ledger of issued
+files: PDF, HTML, CSV, CASE JSON, JSON, and the level sheets and documents generated from a level,
+whose ``scope`` names the level). A PDF can also be checked whole: the registry reads the source YAML
 embedded in it (every registry PDF carries it) and says whether that source is an authentic
 version, and whether the PDF's own bytes are ones it issued. A made-up hash is never authentic.
 """
@@ -60,13 +61,13 @@ def verify(session: Session, digest: str, clock: Clock) -> dict[str, Any]:
         return {"authentic": False, "sha256": digest[:64], "reason": "not a sha256 (64 hexadecimal digits)"}
     version = session.exec(select(StandardVersion).where(StandardVersion.sha256 == digest)).first()
     if version is not None:
-        return {"authentic": True, "sha256": digest, "format": "yaml", "lang": None,
+        return {"authentic": True, "sha256": digest, "format": "yaml", "lang": None, "scope": None,
                 **_about(session, clock, version)}
     issued = session.get(IssuedFile, digest)
     if issued is not None:
         version = session.get(StandardVersion, issued.version_id)
         return {"authentic": True, "sha256": digest, "format": issued.format, "lang": issued.lang,
-                "issued_at": _iso(issued.issued_at), **_about(session, clock, version)}
+                "scope": issued.scope, "issued_at": _iso(issued.issued_at), **_about(session, clock, version)}
     return {"authentic": False, "sha256": digest,
             "reason": "the registry never issued a document with this sha256: it is not an authentic copy"}
 

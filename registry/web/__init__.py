@@ -27,7 +27,7 @@ def init_app(app: Flask) -> None:
         from .. import vocabulary
         from ..documents import text_in
         from . import diffview
-        from .common import (draft_state_name, html_lang, label, lang, level_label, level_name_any, marked,
+        from .common import (draft_state_name, html_lang, label, lang, level_label, marked,
                              standing_name, this_page, tr, tr_text)
         from .setup import LANGUAGES
 
@@ -35,7 +35,7 @@ def init_app(app: Flask) -> None:
         return {
             "current_actor": auth.current_actor, "ui_lang": ui, "languages": LANGUAGES, "this_page": this_page,
             "tr": tr, "tr_text": tr_text, "text_in": text_in, "html_lang": html_lang, "marked": marked,
-            "level_label": level_label, "level_name_any": level_name_any, "label": label, "vocab": vocabulary,
+            "level_label": level_label, "label": label, "vocab": vocabulary,
             "standing_name": standing_name, "draft_state_name": draft_state_name,
             "diff_summary": diffview.summary,
             "text_changes": lambda old, new, *docs, texts=False: diffview.changes(old, new, ui, *docs, texts=texts),
@@ -56,7 +56,7 @@ def _atom_date(value) -> str:
 # app.py registers only ``bp``: set up the rest when it is registered (once per application)
 bp.record_once(lambda state: init_app(state.app))
 
-from . import public  # noqa: E402,F401  (the routes of bp)
+from . import levels, public  # noqa: E402,F401  (the routes of bp)
 from .common import register_error_pages  # noqa: E402
 
 register_error_pages(bp)

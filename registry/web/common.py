@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..documents import level_name
 from ..errors import RegistryError
-from ..vocabulary import DRAFT_STATE_NAMES, LEVEL_SCHEMES, STANDING_NAMES
+from ..vocabulary import DRAFT_STATE_NAMES, STANDING_NAMES
 from ..vocabulary import label as vocabulary_label
 
 
@@ -79,16 +79,10 @@ def tr_text(value: Any, doc: dict | None = None) -> str:
     return pick(value, lang(), master)[0]
 
 
-def level_label(doc: dict, level_id: str | None) -> str:
+def level_label(doc: dict | None, level_id: str | None) -> str:
+    """A level's display name in the reader's language (``documents.level_name``); ``doc`` None for a
+    level ID alone, as a search facet gives it."""
     return level_name(doc, level_id, lang()) if level_id else ""
-
-
-def level_name_any(level_id: str) -> str:
-    """A level ID without its document (a search facet): the name a level scheme gives it, else the ID."""
-    for scheme in LEVEL_SCHEMES.values():
-        if level_id in scheme:
-            return vocabulary_label(scheme, level_id, lang())
-    return level_id
 
 
 def label(vocabulary: dict, key: str | None) -> str:

@@ -88,8 +88,16 @@ def download(code: str, name: str):
         return _latest(code, fmt, language)
     served = exports.serve(_engine(), clock(), exports_dir(), code, version, fmt, config["REGISTRY_BASE_URL"],
                            lang=language, timeout=config["REGISTRY_RENDER_TIMEOUT"])
-    export = served.export
+    return send(served)
+
+
+def send(served: exports.Served):
+    """An issued file as the answer: its media type, ETag, lifetime, and attachment or inline."""
     from flask import send_file
+
+    export = served.export
+    fmt = export.fmt
+    environ = request.environ
 
     # conditional (304, ranges) only when asked: the plain GET of a cached file stays as cheap as a
     # static file; for the same reason the caching headers are written once, as strings, rather than
@@ -132,9 +140,12 @@ _CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_RANGE", "H
 
 
 def _version_page(code: str, version: str | None):
+    from ..levels import scopes
+
     with read_session(engine()) as session:
         page = reading.standard_page(session, code, version, clock())
-    return render_template("web/standard.html", page=page, doc=page.version.document, downloads=FORMATS.values())
+    doc = page.version.document
+    return render_template("web/standard.html", page=page, doc=doc, downloads=FORMATS.values(), scopes=scopes(doc))
 
 
 def _diff_page(code: str):
@@ -159,17 +170,33 @@ def search():
     page = int(page) if page.isdigit() and len(page) < 4 and int(page) > 0 else 1
     q = args.get("q", "")[:MAX_QUERY_CHARS]
     as_of = day_arg(args, strict=False)  # the requirements in force on that day (today by default)
+    cumulative = args.get("cumulative") in ("1", "true", "yes")
     result = None
     titles: dict = {}
     if q or filters:
         # titles, levels and snippets in the interface language (hits are not limited to it)
         query = SearchRequest(q, filters=filters, page=min(page, MAX_RESULT_WINDOW // PAGE_SIZE), per_page=PAGE_SIZE,
-                              display_lang=lang(), as_of=as_of)
+                              display_lang=lang(), as_of=as_of, cumulative=cumulative)
         result = service_for(current_app).search(query)
         with read_session(engine()) as session:  # the occupation facet names standards by their titles
             titles = reading.occupation_titles(session, {f["value"] for f in result.facets.get("occupation", [])})
     return render_template("web/search.html", q=q, result=result, filters=filters, page=page, titles=titles,
-                           as_of=as_of)
+                           as_of=as_of, cumulative=cumulative)
+
+
+@bp.get("/search.csv")
+def search_csv():
+    """Every hit of a search (as ``/search`` and ``GET /api/v1/search`` read it; at most
+    ``MAX_RESULT_WINDOW``) as CSV, each with its standing and its item's permalink."""
+    from ..exports.search_csv import search_matrix
+    from ..search.request import from_args
+    from ..search.service import service_for
+
+    request_ = from_args(request.args)
+    request_.display_lang = request.args.get("lang") or lang()
+    data = search_matrix(service_for(current_app), request_, current_app.config["REGISTRY_BASE_URL"])
+    return data, 200, {"Content-Type": FORMATS["csv"].media_type,
+                       "Content-Disposition": 'attachment; filename="search.csv"', "Cache-Control": "no-cache"}
 
 
 @bp.get("/verify")

@@ -36,7 +36,7 @@ from ..interfaces import IndexDamaged, IndexProblem
 from .schema import schema
 
 #: Bump when the schema, the analyzers or the document mapping change: older indexes are rebuilt.
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 #: the oldest format this code can still answer searches from while the new one is being built
 #: (format 5 has the same schema but no mirrors of its postings: each process mirrors them in memory)
 MIN_SERVABLE_FORMAT = 5

@@ -80,6 +80,7 @@ def make_schema() -> wfields.Schema:
         "sector": wfields.ID(),
         "type": wfields.ID(),
         "level": wfields.KEYWORD(),
+        "level_upto": wfields.KEYWORD(),
         "direction": wfields.KEYWORD(),
         "lang": wfields.KEYWORD(),
         "current": wfields.ID(),
