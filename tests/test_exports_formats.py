@@ -6,6 +6,7 @@ import copy
 import csv
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -57,14 +58,28 @@ def test_csv_is_utf8_with_bom_crlf_and_a_stable_header():
     assert "\n" not in text.replace("\r\n", "")  # no bare LF line ends (none of these texts has a line break)
     header = text.split("\r\n", 1)[0].split(",")
     assert header == [
-        "code", "version", "part", "level_id", "level_name_zh", "level_name_en", "level_name_fr", "direction_id",
+        "code", "version", "standing", "part", "level_id", "level_name_zh", "level_name_en", "level_name_fr", "direction_id",
         "direction_name_zh", "direction_name_en", "direction_name_fr", "function_id", "function_number",
         "function_name_zh", "function_name_en", "function_name_fr", "work_content_id", "work_content_number",
         "work_content_name_zh", "work_content_name_en", "work_content_name_fr", "group_id", "group_number",
         "group_name_zh", "group_name_en", "group_name_fr", "item_id", "kind", "number", "text_zh", "text_en",
         "text_fr", "permalink"]
     assert header == columns(load("4-04-05-05", "2.0"))
-    assert competency_matrix(doc, version_info=None) == data  # deterministic, same code and version as the file
+    assert competency_matrix(doc, version_info=VersionInfo(code="4-04-05-05", version="2.0")) == data  # deterministic
+
+
+def test_every_csv_row_says_the_standing_of_its_version_on_the_day_it_was_made():
+    from registry.lifecycle import Timeline, VersionFacts
+
+    doc = load("4-04-05-05", "2.0")
+    facts = [VersionFacts("1.0", date(2021, 1, 1), None, date(2021, 1, 1)),
+             VersionFacts("2.0", date(2025, 6, 1), None, date(2025, 1, 1))]
+    for day, expected in ((date(2025, 5, 31), "upcoming"), (date(2025, 6, 1), "in-force")):
+        standing = Timeline(facts).standing("2.0", day)
+        info = VersionInfo(code="4-04-05-05", version="2.0", standing=standing)
+        rows = read(competency_matrix(doc, version_info=info))
+        assert {r["standing"] for r in rows} == {expected}
+    assert {r["standing"] for r in read(competency_matrix(doc, version_info=None))} == {""}  # made outside the catalog
 
 
 @pytest.mark.parametrize("path", sorted(STANDARDS.rglob("*.yaml")), ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -201,6 +216,7 @@ def test_render_covers_every_format():
     assert json.loads(render("case.json", job))["CFDocument"]["version"] == "2.0"
     assert json.loads(render("json", job)) == doc
     assert render("html", job).startswith(b"<!DOCTYPE html>")
-    assert FORMATS["case.json"].prints_standing and not FORMATS["csv"].prints_standing
+    assert FORMATS["case.json"].prints_standing and FORMATS["csv"].prints_standing
+    assert not FORMATS["json"].prints_standing and not FORMATS["yaml"].prints_standing
     with pytest.raises(KeyError):
         render("docx", job)

@@ -133,7 +133,8 @@ def test_a_new_day_drops_the_plain_copies_whose_standing_changed(apps, clock, tm
 
     app, _ = apps
     client = app.test_client()
-    for url in (f"/standards/{CODE}/1.1.html", f"/standards/{CODE}/1.1.csv", "/standards/4-04-05-05/2.0.html"):
+    for url in (f"/standards/{CODE}/1.1.html", f"/standards/{CODE}/1.1.csv", f"/standards/{CODE}/1.1.json",
+                "/standards/4-04-05-05/2.0.html"):
         assert fetch(client, url).status_code == 200
     folder = tmp_path / "one" / "exports" / "standards"
     watcher = StandingWatcher(app.extensions["registry.engine"], clock)
@@ -148,7 +149,8 @@ def test_a_new_day_drops_the_plain_copies_whose_standing_changed(apps, clock, tm
         day_began.receivers.clear()
     assert days == [{"day": START, "codes": [CODE]}]
     assert not (folder / CODE / "1.1.html").exists()  # it printed "in force"
-    assert (folder / CODE / "1.1.csv").exists()  # prints no standing
+    assert not (folder / CODE / "1.1.csv").exists()  # its standing column said "in-force"
+    assert (folder / CODE / "1.1.json").exists()  # prints no standing
     assert (folder / "4-04-05-05" / "2.0.html").exists()  # its standing did not change
 
 

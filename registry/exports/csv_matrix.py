@@ -27,11 +27,14 @@ formula of a document's author.
 **Columns**, always in this order (``<lang>`` runs over the master language, then the translations
 in the order the standard declares them):
 
-``code, version, part, [included_from,] level_id, level_name_<lang>…, direction_id,
+``code, version, standing, part, [included_from,] level_id, level_name_<lang>…, direction_id,
 direction_name_<lang>…, function_id, function_number, function_name_<lang>…, work_content_id,
 work_content_number, work_content_name_<lang>…, group_id, group_number, group_name_<lang>…,
 item_id, kind, number, text_<lang>…, permalink``
 
+- ``standing`` is the version's standing on the day the file was made (``in-force``, ``upcoming``,
+  ``superseded``, ``expired``, ``withdrawn``; docs/lifecycle.md), empty when made outside the
+  catalog. The file is therefore cached per standing, like the PDF with its status stamp.
 - ``part`` is ``basic`` (2 基本要求: 职业道德, 基础知识; for every level) or ``work`` (3 工作要求).
 - ``included_from`` (the CSV of one level only): empty for the level's own items and the basic
   requirements, else the lower level whose requirements the level includes (docs: registry.levels).
@@ -96,7 +99,7 @@ def columns(doc: dict, *, level: bool = False) -> list[str]:
     def per_language(prefix: str) -> list[str]:
         return [f"{prefix}_{lang}" for lang in langs]
 
-    return (["code", "version", "part", *(["included_from"] if level else []), "level_id",
+    return (["code", "version", "standing", "part", *(["included_from"] if level else []), "level_id",
              *per_language("level_name"), "direction_id", *per_language("direction_name"), "function_id",
              "function_number", *per_language("function_name"), "work_content_id", "work_content_number",
              *per_language("work_content_name"), "group_id", "group_number", *per_language("group_name"),
@@ -109,9 +112,12 @@ def _level_names(doc: dict, level_id: str | None, langs: list[str]) -> list[str]
 
 
 def rows(doc: dict, *, code: str | None = None, version: str | None = None, base_url: str = DEFAULT_BASE_URL,
-         sections: Iterable[tuple[dict, str]] | None = None, level: bool = False) -> Iterator[list[str]]:
+         sections: Iterable[tuple[dict, str]] | None = None, level: bool = False,
+         standing: str = "") -> Iterator[list[str]]:
     """The data rows (without the header), as lists of plain (not yet neutralised) strings.
-    ``sections``: (section, included from) pairs to write instead of every section (the CSV of a level)."""
+    ``sections``: (section, included from) pairs to write instead of every section (the CSV of a level);
+    ``standing``: the version's standing on the day the file is made (``in-force``, ``superseded`` ...),
+    so that a spreadsheet kept for years still says which text it was taken from."""
     langs = languages(doc)
     master = langs[0]
     code = code or doc["code"]
@@ -125,7 +131,7 @@ def rows(doc: dict, *, code: str | None = None, version: str | None = None, base
         return [exactly_in(node.get(key), lang, master) for lang in langs] if node else list(blank)
 
     def row(part: str, included: str, place: list[str], group: list[str], item: dict, kind: str) -> list[str]:
-        return [code, version, part, *([included] if level else []), *place, *group, item["id"], kind,
+        return [code, version, standing, part, *([included] if level else []), *place, *group, item["id"], kind,
                 item.get("number", ""), *names(item, "text"), permalink + item["id"]]
 
     no_place = ["", *blank, "", *blank, "", "", *blank, "", "", *blank]
@@ -190,10 +196,14 @@ def competency_matrix(doc: dict, *, version_info: Any = None) -> bytes:
     ``version``) gives the catalog's code and version and the permalinks' address; without it the
     document's own are used.
     """
-    code = getattr(version_info, "code", None)
-    version = getattr(version_info, "version", None)
-    base = getattr(version_info, "base_url", DEFAULT_BASE_URL)
-    return write_rows(columns(doc), rows(doc, code=code, version=version, base_url=base))
+    return write_rows(columns(doc), rows(doc, **_facts(version_info)))
+
+
+def _facts(version_info: Any) -> dict[str, Any]:
+    """What the rows print of the catalog's facts: code, version, permalinks' address, standing."""
+    return {"code": getattr(version_info, "code", None), "version": getattr(version_info, "version", None),
+            "base_url": getattr(version_info, "base_url", DEFAULT_BASE_URL),
+            "standing": getattr(version_info, "status", "") if version_info is not None else ""}
 
 
 def level_matrix(doc: dict, scope: Any, *, version_info: Any = None) -> bytes:
@@ -202,9 +212,5 @@ def level_matrix(doc: dict, scope: Any, *, version_info: Any = None) -> bytes:
     from ..levels import level_view
 
     view = level_view(doc, scope.level, scope.direction)
-    code = getattr(version_info, "code", None)
-    version = getattr(version_info, "version", None)
-    base = getattr(version_info, "base_url", DEFAULT_BASE_URL)
     sections = [(t.section, t.level if t.included else "") for t in view.tables]
-    return write_rows(columns(doc, level=True), rows(doc, code=code, version=version, base_url=base, sections=sections,
-                                                 level=True))
+    return write_rows(columns(doc, level=True), rows(doc, sections=sections, level=True, **_facts(version_info)))

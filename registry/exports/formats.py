@@ -155,13 +155,13 @@ def _generated_rows():
 FORMATS: dict[str, OutputFormat] = {f.name: f for f in (
     OutputFormat("pdf", ".pdf", PDF, "PDF", True, True, False, _pdf),
     OutputFormat("html", ".html", "text/html; charset=utf-8", "HTML", True, True, True, _html),
-    OutputFormat("csv", ".csv", CSV, "CSV", False, False, False, _csv),
+    OutputFormat("csv", ".csv", CSV, "CSV", True, False, False, _csv),
     OutputFormat("case.json", ".case.json", "application/json", "CASE JSON", True, False, False, _case),
     OutputFormat("yaml", ".yaml", "application/yaml", "YAML", False, False, False, _yaml),
     OutputFormat("json", ".json", "application/json", "JSON", False, False, False, _json),
     # one level (and direction): the level sheet, and the documents generated from it
     OutputFormat("level.pdf", ".pdf", PDF, "PDF", True, True, False, _generated_pdf("level"), LEVEL, None, True),
-    OutputFormat("level.csv", ".csv", CSV, "CSV", False, False, False, _level_csv, LEVEL),
+    OutputFormat("level.csv", ".csv", CSV, "CSV", True, False, False, _level_csv, LEVEL),
     *_generated_rows(),
 )}
 
