@@ -129,3 +129,47 @@ def test_an_error_of_sound_files_is_not_taken_for_damage(sclient, corpus, monkey
     assert response.status_code == 500 and response.get_json()["error"]["code"] == "internal_error"
     monkeypatch.undo()
     assert search(sclient, q="数据清洗")["total"] > 0  # no rebuild was started: the index answers at once
+
+
+def _harm(generation: Path, harm: str) -> None:
+    if harm == "delete-generation":
+        shutil.rmtree(generation)
+        return
+    action, part = harm.split("-", 1)
+    pattern = {"segment": "MAIN_*.seg", "toc": "_MAIN_*.toc", "mirrors": "MAIN_*.mirror_*",
+               "checksums": "checksums.json"}[part]
+    doomed = sorted(generation.glob(pattern))
+    assert doomed
+    for path in doomed:
+        if action == "delete":
+            path.unlink()
+        elif action == "truncate":
+            path.write_bytes(path.read_bytes()[:20])
+        else:
+            path.write_bytes(b"\x00garbage{")
+
+
+@pytest.mark.parametrize("harm", ["delete-generation", "delete-segment", "delete-toc", "delete-mirrors",
+                                  "delete-checksums", "truncate-toc", "garbage-checksums"])
+def test_part_of_the_index_deleted_or_damaged_while_serving_gives_503_and_a_rebuild(make_app, corpus, corpus_index,
+                                                                                    tmp_path, harm):
+    target = copy_index(corpus_index, tmp_path / "started")
+    application = make_app()
+    client = application.test_client()
+    before = ids(search(client, q="数据清洗", per_page=50))
+    generation = target / os.readlink(target / "current")
+    _harm(generation, harm)
+    answers = set()
+    deadline = time.monotonic() + 60
+    while True:  # 503 (never 500) until a new generation, rebuilt from the catalog, answers as before
+        response = client.get(API, query_string={"q": "数据清洗", "per_page": 50})
+        answers.add(response.status_code)
+        assert response.status_code in (200, 503), response.get_data(as_text=True)
+        if response.status_code == 503:
+            assert response.headers["Retry-After"]
+        elif service_of(application).index.generation_dir() != str(generation):
+            assert ids(response.get_json()) == before
+            break
+        assert time.monotonic() < deadline, f"not rebuilt; answers {answers}"
+        time.sleep(0.05)
+    service_of(application).index.check()

@@ -30,8 +30,9 @@ from ..documents import document_from
 from ..facets import FacetCombinations
 from ..interfaces import IndexDamaged, IndexProblem
 from ..layout import Layout, Part, Segment
+from ..locks import file_lock
 from ..records import VersionRecord
-from .generations import META_ID, Generations, open_index, quiet_files
+from .generations import META_ID, OPEN_ERRORS, Generations, open_index, quiet_files, toc_mark
 from .mirrors import mirror_of
 from .schema import schema
 
@@ -88,6 +89,7 @@ class View:
         self.format = info.get("format")
         self.gaps: dict[str, float] = dict(info.get("gaps") or {})
         self.layout = layout
+        self.toc_mark = toc_mark(path, toc.generation)
         self._idle = [searcher]
         self._guard = threading.Lock()
         self.retired = False
@@ -156,7 +158,7 @@ class Views:
 
     def _open(self) -> View:
         path = self.generations.current_dir()
-        if path is None:
+        if path is None or not path.is_dir():
             raise IndexProblem("missing")
         last_error = ""
         for _ in range(5):  # a writer may delete an old generation's files while we open it
@@ -166,7 +168,7 @@ class Views:
                     toc = ix._read_toc()
                     self.generations.verify(path, toc.segments, full=False)
                     return self._make(ix, toc, str(path), open_searcher(ix, toc))
-                except (OSError, EOFError, ValueError, KeyError) as exc:
+                except OPEN_ERRORS as exc:
                     last_error = f"{type(exc).__name__}: {exc}"
                 gc.collect()
             time.sleep(0.02)
@@ -278,7 +280,7 @@ class Views:
                 searcher = open_searcher(view.ix, toc, previous)
                 previous = None
                 return self._make(view.ix, toc, view.path, searcher)
-            except (OSError, EOFError, ValueError, KeyError):
+            except OPEN_ERRORS:
                 if previous is not None:
                     previous.close()
                 time.sleep(0.02)
@@ -296,16 +298,58 @@ class Views:
         """Reopen the current generation if it changed (another process wrote or rebuilt it), and check
         that its files did not change since they were verified (a ``stat`` each; a changed file is
         verified again: :class:`IndexDamaged` when it no longer matches). Returns the last change-log
-        seq the generation applied."""
+        seq the generation applied.
+
+        Files missing from the current generation (its directory, a segment, a file its checksums list)
+        are :class:`IndexDamaged` once confirmed under the write lock: a writer merges segments away
+        only while it holds that lock, so what the latest table of contents lists is then all there.
+        """
         view = self.current(force=True)
         try:
-            self.generations.verify(Path(view.path), view.toc.segments, full=False)
+            self._verify(view)
         except FileNotFoundError:
-            pass  # merged away by a writer a moment ago: the next refresh opens the new generation
+            self._confirm_missing()
         except IndexDamaged:
             self.discard()
             raise
         return view.seq
+
+    def _verify(self, view: View) -> None:
+        """The files of ``view`` against their checksums, and its table of contents unchanged (or,
+        changed, still readable)."""
+        path = Path(view.path)
+        self.generations.verify(path, view.toc.segments, full=False)
+        mark = toc_mark(path, view.generation)
+        if mark != view.toc_mark:
+            failure = None
+            with quiet_files():
+                try:
+                    open_index(path)._read_toc()
+                except FileNotFoundError:
+                    raise
+                except Exception as exc:  # any failure to read it means it is damaged
+                    failure = type(exc).__name__
+                if failure is not None:
+                    gc.collect()  # the files the failed read left open
+            if failure is not None:
+                raise IndexDamaged(f"damaged (table of contents unreadable: {failure})")
+            view.toc_mark = mark
+
+    def _confirm_missing(self, timeout: float = 5.0) -> None:
+        """Raise :class:`IndexDamaged` if files of the current generation's latest table of contents
+        are missing while no writer commits; return when they are all there (or the lock is busy:
+        the next refresh looks again)."""
+        with file_lock(self.generations.write_lock_path, timeout) as locked:
+            if not locked:
+                return
+            try:
+                self._verify(self.current(force=True))
+            except FileNotFoundError as missing:
+                self.discard()
+                raise IndexDamaged(f"damaged ({missing})") from None
+            except IndexDamaged:
+                self.discard()
+                raise
 
     def close(self) -> None:
         """Close the opened generation's files (when this process opened them)."""
