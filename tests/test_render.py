@@ -1049,3 +1049,19 @@ def test_version_info_from_catalog_rows():
     assert info.successor_url() == f"{BASE}/standards/2-02-38-01/1.1"
     with pytest.raises(ValueError):
         VersionInfo(code="2-02-38-01", version="1.0", sha256="not-a-sha")
+
+
+def test_every_table_entry_counts_toward_the_render_limit_basic_knowledge_too(example):
+    # A draft of 10,000 basic knowledge items passed a limit that counted only work requirements,
+    # and its PDF took 26 s: it is refused before any render, as many requirements would be.
+    import copy
+
+    from registry.render import MAX_RENDER_ITEMS, render_standard_pdf
+
+    source, doc = example
+    huge = copy.deepcopy(doc)
+    group = huge["basic_requirements"]["basic_knowledge"][0]
+    group["items"] = [{**group["items"][0], "id": f"BK-{n}", "number": str(n + 1)} for n in range(10_000)]
+    with pytest.raises(RenderFailed) as caught:
+        render_standard_pdf(huge, source=source, status_info=info_for(source))
+    assert caught.value.details["limit"] == "size" and caught.value.details["items"] > 10_000
