@@ -179,3 +179,21 @@ def test_draft_searches_do_not_share_a_temporary_folder_with_other_processes(scl
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["total"] >= 1
     assert (tmp_path / "MAIN.tmp").read_text() == "another process's"
+
+
+def test_a_body_with_many_new_drafts_gets_a_503_not_an_unbounded_wait(sclient, corpus, cesi, monkeypatch):
+    # Indexing a body's drafts in memory grew with their number (15-22 s with 60) with no limit. Past
+    # the time limit the search answers 503 with Retry-After; the drafts indexed so far are kept, so
+    # each retry goes on from there. Here the limit is nil: one draft is indexed per search.
+    from registry.search.whoosh import searching
+
+    for version in ("1.3", "1.4", "1.5"):
+        assert sclient.post("/api/v1/drafts", data=revised(version),
+                            headers={**cesi, "Content-Type": "application/yaml"}).status_code == 201
+    monkeypatch.setattr(searching, "OVERLAY_TIME_LIMIT", 0.0)
+    answers = [sclient.get(API, query_string={"q": UNIQUE, "drafts": "1"}, headers=cesi) for _ in range(3)]
+    for refused in answers[:2]:
+        assert refused.status_code == 503 and refused.headers["Retry-After"], refused.get_data(as_text=True)
+        assert refused.get_json()["error"]["message"] == "the drafts are being prepared for search; retry shortly"
+    assert answers[2].status_code == 200
+    assert {h["version"] for h in answers[2].get_json()["hits"]} == {"1.3", "1.4", "1.5"}

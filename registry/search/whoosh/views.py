@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -28,7 +29,7 @@ from whoosh.searching import Searcher
 from .. import postings
 from ..documents import document_from
 from ..facets import FacetCombinations
-from ..interfaces import IndexDamaged, IndexProblem
+from ..interfaces import IndexDamaged, IndexProblem, SearchUnavailable
 from ..layout import Layout, Part, Segment
 from ..locks import file_lock
 from ..records import VersionRecord
@@ -134,6 +135,10 @@ def _live(segreader) -> np.ndarray:
     if deleted:
         live[np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
     return live
+
+
+#: drafts kept indexed in memory (each a small index) for the next searches of their bodies
+MAX_OVERLAYS = 256
 
 
 class PrivateRamStorage(RamStorage):
@@ -369,27 +374,42 @@ class Views:
         if view is not None and os.getpid() == self._pid:
             view.retire()
 
-    def overlay(self, records: Sequence[VersionRecord]) -> tuple[Any, list[Part]]:
-        """An in-memory index of ``records`` (a body's drafts) and its parts, kept for the next searches
-        while the drafts do not change (their fingerprints)."""
-        key = tuple((r.key, r.fingerprint) for r in records)
-        with self._lock:
-            cached = self._overlays.get(key) if all(r.fingerprint for r in records) else None
-        if cached is None:
-            ram = PrivateRamStorage().create_index(schema())
-            writer = ram.writer()
-            for record in records:
-                for doc in document_from(record):
-                    writer.add_document(**doc)
-            writer.commit()
-            reader = ram.reader()
-            try:
-                drafts = self.layout(reader, folder=None).parts
-            finally:
-                reader.close()
-            cached = (ram, drafts)
+    def overlay(self, records: Sequence[VersionRecord], deadline: float = math.inf) -> list[tuple[Any, list[Part]]]:
+        """An in-memory index of each of ``records`` (a body's drafts) and its parts, each kept for the
+        next searches while its draft does not change (its fingerprint).
+
+        Raises :class:`SearchUnavailable` (503) when ``deadline`` (``time.monotonic()``) passes before
+        every draft is indexed: a body with many new drafts gets its answer on a retry, as the drafts
+        indexed so far are kept, instead of holding a worker for as long as all of them take.
+        """
+        built, indexed = [], 0
+        for record in records:
+            key = (record.key, record.fingerprint)
             with self._lock:
-                if len(self._overlays) >= 16:
-                    self._overlays.pop(next(iter(self._overlays)))
-                self._overlays[key] = cached
-        return cached
+                cached = self._overlays.get(key) if record.fingerprint else None
+                if cached is not None:
+                    self._overlays[key] = self._overlays.pop(key)  # the most recently used last
+            if cached is None:
+                if indexed and time.monotonic() > deadline:  # at least one per search: retries progress
+                    raise SearchUnavailable("the drafts are being prepared for search; retry shortly")
+                cached = self._overlay_of(record)
+                indexed += 1
+                if record.fingerprint:
+                    with self._lock:
+                        while len(self._overlays) >= MAX_OVERLAYS:
+                            self._overlays.pop(next(iter(self._overlays)))
+                        self._overlays[key] = cached
+            built.append(cached)
+        return built
+
+    def _overlay_of(self, record: VersionRecord) -> tuple[Any, list[Part]]:
+        ram = PrivateRamStorage().create_index(schema())
+        writer = ram.writer()
+        for doc in document_from(record):
+            writer.add_document(**doc)
+        writer.commit()
+        reader = ram.reader()
+        try:
+            return ram, self.layout(reader, folder=None).parts
+        finally:
+            reader.close()
