@@ -771,7 +771,7 @@ def listener():
     thread.start()
     yield {"port": server.getsockname()[1], "accepted": accepted}
     stop.set()
-    thread.join(2)
+    thread.join(30)
     server.close()
 
 
