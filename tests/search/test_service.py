@@ -27,7 +27,7 @@ def test_the_index_is_checked_at_app_start_and_a_missing_one_rebuilt_with_a_log_
     application = make_app()
     # detected while the app was created, before any request
     assert any("is missing: it will be rebuilt from the catalog" in r.getMessage() for r in caplog.records)
-    assert service_of(application).wait_ready(60)
+    assert service_of(application).wait_ready(120)
     assert any("is missing: rebuilding it from the catalog" in r.getMessage() for r in caplog.records)
     assert search(application.test_client(), q="数据清洗")["total"] > 0
 
@@ -37,7 +37,7 @@ def test_a_rebuild_runs_in_the_background_and_searches_answer_503_until_it_is_do
     client = application.test_client()
     assert "being rebuilt" in unavailable(client, q="数据清洗")["message"]  # served meanwhile: 503
     slow_catalog.set()
-    assert service_of(application).wait_ready(60)
+    assert service_of(application).wait_ready(120)
     assert search(client, q="数据清洗")["total"] > 0
 
 
@@ -52,7 +52,7 @@ def test_while_an_index_of_an_older_format_is_rebuilt_searches_use_it(make_app, 
     before = search(client, q="数据清洗")  # served by the previous generation meanwhile
     assert before["total"] > 0
     slow_catalog.set()
-    assert service_of(application).wait_ready(60)
+    assert service_of(application).wait_ready(120)
     assert ids(search(client, q="数据清洗")) == ids(before)
     service_of(application).index.check()  # the new generation is of the new format
 
@@ -60,7 +60,7 @@ def test_while_an_index_of_an_older_format_is_rebuilt_searches_use_it(make_app, 
 def test_one_process_per_index_directory_rebuilds(make_app, corpus, caplog):
     caplog.set_level(logging.INFO, logger="registry.search")
     first, second = make_app("shared"), make_app("shared")  # two workers of one machine
-    assert service_of(first).wait_ready(60) and service_of(second).wait_ready(60)
+    assert service_of(first).wait_ready(120) and service_of(second).wait_ready(120)
     assert sum("search index rebuilt in" in r.getMessage() for r in caplog.records) == 1
     for application in (first, second):
         assert search(application.test_client(), q="数据清洗")["total"] > 0
@@ -90,7 +90,7 @@ def test_a_damaged_index_is_detected_at_start_and_rebuilt_with_a_log_line(make_a
     caplog.set_level(logging.WARNING)
     application = make_app()
     assert any("it will be rebuilt from the catalog" in r.getMessage() for r in caplog.records), caplog.text
-    assert service_of(application).wait_ready(60)
+    assert service_of(application).wait_ready(120)
     assert any("rebuilding it from the catalog" in r.getMessage() for r in caplog.records), caplog.text
     assert search(application.test_client(), q="数据清洗")["total"] > 0
 
@@ -112,7 +112,7 @@ def test_random_bytes_in_a_segment_while_serving_give_503_and_a_rebuild(make_app
         time.sleep(0.05)
     assert "being rebuilt" in unavailable(client, q="数据清洗", per_page=50)["message"]
     assert any("does not match its checksum" in r.getMessage() for r in caplog.records), caplog.text
-    assert service_of(application).wait_ready(60)
+    assert service_of(application).wait_ready(120)
     assert ids(search(client, q="数据清洗", per_page=50)) == before
 
 
