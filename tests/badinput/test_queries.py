@@ -83,10 +83,10 @@ def test_a_bad_query_string_gets_a_clear_answer(bad_client, url, status, code, m
 
 PAGES = [
     ("page-search-star", "/search?q=*", 400),
-    ("page-search-long", f"/search?q={'x' * 1000}", 200)  # the search page shows the problem above its form,
+    ("page-search-long", f"/search?q={'x' * 1000}", 200),  # the search page shows the problem above its form
     ("page-search-nul", "/search?q=%00", 400),
-    ("page-search-page-0", "/search?q=data&page=0", 200)  # the search page shows the problem above its form,
-    ("page-search-as-of", "/search?q=data&as_of=2024-02-30", 200)  # the search page shows the problem above its form,
+    ("page-search-page-0", "/search?q=data&page=0", 200),  # the search page shows the problem above its form
+    ("page-search-as-of", "/search?q=data&as_of=2024-02-30", 200),  # the search page shows the problem above its form
     ("page-search-html", "/search?q=%3Cscript%3Ealert(1)%3C/script%3E", 200),
     ("page-standards-page-letters", "/standards?page=abc", 200),
     ("page-standards-group-traversal", "/standards?group=../../etc", 200),
