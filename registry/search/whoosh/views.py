@@ -138,7 +138,7 @@ def _live(segreader) -> np.ndarray:
 
 
 #: drafts kept indexed in memory (each a small index) for the next searches of their bodies
-MAX_OVERLAYS = 256
+MAX_OVERLAYS = 64
 
 
 class PrivateRamStorage(RamStorage):
