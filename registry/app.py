@@ -30,6 +30,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | N
     _bring_catalog_current(engine)
     _connect_receivers(app, engine, config)
 
+    from .api.requests import limit_streamed_bodies
+
+    limit_streamed_bodies(app)  # first: before any hook or route reads the body
     from .api import bp as api_bp
     from .api import lint as _lint_route  # noqa: F401  (adds POST /lint to the api blueprint)
     from .api import search as _search_route  # noqa: F401  (adds GET /search to the api blueprint)

@@ -330,6 +330,10 @@ def _check_tag(event: Any, path: PathParts, issues: list[Issue]) -> None:
                         json_path(path), event.start_mark.line + 1, event.start_mark.column + 1))
 
 
+#: the longest plain integer read as a number (Python's int() refuses over 4,300 digits)
+MAX_INT_DIGITS = 64
+
+
 def _scalar(event: Any, path: PathParts, issues: list[Issue]) -> Any:
     value: str = event.value
     tag = event.tag
@@ -365,6 +369,11 @@ def _plain(value: str, event: Any, path: PathParts, issues: list[Issue]) -> Any:
         if value in _BOOLS:
             return _BOOLS[value]
         if _DECIMAL_INT.match(value):
+            if len(value) > MAX_INT_DIGITS:  # int() refuses over 4,300 digits; no field needs 20
+                issues.append(Issue("yaml-number", f"a number of {len(value.lstrip('+-'))} digits is too long "
+                                    f"(at most {MAX_INT_DIGITS}); quote it if it is text",
+                                    json_path(path), event.start_mark.line + 1, event.start_mark.column + 1))
+                return value
             return int(value)
         if _DECIMAL_FLOAT.match(value):
             return float(value)

@@ -15,6 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 MIGRATION_LOCK = 7321001
+#: how long a SQLite migrator waits for another one's migration to commit
+MIGRATION_WAIT_MS = 600_000
 
 
 def alembic_config(url: str):
@@ -53,6 +55,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with bind.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
+            # Waiting for another migrator is expected, however long its migration takes on a busy
+            # machine (as PostgreSQL's lock_timeout = 0 below): the engine's busy timeout is for requests.
+            busy_timeout = connection.connection.driver_connection.execute("PRAGMA busy_timeout").fetchone()[0]
+            _pragma(connection, f"busy_timeout={MIGRATION_WAIT_MS}")
             # SQLite rebuilds a table to change it (copy, drop, rename); dropping a table that others
             # reference would count their rows as violations for good. So, as SQLite's own procedure
             # says: foreign keys off for the migration (outside the transaction, where the pragma
@@ -74,6 +80,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         finally:
             if sqlite:
                 _pragma(connection, "foreign_keys=ON")
+                _pragma(connection, f"busy_timeout={int(busy_timeout)}")
 
 
 def _pragma(connection, pragma: str) -> None:

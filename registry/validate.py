@@ -7,7 +7,7 @@ on a standards body's machine passes the server's check too.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -39,17 +39,39 @@ class Report:
         return {"file": self.file, "valid": self.valid, "errors": [i.to_dict() for i in self.issues]}
 
 
+#: the most problems one report lists, and the longest message or path it shows: a report stays
+#: small beside its document (1.3 MB of YAML got 17.5 MB of problems, each echoing a value)
+MAX_ISSUES = 100
+MAX_TEXT = 200
+
+
 def validate_bytes(source: bytes, *, file: str | None = None, check_path: bool = True) -> Report:
-    """Load and check one document given as bytes; ``file`` names it in messages and path checks."""
+    """Load and check one document given as bytes; ``file`` names it in messages and path checks.
+    At most :data:`MAX_ISSUES` problems are listed (the first in the text), then how many more."""
     try:
         loaded = load_bytes(source, file=file)
     except LoadError as exc:
         if exc.partial is None:
-            return Report(file, exc.issues)
+            return Report(file, bounded(exc.issues))
         partial = LoadedDocument(data=exc.partial, source=source, file=file)
         found = check_document(partial, check_path=check_path and file is not None)
-        return Report(file, sorted(exc.issues + _outside(found, exc.issues), key=Issue.sort_key))
-    return Report(file, check_document(loaded, check_path=check_path and file is not None), loaded)
+        return Report(file, bounded(sorted(exc.issues + _outside(found, exc.issues), key=Issue.sort_key)))
+    return Report(file, bounded(check_document(loaded, check_path=check_path and file is not None)), loaded)
+
+
+def bounded(issues: list[Issue]) -> list[Issue]:
+    """``issues`` with long messages and paths cut, and past :data:`MAX_ISSUES` one issue saying how
+    many more there are."""
+    def cut(text: str) -> str:
+        return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "…"
+
+    shown = [replace(i, message=cut(i.message), path=cut(i.path)) if len(i.message) > MAX_TEXT
+             or len(i.path) > MAX_TEXT else i for i in issues[:MAX_ISSUES]]
+    if len(issues) > MAX_ISSUES:
+        last = issues[MAX_ISSUES]
+        shown.append(Issue("too-many-problems", f"{len(issues) - MAX_ISSUES} more problem(s) not listed; "
+                           "fix these first", "$", last.line, last.column, last.file))
+    return shown
 
 
 def _outside(found: list[Issue], loading: list[Issue]) -> list[Issue]:

@@ -247,3 +247,30 @@ print("imported")
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert (result.returncode, result.stdout) == (0, "imported\n"), result.stderr
+
+
+def test_a_sqlite_migrator_waits_for_another_longer_than_the_request_busy_timeout(tmp_path):
+    # Under load one migration outlasted the others' busy timeout and they failed ("database is
+    # locked"): a migrator waits for another as long as it takes, as on PostgreSQL.
+    import sqlite3
+    import threading
+
+    from registry.db import make_engine
+    from registry.migrate import upgrade
+
+    path = tmp_path / "registry.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN IMMEDIATE")  # another migrator, in the middle of its migration
+    engine = make_engine(f"sqlite:///{path}", busy_timeout_ms=100)
+    releaser = threading.Timer(1.0, holder.execute, ("COMMIT",))  # well past the engine's 0.1 s
+    releaser.start()
+    try:
+        upgrade(engine)
+        assert _at_head(f"sqlite:///{path}")
+        with engine.connect() as connection:  # the engine's own busy timeout is back for requests
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 100
+    finally:
+        releaser.join(60)
+        holder.close()
+        engine.dispose()

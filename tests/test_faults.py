@@ -73,7 +73,7 @@ class LiveServer:
             os.killpg(self.process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        self.process.wait(timeout=10)
+        self.process.wait(timeout=60)
         self.log.close()
 
 

@@ -142,3 +142,13 @@ def test_corpus_loads_to_what_pyyaml_reads():
     for path in files:
         data = path.read_bytes()
         assert load_bytes(data).data == yaml.load(data, Loader=StringDates), path
+
+
+@pytest.mark.parametrize("digits", [65, 4_301, 100_000])
+def test_an_integer_too_long_for_python_is_a_load_error_with_its_place(digits):
+    # int() refuses strings over 4,300 digits (ValueError): that was a 500 from the loader
+    with pytest.raises(LoadError) as info:
+        load_bytes(b"code: X\nedition: " + b"9" * digits + b"\n")
+    [issue] = info.value.issues
+    assert (issue.rule, issue.line, issue.column) == ("yaml-number", 2, 10)
+    assert f"a number of {digits} digits is too long (at most 64); quote it if it is text" == issue.message

@@ -771,7 +771,7 @@ def listener():
     thread.start()
     yield {"port": server.getsockname()[1], "accepted": accepted}
     stop.set()
-    thread.join(2)
+    thread.join(30)
     server.close()
 
 
@@ -1049,3 +1049,51 @@ def test_version_info_from_catalog_rows():
     assert info.successor_url() == f"{BASE}/standards/2-02-38-01/1.1"
     with pytest.raises(ValueError):
         VersionInfo(code="2-02-38-01", version="1.0", sha256="not-a-sha")
+
+
+def test_every_table_entry_counts_toward_the_render_limit_basic_knowledge_too(example):
+    # A draft of 10,000 basic knowledge items passed a limit that counted only work requirements,
+    # and its PDF took 26 s: it is refused before any render, as many requirements would be.
+    import copy
+
+    from registry.render import MAX_RENDER_ITEMS, render_standard_pdf
+
+    source, doc = example
+    huge = copy.deepcopy(doc)
+    group = huge["basic_requirements"]["basic_knowledge"][0]
+    group["items"] = [{**group["items"][0], "id": f"BK-{n}", "number": str(n + 1)} for n in range(10_000)]
+    with pytest.raises(RenderFailed) as caught:
+        render_standard_pdf(huge, source=source, status_info=info_for(source))
+    assert caught.value.details["limit"] == "size" and caught.value.details["items"] > 10_000
+
+
+def test_a_render_child_killed_mid_render_is_a_503_and_the_next_render_works(example, monkeypatch):
+    # A crashed or killed child is a transient fault of the renderer (503, retry), not a fault of the
+    # document (422): the same document renders once the child is replaced.
+    import os
+    import signal
+
+    import registry.render.worker as worker_module
+    from registry.render import RenderUnavailable
+    from registry.render.html import render_html as html_of
+    from registry.render.worker import RenderWorker
+
+    source, doc = example
+    html = html_of(doc, status_info=info_for(source), standalone=False, for_pdf=True)
+    worker = RenderWorker(timeout=120, warm=False).start()
+    original = worker_module._write_frame
+
+    def killed_meanwhile(stream, obj):  # the child is killed once it has the document
+        original(stream, obj)
+        if isinstance(obj, dict) and "html" in obj:
+            os.kill(worker.pid, signal.SIGKILL)
+
+    try:
+        monkeypatch.setattr(worker_module, "_write_frame", killed_meanwhile)
+        with pytest.raises(RenderUnavailable) as caught:
+            worker.render_pdf(html)
+        assert caught.value.details["exit_code"] == -signal.SIGKILL
+        monkeypatch.undo()
+        assert worker.render_pdf(html).startswith(b"%PDF")
+    finally:
+        worker.close()

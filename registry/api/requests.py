@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import request
+from flask import Flask, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import BadRequest, UnsupportedMediaType
 
@@ -12,6 +14,26 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 MAX_PER_PAGE = 200
 MAX_PAGE = 1_000_000
 MAX_ID = 2**31 - 1  # catalog ids are 32-bit integers on every backend
+
+
+def limit_streamed_bodies(app: Flask) -> None:
+    """Refuse a body sent without ``Content-Length`` (chunked) that is over ``MAX_CONTENT_LENGTH`` with
+    413, as one with it is. Werkzeug stops reading such a body at the limit and hands on what it read,
+    so an oversized chunked upload was silently cut and stored. The body is read here, before any
+    route or form parser sees it (at most the limit and one byte), and handed on with its length."""
+
+    @app.before_request
+    def _bound_streamed_body():
+        environ = request.environ
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        if limit is None or "wsgi.input_terminated" not in environ or environ.get("CONTENT_LENGTH"):
+            return
+        data = environ["wsgi.input"].read(limit + 1)
+        if len(data) > limit:
+            raise RequestEntityTooLarge(f"the body is larger than the limit of {limit} bytes")
+        environ["wsgi.input"] = io.BytesIO(data)
+        environ["CONTENT_LENGTH"] = str(len(data))
+        request.__dict__.pop("stream", None)
 
 
 def yaml_body() -> bytes:

@@ -113,11 +113,20 @@ MAX_RENDER_ITEMS = 6_000
 
 
 def count_items(doc: dict) -> int:
-    total = 0
-    for section in doc.get("work_requirements", {}).get("sections", []):
-        for fn in section.get("functions", []):
-            for wc in fn.get("work_contents", []):
-                total += 1 + len(wc.get("requirements", [])) + len(wc.get("knowledge", [])) + len(wc.get("behaviours", []))
+    """Every entry of the standard's tables: ethics, basic knowledge groups and their items, behaviours,
+    and work contents with their requirements, knowledge and behaviours (a 10,000-item basic
+    knowledge list renders as slowly as as many requirements)."""
+    basic = doc.get("basic_requirements") or {}
+    ethics = basic.get("ethics") or {}
+    total = len(ethics.get("knowledge") or []) + len(ethics.get("code_of_conduct") or [])
+    for group in basic.get("basic_knowledge") or []:
+        total += 1 + len(group.get("items") or [])
+    total += len(doc.get("behaviours") or [])
+    for section in (doc.get("work_requirements") or {}).get("sections") or []:
+        for fn in section.get("functions") or []:
+            for wc in fn.get("work_contents") or []:
+                total += 1 + len(wc.get("requirements") or []) + len(wc.get("knowledge") or []) \
+                    + len(wc.get("behaviours") or [])
     return total
 
 

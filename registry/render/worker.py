@@ -291,8 +291,8 @@ class RenderWorker:
                    timeout: Optional[float] = None, options: Optional[dict] = None) -> bytes:
         """Render ``html`` in the child; see :func:`registry.render.pdf.render_pdf`.
 
-        Raises RenderFailed (time, memory, crash, error: 422), RenderAssetError (500) or
-        RenderUnavailable (the worker is busy or does not start: 503).
+        Raises RenderFailed (time, memory, error: 422), RenderAssetError (500) or RenderUnavailable
+        (the worker is busy, does not start or dies mid-render: 503).
         """
         if len(html.encode("utf-8", "surrogatepass")) > MAX_HTML_BYTES:
             raise RenderFailed(f"the document is too large to render (HTML over {MAX_HTML_BYTES // (1 << 20)} MiB)",
@@ -327,11 +327,12 @@ class RenderWorker:
                 raise RenderFailed(f"the render took longer than {limit:g} s and was stopped",
                                    details={"limit": "time", "seconds": limit}) from None
             except EOFError:
-                code = self._proc.poll() if self._proc else None
+                # The child died mid-render (killed from outside, or crashed): a transient fault of
+                # the renderer, not of the document (running out of memory answers "memory" below).
+                code = _exit_code(self._proc)
                 self._replace()
-                raise RenderFailed("the render ran out of memory or crashed and was stopped",
-                                   details={"limit": "memory", "memory_mb": self.memory_mb,
-                                            "exit_code": code}) from None
+                raise RenderUnavailable("the PDF renderer stopped during the render; retry later",
+                                        details={"exit_code": code}) from None
             self._renders += 1
             if not reply.get("ok"):
                 kind = reply.get("kind")
@@ -349,6 +350,14 @@ class RenderWorker:
             return reply["pdf"]
         finally:
             self._lock.release()
+
+
+def _exit_code(proc) -> Optional[int]:
+    """How a child that closed its output ended (it may take a moment to be reaped)."""
+    try:
+        return proc.wait(timeout=5) if proc is not None else None
+    except subprocess.TimeoutExpired:
+        return None
 
 
 _workers: dict[int, RenderWorker] = {}

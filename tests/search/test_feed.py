@@ -162,3 +162,38 @@ def test_a_publish_and_a_withdrawal_are_visible_on_another_machine_without_a_res
     finally:
         for server in servers:
             server.stop()
+
+
+def test_draft_searches_do_not_share_a_temporary_folder_with_other_processes(sclient, corpus, cesi, tmp_path,
+                                                                              monkeypatch):
+    # Whoosh's in-memory index wrote its temporary files under <tmp>/MAIN.tmp, which every process on
+    # the machine shared and each writer deleted when done: another process's writer holding or
+    # removing it broke this one (500). Here another process left a file where that folder would be.
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (tmp_path / "MAIN.tmp").write_text("another process's")
+    assert sclient.post("/api/v1/drafts", data=revised("1.3"),
+                        headers={**cesi, "Content-Type": "application/yaml"}).status_code == 201
+    response = sclient.get(API, query_string={"q": UNIQUE, "drafts": "1"}, headers=cesi)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["total"] >= 1
+    assert (tmp_path / "MAIN.tmp").read_text() == "another process's"
+
+
+def test_a_body_with_many_new_drafts_gets_a_503_not_an_unbounded_wait(sclient, corpus, cesi, monkeypatch):
+    # Indexing a body's drafts in memory grew with their number (15-22 s with 60) with no limit. Past
+    # the time limit the search answers 503 with Retry-After; the drafts indexed so far are kept, so
+    # each retry goes on from there. Here the limit is nil: one draft is indexed per search.
+    from registry.search.whoosh import searching
+
+    for version in ("1.3", "1.4", "1.5"):
+        assert sclient.post("/api/v1/drafts", data=revised(version),
+                            headers={**cesi, "Content-Type": "application/yaml"}).status_code == 201
+    monkeypatch.setattr(searching, "OVERLAY_TIME_LIMIT", 0.0)
+    answers = [sclient.get(API, query_string={"q": UNIQUE, "drafts": "1"}, headers=cesi) for _ in range(3)]
+    for refused in answers[:2]:
+        assert refused.status_code == 503 and refused.headers["Retry-After"], refused.get_data(as_text=True)
+        assert refused.get_json()["error"]["message"] == "the drafts are being prepared for search; retry shortly"
+    assert answers[2].status_code == 200
+    assert {h["version"] for h in answers[2].get_json()["hits"]} == {"1.3", "1.4", "1.5"}

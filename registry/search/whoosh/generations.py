@@ -29,6 +29,7 @@ from typing import Any, Iterator
 
 from whoosh import query as wq
 from whoosh.filedb.filestore import FileStorage
+from whoosh.index import IndexError as WhooshIndexError
 
 from .. import postings
 from ..documents import facet_bytes
@@ -45,11 +46,15 @@ META_ID = "__meta__"
 CHECKSUMS = "checksums.json"
 
 #: what reading damaged files raises, in the engine or in this package's use of what it read: zlib,
-#: struct and pickle errors, short reads, bad values and positions, and Whoosh's own bare
-#: ``Exception`` ("Block tag error"). The index is declared damaged only when its checksums then
-#: disagree: the same errors from sound files are mistakes (500), not damage.
+#: struct and pickle errors, short reads, bad values and positions, Whoosh's own bare ``Exception``
+#: ("Block tag error") and its index errors (``EmptyIndexError``: no table of contents). The index is
+#: declared damaged only when its checksums then disagree: the same errors from sound files are
+#: mistakes (500), not damage.
 _DAMAGE_ERRORS = (zlib.error, struct.error, pickle.UnpicklingError, EOFError, OSError, ValueError, KeyError,
-                  IndexError, UnicodeDecodeError, OverflowError, MemoryError)
+                  IndexError, UnicodeDecodeError, OverflowError, MemoryError, WhooshIndexError)
+#: what opening a generation raises when its files are gone or unreadable (a writer may have deleted
+#: an old generation's files a moment ago; someone may have deleted or damaged them)
+OPEN_ERRORS = (OSError, EOFError, ValueError, KeyError, WhooshIndexError)
 _SEGMENT_FILE = re.compile(rf"{INDEX_NAME}_[0-9a-z]+\.[A-Za-z0-9_.]+")
 
 
@@ -75,6 +80,13 @@ def open_index(path: str | Path):
     copies each memory-mapped part it opens into a private buffer (every searcher would hold a copy
     of the whole index), while reads leave the data in the page cache, shared by every process."""
     return FileStorage(str(path), supports_mmap=False).open_index(INDEX_NAME, schema=schema())
+
+
+def toc_mark(path: str | Path, generation: int) -> tuple[int, int]:
+    """Size and modification time of the table of contents of ``generation`` (written once: a change
+    means someone damaged it); ``FileNotFoundError`` once a writer's newer commit deleted it."""
+    info = (Path(path) / f"_{INDEX_NAME}_{generation}.toc").stat()
+    return info.st_size, info.st_mtime_ns
 
 
 # --- the meta document ---------------------------------------------------------------------------
@@ -211,15 +223,26 @@ class Generations:
     def verify(self, path: Path, segments, *, full: bool) -> int:
         """Check the files of ``segments`` against the generation's checksums (each file once per
         process unless ``full``); raise :class:`IndexProblem` on a mismatch. Returns how many files
-        had no checksum to check (written by an older version, or listed a moment after commit)."""
-        checksums = read_checksums(path)
+        had no checksum to check (written by an older version, or listed a moment after commit).
+
+        Raises ``FileNotFoundError`` when the generation, a segment or a file its checksums list is
+        gone: merged away by a writer after ``segments`` were read, or deleted by someone (the caller
+        tells which: :meth:`registry.search.whoosh.views.Views.refresh`).
+        """
         names = os.listdir(path)
+        if segments and CHECKSUMS not in names:  # every generation of a servable format has them
+            raise IndexDamaged(f"damaged (its {CHECKSUMS} is missing)")
+        checksums = read_checksums(path)
+        present = set(names)
         unlisted = 0
         for segment in segments:
             prefix = segment.segment_id() + "."
             files = [n for n in names if n.startswith(prefix)]
             if not files:
                 raise FileNotFoundError(f"segment {segment.segment_id()} has no files")
+            gone = sorted(n for n in checksums if n.startswith(prefix) and n not in present)
+            if gone:
+                raise FileNotFoundError(f"{gone[0]} of segment {segment.segment_id()} is missing")
             for name in files:
                 expected = checksums.get(name)
                 if expected is None:

@@ -31,6 +31,10 @@ from .compiler import Compiler, SpellLexicon, boosts
 from .queries import combine, filters, plan
 from .views import View, Views
 
+#: how long a search may spend indexing a body's new drafts in memory (a 503 past it; those indexed
+#: are kept, so the retry goes on from there)
+OVERLAY_TIME_LIMIT = QUERY_TIME_LIMIT
+
 
 def run(searcher, layout: Layout, facets: FacetCombinations, request: SearchRequest, node: Node | None, seq: int,
         drafts: Sequence[str] | None = None) -> SearchResult:
@@ -64,20 +68,25 @@ def run(searcher, layout: Layout, facets: FacetCombinations, request: SearchRequ
 
 def run_with_overlay(views: Views, view: View, searcher, request: SearchRequest, node: Node | None,
                      overlay: Sequence[VersionRecord]) -> SearchResult:
-    """:func:`run` over the generation and, laid out after it, the versions of ``overlay`` (drafts)."""
-    ram, drafts = views.overlay(overlay)
-    ram_reader = ram.reader()
-    readers = [r for r, _ in searcher.reader().leaf_readers()] + [r for r, _ in ram_reader.leaf_readers()]
+    """:func:`run` over the generation and, laid out after it, the versions of ``overlay`` (drafts);
+    the drafts not yet indexed in memory are indexed within the query's time limit."""
+    overlays = views.overlay(overlay, time.monotonic() + OVERLAY_TIME_LIMIT)
+    ram_readers = [ram.reader() for ram, _ in overlays]
+    readers = [r for r, _ in searcher.reader().leaf_readers()]
+    for ram_reader in ram_readers:
+        readers += [r for r, _ in ram_reader.leaf_readers()]
     combined = Searcher(MultiReader(readers), fromindex=None, closereader=False)
     offset = view.layout.doc_count
     parts = list(view.layout.parts)
-    for part in drafts:
-        parts.append(Part(part.segment, offset, part.live))
-        offset += part.segment.mirror.doc_count
+    for _, drafts in overlays:
+        for part in drafts:
+            parts.append(Part(part.segment, offset, part.live))
+            offset += part.segment.mirror.doc_count
     try:
         return run(combined, Layout(parts), views.facets, request, node, view.seq, [r.key for r in overlay])
     finally:
-        ram_reader.close()
+        for ram_reader in ram_readers:
+            ram_reader.close()
 
 
 def _within_versions(query_plan: scoring.Plan, request: SearchRequest, compiler: Compiler,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -28,10 +29,11 @@ from whoosh.searching import Searcher
 from .. import postings
 from ..documents import document_from
 from ..facets import FacetCombinations
-from ..interfaces import IndexDamaged, IndexProblem
+from ..interfaces import IndexDamaged, IndexProblem, SearchUnavailable
 from ..layout import Layout, Part, Segment
+from ..locks import file_lock
 from ..records import VersionRecord
-from .generations import META_ID, Generations, open_index, quiet_files
+from .generations import META_ID, OPEN_ERRORS, Generations, open_index, quiet_files, toc_mark
 from .mirrors import mirror_of
 from .schema import schema
 
@@ -88,6 +90,7 @@ class View:
         self.format = info.get("format")
         self.gaps: dict[str, float] = dict(info.get("gaps") or {})
         self.layout = layout
+        self.toc_mark = toc_mark(path, toc.generation)
         self._idle = [searcher]
         self._guard = threading.Lock()
         self.retired = False
@@ -134,6 +137,20 @@ def _live(segreader) -> np.ndarray:
     return live
 
 
+#: drafts kept indexed in memory (each a small index) for the next searches of their bodies
+MAX_OVERLAYS = 64
+
+
+class PrivateRamStorage(RamStorage):
+    """Whoosh's in-memory storage, with its temporary files in memory too: Whoosh's own writes them
+    under one fixed folder of the system's temporary directory (``MAIN.tmp``), shared by every process
+    on the machine and deleted by each writer when it finishes, so two overlays built at once broke
+    each other (a 500 on ``drafts=1``)."""
+
+    def temp_storage(self, name=None):
+        return RamStorage()
+
+
 class Views:
     """The opened generation of one index directory in this process, and what is derived from it."""
 
@@ -156,7 +173,7 @@ class Views:
 
     def _open(self) -> View:
         path = self.generations.current_dir()
-        if path is None:
+        if path is None or not path.is_dir():
             raise IndexProblem("missing")
         last_error = ""
         for _ in range(5):  # a writer may delete an old generation's files while we open it
@@ -166,7 +183,7 @@ class Views:
                     toc = ix._read_toc()
                     self.generations.verify(path, toc.segments, full=False)
                     return self._make(ix, toc, str(path), open_searcher(ix, toc))
-                except (OSError, EOFError, ValueError, KeyError) as exc:
+                except OPEN_ERRORS as exc:
                     last_error = f"{type(exc).__name__}: {exc}"
                 gc.collect()
             time.sleep(0.02)
@@ -278,7 +295,7 @@ class Views:
                 searcher = open_searcher(view.ix, toc, previous)
                 previous = None
                 return self._make(view.ix, toc, view.path, searcher)
-            except (OSError, EOFError, ValueError, KeyError):
+            except OPEN_ERRORS:
                 if previous is not None:
                     previous.close()
                 time.sleep(0.02)
@@ -296,16 +313,58 @@ class Views:
         """Reopen the current generation if it changed (another process wrote or rebuilt it), and check
         that its files did not change since they were verified (a ``stat`` each; a changed file is
         verified again: :class:`IndexDamaged` when it no longer matches). Returns the last change-log
-        seq the generation applied."""
+        seq the generation applied.
+
+        Files missing from the current generation (its directory, a segment, a file its checksums list)
+        are :class:`IndexDamaged` once confirmed under the write lock: a writer merges segments away
+        only while it holds that lock, so what the latest table of contents lists is then all there.
+        """
         view = self.current(force=True)
         try:
-            self.generations.verify(Path(view.path), view.toc.segments, full=False)
+            self._verify(view)
         except FileNotFoundError:
-            pass  # merged away by a writer a moment ago: the next refresh opens the new generation
+            self._confirm_missing()
         except IndexDamaged:
             self.discard()
             raise
         return view.seq
+
+    def _verify(self, view: View) -> None:
+        """The files of ``view`` against their checksums, and its table of contents unchanged (or,
+        changed, still readable)."""
+        path = Path(view.path)
+        self.generations.verify(path, view.toc.segments, full=False)
+        mark = toc_mark(path, view.generation)
+        if mark != view.toc_mark:
+            failure = None
+            with quiet_files():
+                try:
+                    open_index(path)._read_toc()
+                except FileNotFoundError:
+                    raise
+                except Exception as exc:  # any failure to read it means it is damaged
+                    failure = type(exc).__name__
+                if failure is not None:
+                    gc.collect()  # the files the failed read left open
+            if failure is not None:
+                raise IndexDamaged(f"damaged (table of contents unreadable: {failure})")
+            view.toc_mark = mark
+
+    def _confirm_missing(self, timeout: float = 5.0) -> None:
+        """Raise :class:`IndexDamaged` if files of the current generation's latest table of contents
+        are missing while no writer commits; return when they are all there (or the lock is busy:
+        the next refresh looks again)."""
+        with file_lock(self.generations.write_lock_path, timeout) as locked:
+            if not locked:
+                return
+            try:
+                self._verify(self.current(force=True))
+            except FileNotFoundError as missing:
+                self.discard()
+                raise IndexDamaged(f"damaged ({missing})") from None
+            except IndexDamaged:
+                self.discard()
+                raise
 
     def close(self) -> None:
         """Close the opened generation's files (when this process opened them)."""
@@ -315,27 +374,42 @@ class Views:
         if view is not None and os.getpid() == self._pid:
             view.retire()
 
-    def overlay(self, records: Sequence[VersionRecord]) -> tuple[Any, list[Part]]:
-        """An in-memory index of ``records`` (a body's drafts) and its parts, kept for the next searches
-        while the drafts do not change (their fingerprints)."""
-        key = tuple((r.key, r.fingerprint) for r in records)
-        with self._lock:
-            cached = self._overlays.get(key) if all(r.fingerprint for r in records) else None
-        if cached is None:
-            ram = RamStorage().create_index(schema())
-            writer = ram.writer()
-            for record in records:
-                for doc in document_from(record):
-                    writer.add_document(**doc)
-            writer.commit()
-            reader = ram.reader()
-            try:
-                drafts = self.layout(reader, folder=None).parts
-            finally:
-                reader.close()
-            cached = (ram, drafts)
+    def overlay(self, records: Sequence[VersionRecord], deadline: float = math.inf) -> list[tuple[Any, list[Part]]]:
+        """An in-memory index of each of ``records`` (a body's drafts) and its parts, each kept for the
+        next searches while its draft does not change (its fingerprint).
+
+        Raises :class:`SearchUnavailable` (503) when ``deadline`` (``time.monotonic()``) passes before
+        every draft is indexed: a body with many new drafts gets its answer on a retry, as the drafts
+        indexed so far are kept, instead of holding a worker for as long as all of them take.
+        """
+        built, indexed = [], 0
+        for record in records:
+            key = (record.key, record.fingerprint)
             with self._lock:
-                if len(self._overlays) >= 16:
-                    self._overlays.pop(next(iter(self._overlays)))
-                self._overlays[key] = cached
-        return cached
+                cached = self._overlays.get(key) if record.fingerprint else None
+                if cached is not None:
+                    self._overlays[key] = self._overlays.pop(key)  # the most recently used last
+            if cached is None:
+                if indexed and time.monotonic() > deadline:  # at least one per search: retries progress
+                    raise SearchUnavailable("the drafts are being prepared for search; retry shortly")
+                cached = self._overlay_of(record)
+                indexed += 1
+                if record.fingerprint:
+                    with self._lock:
+                        while len(self._overlays) >= MAX_OVERLAYS:
+                            self._overlays.pop(next(iter(self._overlays)))
+                        self._overlays[key] = cached
+            built.append(cached)
+        return built
+
+    def _overlay_of(self, record: VersionRecord) -> tuple[Any, list[Part]]:
+        ram = PrivateRamStorage().create_index(schema())
+        writer = ram.writer()
+        for doc in document_from(record):
+            writer.add_document(**doc)
+        writer.commit()
+        reader = ram.reader()
+        try:
+            return ram, self.layout(reader, folder=None).parts
+        finally:
+            reader.close()

@@ -136,7 +136,7 @@ def test_two_processes_writing_at_once_never_see_a_lock_error(tmp_path):
 def test_searches_in_threads_of_one_process_run_at_the_same_time(sclient, corpus, monkeypatch):
     from registry.search.whoosh import searching
 
-    inside = threading.Barrier(2, timeout=10)  # both searches must be inside at once to pass
+    inside = threading.Barrier(2, timeout=60)  # both searches must be inside at once to pass
     original = searching.hit
 
     def hit(*args, **kwargs):
