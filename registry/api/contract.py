@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Blueprint, Response, json
+from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel
 
 from ..declared import Body, Query
@@ -101,5 +101,6 @@ def route(bp: Blueprint, method: str, rule: str, *, summary: str, tag: str, answ
 
 def reply(model: BaseModel, status: int = 200, *, exclude_unset: bool = False) -> Response:
     """The JSON answer of a model (serialized as its schema says)."""
-    data = model.model_dump(mode="json", by_alias=True, exclude_unset=exclude_unset)
-    return Response(json.dumps(data), status=status, mimetype="application/json")
+    response = jsonify(model.model_dump(mode="json", by_alias=True, exclude_unset=exclude_unset))
+    response.status_code = status
+    return response

@@ -48,7 +48,7 @@ def home():
 def browse():
     """Every standard, by sector or by occupation group (e.g. 2-02-38), with filters and counts."""
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < len(page) < 6 and int(page) > 0 else 1
+    page = int(page) if page.isascii() and page.isdigit() and 0 < len(page) < 6 and int(page) > 0 else 1
     sector = request.args.get("sector") or None
     standard_type = request.args.get("type") or None
     status = request.args.get("status") or None
@@ -156,7 +156,7 @@ def search():
     args = request.args
     filters = filter_values(args, strict=False, page=True)  # what the page cannot use is ignored
     page = args.get("page", "1")
-    page = int(page) if page.isdigit() and len(page) < 4 and int(page) > 0 else 1
+    page = int(page) if page.isascii() and page.isdigit() and len(page) < 4 and int(page) > 0 else 1
     q = args.get("q", "")[:MAX_QUERY_CHARS]
     as_of = day_arg(args, strict=False)  # the requirements in force on that day (today by default)
     result = None
