@@ -10,6 +10,8 @@ import sys
 
 import click
 
+from .cli_support import catalog_engine as _engine
+from .cli_support import registry_clock as _clock
 from .exports.formats import FORMATS  # the one table of formats; light: renderers load when used
 
 
@@ -71,32 +73,6 @@ def list_standards(paths: tuple[str, ...]) -> None:
 
 
 # --- the catalog -------------------------------------------------------------------------------
-
-
-def _engine(migrate: bool = True):
-    """The catalog engine from REGISTRY_* settings, migrated to the current schema, with what follows
-    a change of standing connected (the exports folder's plain copies: ``services.events``)."""
-    from .config import load_config
-    from .db import engine_from_config
-    from .migrate import upgrade
-    from .services import exports
-
-    config = load_config()
-    engine = engine_from_config(config)
-    context = click.get_current_context()
-    context.call_on_close(engine.dispose)
-    if migrate:
-        upgrade(engine)
-    # the signals hold receivers weakly: keep this one for the command's life
-    context.meta["registry.receiver"] = exports.connect(engine, exports.folder(config["EXPORTS_DIR"]))
-    return engine
-
-
-def _clock():
-    from .clock import clock_from_config
-    from .config import load_config
-
-    return clock_from_config(load_config())
 
 
 def _fail(error) -> None:

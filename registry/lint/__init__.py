@@ -11,6 +11,7 @@ Importing this package is cheap; the rules load when a document is linted.
 
 from __future__ import annotations
 
-from .base import ERROR, INFO, SEVERITIES, WARNING, LintFinding, LintRule, all_rules
+from .base import ERROR, INFO, SEVERITIES, WARNING, LintFinding, LintRule
+from .catalog import all_rules
 
 __all__ = ["ERROR", "INFO", "SEVERITIES", "WARNING", "LintFinding", "LintRule", "all_rules"]

@@ -84,9 +84,3 @@ def lint_rule(rule_id: str, *, family: str, severity: str, summary: str,
 
     return register
 
-
-def all_rules() -> dict[str, LintRule]:
-    """Every lint rule, with the families imported."""
-    from . import families  # noqa: F401  (registers the rules)
-
-    return RULES

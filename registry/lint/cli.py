@@ -15,7 +15,7 @@ SEVERITY_CHOICES = ["error", "warning", "info", "never"]
 
 def _rule_ids(values: tuple[str, ...]) -> frozenset[str]:
     """``--ignore a,b --ignore c`` -> {a, b, c}; each must be a lint rule, a family, or ``validation``."""
-    from .base import all_rules
+    from .catalog import all_rules
 
     rules = all_rules()
     known = set(rules) | {r.family for r in rules.values()} | {"validation"}
@@ -47,7 +47,7 @@ def lint(paths: tuple[str, ...], against: tuple[str, ...], output_format: str, s
     Exit status: 0 when nothing reaches --fail-on, 1 otherwise, 2 on usage errors.
     """
     if list_rules:
-        from .base import all_rules
+        from .catalog import all_rules
 
         for rule in all_rules().values():
             click.echo(f"{rule.id:26} {rule.severity:8} {rule.family:13} {rule.summary}")

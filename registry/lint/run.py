@@ -17,7 +17,8 @@ from typing import Any, Iterable, Iterator
 from ..issues import Issue, json_path
 from ..loader import LoadedDocument
 from ..validate import Report, iter_yaml_files, validate_bytes
-from .base import ERROR, RANK, SEVERITIES, LintContext, all_rules
+from .base import ERROR, RANK, SEVERITIES, LintContext
+from .catalog import all_rules
 
 #: the hint of validation problems (the validator's message says what is wrong)
 VALIDATION_HINT = "make the document valid first (registry validate; docs/format.md)"

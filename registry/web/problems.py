@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..issues import json_path
-from ..lint.base import RANK, all_rules
+from ..lint.base import RANK
+from ..lint.catalog import all_rules
 
 CONTEXT = 2  # lines shown before and after a problem's line
 OPEN_GROUP = 5  # groups of up to this many problems are shown unfolded

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from registry.lint.base import all_rules
+from registry.lint.catalog import all_rules
 from registry.lint.cli import lint
 from registry.rules import RULES as VALIDATION_RULES
 

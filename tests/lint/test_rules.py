@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from registry.lint.base import all_rules
+from registry.lint.catalog import all_rules
 from registry.lint.similarity import CorpusIndex
 
 from .helpers import add_requirement, add_senior_level, findings, requirement, rules_found, stamped_example
