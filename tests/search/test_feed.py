@@ -162,3 +162,20 @@ def test_a_publish_and_a_withdrawal_are_visible_on_another_machine_without_a_res
     finally:
         for server in servers:
             server.stop()
+
+
+def test_draft_searches_do_not_share_a_temporary_folder_with_other_processes(sclient, corpus, cesi, tmp_path,
+                                                                              monkeypatch):
+    # Whoosh's in-memory index wrote its temporary files under <tmp>/MAIN.tmp, which every process on
+    # the machine shared and each writer deleted when done: another process's writer holding or
+    # removing it broke this one (500). Here another process left a file where that folder would be.
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (tmp_path / "MAIN.tmp").write_text("another process's")
+    assert sclient.post("/api/v1/drafts", data=revised("1.3"),
+                        headers={**cesi, "Content-Type": "application/yaml"}).status_code == 201
+    response = sclient.get(API, query_string={"q": UNIQUE, "drafts": "1"}, headers=cesi)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["total"] >= 1
+    assert (tmp_path / "MAIN.tmp").read_text() == "another process's"

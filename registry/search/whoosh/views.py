@@ -134,6 +134,16 @@ def _live(segreader) -> np.ndarray:
     return live
 
 
+class PrivateRamStorage(RamStorage):
+    """Whoosh's in-memory storage, with its temporary files in memory too: Whoosh's own writes them
+    under one fixed folder of the system's temporary directory (``MAIN.tmp``), shared by every process
+    on the machine and deleted by each writer when it finishes, so two overlays built at once broke
+    each other (a 500 on ``drafts=1``)."""
+
+    def temp_storage(self, name=None):
+        return RamStorage()
+
+
 class Views:
     """The opened generation of one index directory in this process, and what is derived from it."""
 
@@ -322,7 +332,7 @@ class Views:
         with self._lock:
             cached = self._overlays.get(key) if all(r.fingerprint for r in records) else None
         if cached is None:
-            ram = RamStorage().create_index(schema())
+            ram = PrivateRamStorage().create_index(schema())
             writer = ram.writer()
             for record in records:
                 for doc in document_from(record):
