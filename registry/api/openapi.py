@@ -192,7 +192,7 @@ def _request_bodies() -> dict[str, Any]:
                          "content": {media: {"schema": {"$ref": SCHEMAS + "Standard"}} for media in YAML_TYPES}},
         "AnyYaml": {"required": True, "description": "A document to check, in YAML, sent as bytes: any text (the "
                                                      f"answer lists its problems). {accepted}",
-                    "content": {media: {"schema": {"type": "string"}} for media in YAML_TYPES}},
+                    "content": {media: {"schema": {}} for media in YAML_TYPES}},  # any bytes: 200 either way
         "Pdf": {"required": True, "description": "The PDF, as bytes.",
                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
     }

@@ -20,8 +20,8 @@ from .requests import json_body, yaml_body
 DRAFT = "The draft; ETag is its current entity tag."
 CREATED = "Created; Location is the draft, ETag its entity tag."
 BAD_STATE = "The draft's state does not allow this step."
-IF_MATCH = {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
-            "description": "The ETag of the draft revision that was edited."}
+IF_MATCH = {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string", "pattern": r"\S"},
+            "description": "The ETag of the draft revision that was edited (missing or blank: 428)."}
 
 
 def _declare(method: str, rule: str, summary: str, answers: dict, errors: dict, **declared):
@@ -88,7 +88,7 @@ def get_draft_source(draft_id: int):
 def update_draft(draft_id: int):
     """An edit puts a draft under changes-requested back to draft."""
     who = actor()
-    if_match = request.headers.get("If-Match")
+    if_match = request.headers.get("If-Match", "").strip()
     if not if_match:
         raise PreconditionRequired("send If-Match with the ETag of the draft you edited")
     source = yaml_body()

@@ -20,7 +20,7 @@ from ..lifecycle import DRAFT_STANDING, STANDINGS
 from . import request
 from .documents import KINDS, PARTS
 from .facets import FACETS
-from .query import MAX_QUERY_CHARS
+from .query import MAX_QUERY_CHARS, QUERY_PATTERN
 from .request import DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_RESULT_WINDOW, SearchRequest
 
 QUERY_DESCRIPTION = (
@@ -53,7 +53,7 @@ def _filter_field(f: request.Filter) -> tuple[Any, Any]:
 def _model(filters: tuple[request.Filter, ...]) -> type[Query]:
     return create_model(
         "SearchQuery", __base__=Query,
-        q=(str, Field("", max_length=MAX_QUERY_CHARS, description=QUERY_DESCRIPTION,
+        q=(str, Field("", max_length=MAX_QUERY_CHARS, pattern=QUERY_PATTERN, description=QUERY_DESCRIPTION,
                       json_schema_extra={"format": "search-query"})),
         **{f.name: _filter_field(f) for f in filters},
         all=(Flag, Field("0", description="1 (or true): every version that is not withdrawn (superseded and upcoming "
