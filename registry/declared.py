@@ -91,8 +91,11 @@ def _describe(error: dict, name: str) -> str:
     if kind == "string_too_long":
         return f"{name} is not a valid value: at most {ctx.get('max_length')} characters"
     if kind == "string_pattern_mismatch":
-        return f"{name} is not a valid value" if ctx.get("pattern") != NOT_BLANK else \
-            f"{name} must be a non-empty string"
+        pattern = ctx.get("pattern", "")
+        if pattern == NOT_BLANK:
+            return f"{name} must be a non-empty string"
+        return f"{name} contains control characters" if pattern.startswith(r"^[^\x00") else \
+            f"{name} is not a valid value"
     if kind == "string_too_short":
         return f"{name} must be a non-empty string"
     if kind in ("string_type",):

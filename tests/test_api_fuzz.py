@@ -32,7 +32,12 @@ from registry.search.request import DEFAULT_PER_PAGE, MAX_RESULT_WINDOW
 from .conftest import STANDARDS, close_app, keep
 from .test_openapi import _make_app
 
-pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")  # Hypothesis, on a big YAML body
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Generating overly large repr"),  # Hypothesis, on a big YAML body
+    # known leak, reported: segment files of search index generations dropped while serving are closed by
+    # the garbage collector (registry.search.whoosh.views)
+    pytest.mark.filterwarnings(r"ignore:Exception ignored in.*\.seg:pytest.PytestUnraisableExceptionWarning"),
+]
 
 SEED = 20261206
 MAX_EXAMPLES = 12
@@ -110,9 +115,8 @@ def valid_data_accepted(ctx, response, case):
 
 @pytest.fixture(scope="module")
 def _leftovers():
-    """Known leak, reported: a few segment files of the search index opened while the fuzzer runs are
-    left to the garbage collector; collected here, once the app is gone, and not at the end of the
-    session, where their ResourceWarning would fail the run."""
+    """The leaked segment files (see pytestmark) are collected here, once the app is gone, and not at the
+    end of the session, where their ResourceWarning would fail the run."""
     yield
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
@@ -174,19 +178,16 @@ def _config(app) -> SchemathesisConfig:
     return config
 
 
-def run(base_url: str, app, only: list[str] | None = None) -> dict:
-    """Run Schemathesis (on the operations named ``only``, or all); what it tested and what it found."""
+def run(base_url: str, app) -> dict:
+    """Run Schemathesis; what it tested and what it found."""
     schemathesis.openapi.media_type(YAML_TYPES[0], real_standards(), aliases=YAML_TYPES[1:])
     schemathesis.openapi.media_type("application/pdf", pdfs())
     schemathesis.openapi.format("search-query", search_queries())
     schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json", config=_config(app))
-    if only is not None:
-        schema = schema.include(name=only)
     operations = {f"{method.upper()} {path}": bool(item.get("parameters") or op.get("parameters") or
                                                    op.get("requestBody"))
                   for path, item in schema.raw_schema["paths"].items()
-                  for method, op in item.items() if method != "parameters" and (only is None or
-                                                                        f"{method.upper()} {path}" in only)}
+                  for method, op in item.items() if method != "parameters"}
     tested: dict[str, set[str]] = defaultdict(set)
     checks: set[str] = set()
     failures: list[str] = []
@@ -202,7 +203,8 @@ def run(base_url: str, app, only: list[str] | None = None) -> dict:
                     checks.add(node.name)
                     if node.failure_info is not None:
                         found.add((event.recorder.label, node.name))
-                        failures.append(f"{event.recorder.label} [{node.name}] {node.failure_info.failure.title}: "
+                        failures.append(f"{event.recorder.label} [{node.name}] {node.failure_info.failure.title} "
+                                        f"({node.failure_info.failure.message}): "
                                         f"{node.failure_info.code_sample}")
         elif isinstance(event, (events.NonFatalError, events.FatalError)):
             errors.append(f"{getattr(event, 'label', '')}: {getattr(event, 'value', getattr(event, 'exception', ''))}")
@@ -212,12 +214,8 @@ def run(base_url: str, app, only: list[str] | None = None) -> dict:
             "requests": requests, "operations": set(operations), "taking": {k for k, v in operations.items() if v}}
 
 
-@pytest.fixture(scope="module")
-def outcome(live_app):
-    return run(*live_app)
-
-
-def test_every_operation_goes_through_every_phase(outcome):
+def test_schemathesis_with_every_check_over_every_operation_finds_nothing(live_app):
+    outcome = run(*live_app)
     assert len(outcome["operations"]) >= 27
     # GET /openapi.json is what Schemathesis reads the document from: it does not test it again
     assert set().union(*outcome["tested"].values()) == outcome["operations"] - {"GET /openapi.json"}
@@ -225,9 +223,6 @@ def test_every_operation_goes_through_every_phase(outcome):
     assert outcome["tested"]["coverage"] == outcome["tested"]["fuzzing"] == outcome["taking"]
     assert MUST_RUN <= outcome["checks"]
     assert not outcome["errors"], "\n".join(outcome["errors"])
-
-
-def test_schemathesis_finds_nothing(outcome):
     assert not outcome["failures"], f"{len(outcome['failures'])} failures:\n" + "\n\n".join(outcome["failures"][:20])
 
 
@@ -245,9 +240,11 @@ def test_schemathesis_finds_a_broken_contract(live_app, monkeypatch):
         del per_page["schema"]["maximum"]  # per_page over 200 is a 400
         draft = doc["components"]["schemas"]["Draft"]
         draft["properties"]["title"], draft["required"] = {"type": "string"}, [*draft["required"], "title"]
+        doc["paths"] = {path: doc["paths"][path] for path in ("/drafts", "/standards")}  # these two only
         return doc
 
     monkeypatch.setattr(openapi, "document", broken)
-    outcome = run(*live_app, only=["GET /drafts", "GET /standards"])
+    outcome = run(*live_app)
+    assert outcome["operations"] == {"GET /drafts", "POST /drafts", "GET /standards"}
     assert {("GET /drafts", "status_code_conformance"), ("GET /standards", "valid_data_accepted"),
             ("GET /drafts", "response_schema_conformance")} <= outcome["found"], outcome["failures"]
