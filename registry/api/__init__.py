@@ -8,11 +8,13 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request, 
 
 from ..clock import parse_day
 from ..db import read_session, write_session
-from ..errors import BadRequest, PreconditionRequired
-from ..lifecycle import DRAFT_STATES, STANDINGS
+from ..errors import PreconditionRequired
 from ..services import accounts, audit, catalog, drafts, reading, standing, stewardship
+from . import models as m
+from . import requests as q
 from . import serialize
-from .requests import choice_arg, int_arg, json_body, optional_text, page_args, pdf_body, yaml_body
+from .contract import BEARER, OPTIONAL, Answer, JsonBody, RawBody, reply, route
+from .requests import json_body, pdf_body, yaml_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -44,40 +46,58 @@ def optional_actor():
 
 # --- public ---------------------------------------------------------------------------------------
 
+CACHED = ("ETag", "Cache-Control")
+NOT_MODIFIED = Answer("Not modified: the If-None-Match ETag matches.", headers=CACHED)
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                 "description": "An ETag seen before: answered with 304 when it still matches."}
+AS_OF_400 = "as_of is not a date YYYY-MM-DD."
 
-@bp.get("/standards")
+
+@route(bp, "GET", "/standards", summary="List standards with the version in force and the latest", tag="standards",
+       query=q.ListStandards, answers={200: Answer("A page of standards, ordered by code.", m.StandardPage)},
+       errors={400: "A parameter is not valid: page, per_page or status out of its range."})
 def list_standards():
-    page, per_page = page_args()
+    args = q.ListStandards.parse(request.args)
     with read_session(engine()) as session:
         total, rows = reading.list_standards(
-            session, clock(), sector=request.args.get("sector"), standard_type=request.args.get("type"),
-            status=choice_arg("status", STANDINGS), body=request.args.get("body"),
-            offset=(page - 1) * per_page, limit=per_page)
-        return jsonify({"total": total, "page": page, "per_page": per_page,
-                        "items": [serialize.standard_summary(row) for row in rows]})
+            session, clock(), sector=args.sector, standard_type=args.type, status=args.status, body=args.body,
+            offset=(args.page - 1) * args.per_page, limit=args.per_page)
+        return reply(m.StandardPage(total=total, page=args.page, per_page=args.per_page,
+                                    items=[serialize.standard_summary(row) for row in rows]))
 
 
-@bp.get("/standards/<code>")
+@route(bp, "GET", "/standards/<code>", summary="A standard, its versions and their standings", tag="standards",
+       query=q.AsOf, answers={200: Answer("The standard, its versions in version order with their standings today "
+                                          "(or on ?as_of), and the version in force then (null when none was).",
+                                          m.StandardDetail, headers=("Cache-Control",))},
+       errors={400: AS_OF_400, 404: "No such standard."})
 def get_standard(code: str):
     """A standard and its versions with their standings today, or on ``?as_of=``."""
+    day = _as_of()
     with read_session(engine()) as session:
-        hist = standing.history(session, code, clock(), _as_of())
-        response = jsonify(serialize.standard_detail(catalog.get_standard(session, code), hist))
+        hist = standing.history(session, code, clock(), day)
+        response = reply(serialize.standard_detail(catalog.get_standard(session, code), hist))
     return _revalidate(response)
 
 
-@bp.get("/standards/<code>/versions/<version>")
+@route(bp, "GET", "/standards/<code>/versions/<version>", tag="standards",
+       summary="One published version, with its parsed document and standing today", headers=(IF_NONE_MATCH,),
+       answers={200: Answer("The version; the ETag changes when its standing does.", m.VersionDetail,
+                            headers=CACHED), 304: NOT_MODIFIED}, errors={404: None})
 def get_version(code: str, version: str):
     with read_session(engine()) as session:
         hist = standing.history(session, code, clock())
         found = catalog.get_version(session, code, version)
-        response = jsonify(serialize.version_detail(found, hist.standing(version)))
+        response = reply(serialize.version_detail(found, hist.standing(version)))
     # the document never changes, its standing may: revalidate, with a tag of both
     response.set_etag(f"{found.sha256}-{_short(hist.standing(version).key())}")
     return _revalidate(response)
 
 
-@bp.get("/standards/<code>/versions/<version>/source")
+@route(bp, "GET", "/standards/<code>/versions/<version>/source", tag="standards", headers=(IF_NONE_MATCH,),
+       summary="The exact YAML bytes of a published version",
+       answers={200: Answer("The source, byte for byte as published.", content={"application/yaml": "Standard"},
+                            headers=(*CACHED, "Content-Disposition")), 304: NOT_MODIFIED}, errors={404: None})
 def get_source(code: str, version: str):
     with read_session(engine()) as session:
         found = catalog.get_version(session, code, version)
@@ -86,7 +106,12 @@ def get_source(code: str, version: str):
         return _immutable(response, found.sha256)
 
 
-@bp.get("/standards/<code>/latest")
+@route(bp, "GET", "/standards/<code>/latest", summary="Redirect to the version in force now, or on a day",
+       tag="standards", query=q.AsOf,
+       answers={302: Answer("Found: Location is the version in force today (or on ?as_of); when no version is in "
+                            "force then, the standard itself, whose in_force is null.",
+                            headers=("Location", "Cache-Control"))},
+       errors={400: AS_OF_400, 404: "No such standard."})
 def latest(code: str):
     """The version in force today (or on ``?as_of=``). When none is, the standard itself, which says
     so and lists its versions with their standings: never a 404 for a standard that exists."""
@@ -102,56 +127,95 @@ def latest(code: str):
     return response
 
 
-@bp.put("/standards/<code>/keeper")
+@route(bp, "PUT", "/standards/<code>/keeper", summary="Assign or transfer a standard to its keeper (registrars only)",
+       tag="standards", security=BEARER, body=JsonBody(q.KeeperBody, "The body that is to keep the standard "
+                                                                     "(audited)."),
+       answers={200: Answer("The standard's keeper now.", m.Keeper)},
+       errors={400: "The body is not a JSON object, or it has no non-empty 'body'.", 401: None,
+               403: "Only registrars may assign keepers.", 404: "No such standard, or no such standards body.",
+               413: None, 415: None, 503: None})
 def assign_keeper(code: str):
     """A registrar makes a standards body the keeper of a standard (audited)."""
     who = actor()
-    body = optional_text(json_body(), "body", required=True).strip()
+    body = json_body(q.KeeperBody).body.strip()
     with write_session(engine()) as session:
         found = stewardship.assign(session, code, body, who)
-        result = {"code": found.code, "body": found.body_id}
-    return jsonify(result)
+        result = m.Keeper(code=found.code, body=found.body_id)
+    return reply(result)
 
 
-@bp.get("/standards/<code>/diff")
+@route(bp, "GET", "/standards/<code>/diff", summary="Item-level differences between two versions", tag="standards",
+       query=q.Versions, answers={200: Answer("The differences and the change class they amount to.",
+                                              m.StandardDiff)},
+       errors={400: "from or to is missing or empty.", 404: "One of the versions does not exist."})
 def diff(code: str):
-    old_v, new_v = request.args.get("from"), request.args.get("to")
-    if not old_v or not new_v:
-        raise BadRequest("give both ?from=X&to=Y", details={"field": "from" if not old_v else "to"})
+    args = q.Versions.parse(request.args)
     with read_session(engine()) as session:
-        result = catalog.diff_versions(session, code, old_v, new_v)
-    return jsonify({"code": code, "from": old_v, "to": new_v, "change_class": result.change_class,
-                    "summary": result.summary(), "diff": result.to_dict()})
+        result = catalog.diff_versions(session, code, args.from_, args.to)
+    return reply(m.StandardDiff(code=code, **{"from": args.from_}, to=args.to, change_class=result.change_class,
+                                summary=result.summary(), diff=result.to_dict()))
 
 
-@bp.get("/audit")
+@route(bp, "POST", "/standards/<code>/versions/<version>/withdraw", summary="Withdraw a version (registrars only)",
+       tag="standards", security=BEARER,
+       body=JsonBody(q.WithdrawBody, "Why the version is withdrawn (recorded in the version and the audit trail)."),
+       answers={200: Answer("The withdrawn version.", m.VersionSummary)},
+       errors={400: "The body is not a JSON object, or it has no non-empty 'reason'.", 401: None,
+               403: "Only registrars may withdraw.", 404: None, 409: "The version is already withdrawn.", 413: None,
+               415: None, 503: None})
+def withdraw(code: str, version: str):
+    who = actor()
+    reason = json_body(q.WithdrawBody, optional=True).reason
+    with write_session(engine()) as session:
+        found = catalog.withdraw(session, code, version, who, reason.strip())
+        body = serialize.version_summary(found, standing.history(session, code, clock()).standing(version))
+    return reply(body)
+
+
+@route(bp, "GET", "/audit", summary="The audit trail, oldest first", tag="audit", security=OPTIONAL,
+       query=q.AuditQuery, answers={200: Answer("Events with id > after, at most limit of them.", m.AuditPage)},
+       errors={400: "after, limit or draft_id is not a whole number from 0 to 2147483647.",
+               401: "An Authorization header was sent, and its token is invalid or revoked (send none for the "
+                    "public trail)."})
 def audit_trail():
-    """The public lifecycle trail; with a registrar's or admin's token, every event."""
+    """Without a token: the public trail, the lifecycle of standards and their drafts, with actors named
+    by role. With a registrar's or admin's token: every event, including account, sign-in and token
+    events, with account names."""
     viewer = optional_actor()
-    after = int_arg("after", 0)
-    limit = min(int_arg("limit", 100), 1000)
+    args = q.AuditQuery.parse(request.args)
     with read_session(engine()) as session:
-        entries = audit.trail(session, viewer, code=request.args.get("code"), after_id=after, limit=limit,
-                              draft_id=int_arg("draft_id", None))
-    return jsonify({"items": [serialize.audit_event(e) for e in entries]})
+        entries = audit.trail(session, viewer, code=args.code, after_id=args.after,
+                              limit=min(args.limit, q.AUDIT_MAX_LIMIT), draft_id=args.draft_id)
+    return reply(m.AuditPage(items=[serialize.audit_event(e) for e in entries]))
 
 
-@bp.post("/validate")
+@route(bp, "POST", "/validate", summary="Validate a standard without storing it", tag="validation",
+       body=RawBody("AnyYaml"), errors={413: None, 415: None},
+       answers={200: Answer("The validation result: valid, or the issues found (200 either way); at most "
+                            f"{serialize.MAX_LISTED} are listed, and then more says how many others there are.",
+                            m.ValidationResult)})
 def validate():
     report = catalog.check_upload(yaml_body())
-    return jsonify({"valid": report.valid, "errors": [serialize.issue(i) for i in report.issues]})
+    return reply(serialize.validation(report.valid, report.issues), exclude_unset=True)
 
 
-@bp.get("/verify/<sha256>")
+@route(bp, "GET", "/verify/<sha256>", summary="Is a document one the registry issued, and is its version in force?",
+       tag="verification",
+       answers={200: Answer("The verdict: authentic or not and, when authentic, which version and format, its "
+                            "standing today and the version in force today.", m.Verification,
+                            headers=("Cache-Control",))})
 def verify(sha256: str):
     from ..services.verification import verify as verify_digest
 
     with read_session(engine()) as session:
         result = verify_digest(session, sha256, clock())
-    return _revalidate(jsonify(result))  # "not authentic" is an answer, not an error
+    return _revalidate(reply(m.Verification(**result), exclude_unset=True))  # "not authentic" is an answer
 
 
-@bp.post("/verify")
+@route(bp, "POST", "/verify", summary="Check a PDF: its own bytes, and the source embedded in it", tag="verification",
+       body=RawBody("Pdf"), errors={400: "The body is not a readable PDF.", 413: None, 415: None},
+       answers={200: Answer("Whether the registry issued these bytes, and what the embedded source is.",
+                            m.PdfVerification)})
 def verify_upload():
     """A PDF sent as the body: were these bytes issued by the registry, and is the source embedded
     in them an authentic version?"""
@@ -160,165 +224,17 @@ def verify_upload():
     pdf = pdf_body()
     with read_session(engine()) as session:
         result = verify_pdf(session, pdf, clock())
-    return jsonify(result)
+    return reply(m.PdfVerification(**result), exclude_unset=True)
 
 
-@bp.get("/openapi.json")
+@route(bp, "GET", "/openapi.json", summary="This document", tag="meta",
+       answers={200: Answer("The OpenAPI 3.1 description of the API.", content={"application/json": None})})
 def openapi():
     from .openapi import document
 
     return jsonify(document())
 
-
-# --- drafts (authenticated) -------------------------------------------------------------------
-
-
-@bp.post("/drafts")
-def create_draft():
-    who = actor()
-    source = yaml_body()
-    with write_session(engine()) as session:
-        draft = drafts.create_draft(session, source, who)
-    return _draft_response(draft, 201)
-
-
-@bp.get("/drafts")
-def list_drafts():
-    who = actor()
-    with read_session(engine()) as session:
-        items = drafts.list_drafts(session, who, status=choice_arg("status", DRAFT_STATES))
-        return jsonify({"items": [serialize.draft(d) for d in items]})
-
-
-@bp.get("/drafts/<int:draft_id>")
-def get_draft(draft_id: int):
-    who = actor()
-    with read_session(engine()) as session:
-        draft = drafts.get_draft(session, draft_id, who)
-    return _draft_response(draft, 200)
-
-
-@bp.get("/drafts/<int:draft_id>/source")
-def get_draft_source(draft_id: int):
-    who = actor()
-    with read_session(engine()) as session:
-        draft = drafts.get_draft(session, draft_id, who)
-    response = Response(draft.source, mimetype="application/yaml")
-    response.set_etag(drafts.etag(draft))
-    return response
-
-
-@bp.put("/drafts/<int:draft_id>")
-def update_draft(draft_id: int):
-    who = actor()
-    if_match = request.headers.get("If-Match")
-    if not if_match:
-        raise PreconditionRequired("send If-Match with the ETag of the draft you edited")
-    source = yaml_body()
-    with write_session(engine()) as session:
-        draft = drafts.update_draft(session, draft_id, source, who, if_match)
-    return _draft_response(draft, 200)
-
-
-@bp.post("/drafts/<int:draft_id>/submit")
-def submit(draft_id: int):
-    return _transition(drafts.submit, draft_id)
-
-
-@bp.post("/drafts/<int:draft_id>/approve")
-def approve(draft_id: int):
-    return _transition(drafts.approve, draft_id)
-
-
-@bp.post("/drafts/<int:draft_id>/request-changes")
-def request_changes(draft_id: int):
-    who = actor()
-    comment = optional_text(json_body(optional=True), "comment")
-    with write_session(engine()) as session:
-        draft = drafts.request_changes(session, draft_id, who, comment)
-    return _draft_response(draft, 200)
-
-
-@bp.post("/drafts/<int:draft_id>/publish")
-def publish(draft_id: int):
-    who = actor()
-    reason = optional_text(json_body(optional=True), "bump_reason")
-    with write_session(engine()) as session:
-        result = drafts.publish_draft(session, draft_id, who, bump_reason=reason)
-        body = serialize.version_summary(result.version, standing.history(session, result.version.code, clock())
-                                         .standing(result.version.version))
-    response = jsonify(body)
-    response.headers["Location"] = url_for("api.get_version", code=body["code"], version=body["version"])
-    return response, 201
-
-
-@bp.get("/drafts/<int:draft_id>/comments")
-def list_comments(draft_id: int):
-    who = actor()
-    with read_session(engine()) as session:
-        items = drafts.list_comments(session, draft_id, who)
-        return jsonify({"items": [serialize.comment(c) for c in items]})
-
-
-@bp.post("/drafts/<int:draft_id>/comments")
-def add_comment(draft_id: int):
-    who = actor()
-    payload = json_body()
-    text = optional_text(payload, "body", required=True)
-    with write_session(engine()) as session:
-        comment = drafts.add_comment(session, draft_id, who, text, optional_text(payload, "path"))
-        body = serialize.comment(comment)
-    return jsonify(body), 201
-
-
-@bp.get("/drafts/<int:draft_id>/diff")
-def draft_diff(draft_id: int):
-    who = actor()
-    with read_session(engine()) as session:
-        base, result = drafts.compare_with_published(session, draft_id, who)
-    if result is None:
-        return jsonify({"base": None, "change_class": "major", "summary": "a new standard", "diff": None})
-    return jsonify({"base": base.version, "change_class": result.change_class, "summary": result.summary(),
-                    "diff": result.to_dict()})
-
-
-@bp.post("/standards/<code>/versions/<version>/withdraw")
-def withdraw(code: str, version: str):
-    who = actor()
-    reason = optional_text(json_body(optional=True), "reason", required=True)
-    with write_session(engine()) as session:
-        found = catalog.withdraw(session, code, version, who, reason.strip())
-        body = serialize.version_summary(found, standing.history(session, code, clock()).standing(version))
-    return jsonify(body)
-
-
-@bp.post("/standards/<code>/versions/<version>/next")
-def next_version(code: str, version: str):
-    """A draft of the next version from this version's exact source (members of the keeper body)."""
-    who = actor()
-    bump = optional_text(json_body(optional=True), "bump") or "minor"
-    with write_session(engine()) as session:
-        draft = drafts.start_next_version(session, code, version, who, bump=bump, today=clock().today())
-    return _draft_response(draft, 201)
-
-
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def _transition(step, draft_id: int):
-    who = actor()
-    with write_session(engine()) as session:
-        draft = step(session, draft_id, who)
-    return _draft_response(draft, 200)
-
-
-def _draft_response(draft, status: int):
-    response = jsonify(serialize.draft(draft))
-    response.status_code = status
-    response.set_etag(drafts.etag(draft))
-    if status == 201:
-        response.headers["Location"] = url_for("api.get_draft", draft_id=draft.id)
-    return response
 
 
 def _short(text: str) -> str:
@@ -350,3 +266,6 @@ def _as_of() -> date | None:
     """``?as_of=YYYY-MM-DD``, or None."""
     value = request.args.get("as_of")
     return None if value is None else parse_day(value)
+
+
+from . import review  # noqa: E402,F401  (adds the routes of drafts and their review)

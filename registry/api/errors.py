@@ -47,6 +47,15 @@ def error_body(code: str, message: str, details=None):
 MACHINE_PATHS = ("/api/", "/ims/")
 
 
+def keep_headers(error: HTTPException, response) -> None:
+    """Copy what Werkzeug says about the status onto our own answer: Allow on a 405 (RFC 9110 requires
+    it), Retry-After where it has one."""
+    headers = dict(error.get_headers())
+    for name in ("Allow", "Retry-After"):
+        if name in headers:
+            response.headers[name] = headers[name]
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(e.RegistryError)
     def _domain(error: e.RegistryError):
@@ -65,7 +74,10 @@ def register_error_handlers(app: Flask) -> None:
             page = current_app.extensions.get("registry.error_page")
             return page(error) if page is not None else error
         code = "payload_too_large" if error.code == 413 else (error.name or "error").lower().replace(" ", "_")
-        return jsonify(error_body(code, error.description or error.name)), error.code
+        response = jsonify(error_body(code, error.description or error.name))
+        response.status_code = error.code
+        keep_headers(error, response)
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

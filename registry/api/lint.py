@@ -2,16 +2,67 @@
 
 The route belongs to the ``api`` blueprint (endpoint ``api.lint``, the operationId of the OpenAPI
 document): importing this module adds it, and ``create_app`` imports it before registering the
-blueprint. :func:`openapi_paths` describes it for ``registry.api.openapi.document``. Nothing is
-stored; the corpus index is built once per process and follows the catalog's change log.
+blueprint; its declaration documents it in the OpenAPI document. Nothing is stored; the corpus index
+is built once per process and follows the catalog's change log.
 """
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from typing import Literal, Optional
 
-from . import bp
+from flask import current_app
+from pydantic import ConfigDict, Field, create_model
+
+from ..declared import Reply
+from ..lint.base import SEVERITIES
+from . import bp, serialize
+from .contract import Answer, RawBody, reply, route
 from .requests import yaml_body
+
+Place = Optional[int]
+
+
+class Related(Reply):
+    """The other item of a near-duplicate or a repeat, to show side by side: its standard, version, id, text
+    and place, and the similarity score (0-100); more: how many other matches were found."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)
+
+    code: str
+    version: str
+    item_id: str
+    text: str
+    score: float
+    level: str
+    path: str
+    direction: Optional[str] = None
+    file: Optional[str] = None
+    line: Place = Field(None, ge=1)
+    column: Place = Field(None, ge=1)
+    more: int = Field(None, ge=0)
+
+
+class Finding(Reply):
+    rule: str = Field(description="A lint rule ID (docs/lint.md), or a validation rule ID.")
+    severity: Literal[SEVERITIES]  # type: ignore[valid-type]
+    message: str
+    hint: str = Field(description="How to fix it, in one line.")
+    path: str = Field(description="A JSONPath to the problem, like $.levels[0].id.")
+    line: Place = Field(ge=1)
+    column: Place = Field(ge=1)
+    related: Optional[Related]
+
+
+Counts = create_model("LintCounts", __base__=Reply, **{s: (int, Field(ge=0)) for s in SEVERITIES})
+
+
+class LintResult(Reply):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)
+
+    valid: bool = Field(description="No finding of severity error.")
+    counts: Counts = Field(description="How many findings of each severity.")  # type: ignore[valid-type]
+    findings: list[Finding] = Field(description=f"The findings, at most the first {serialize.MAX_LISTED}.")
+    more: int = Field(None, ge=1, description="Only when some are not listed: how many more findings there are.")
 
 
 def corpus_cache():
@@ -21,51 +72,23 @@ def corpus_cache():
     return current_app.extensions.setdefault("registry.lint_corpus", CorpusCache())
 
 
-@bp.post("/lint")
+@route(bp, "POST", "/lint", summary="Lint a standard without storing it", tag="validation", body=RawBody("AnyYaml"),
+       answers={200: Answer("Every finding: the validator's problems (errors), then the quality rules (200 either "
+                            "way). Near-duplicates are looked up among the published standards.", LintResult)},
+       errors={413: None, 415: None})
 def lint():
     from ..services.lint_corpus import lint_upload
 
     extensions = current_app.extensions
     report = lint_upload(extensions["registry.engine"], extensions["registry.clock"], yaml_body(), corpus_cache())
-    return jsonify({"valid": report.valid, "counts": report.counts,
-                    "findings": [_finding(issue) for issue in report.issues]})
+    listed, more = serialize.capped(report.issues)
+    return reply(LintResult(valid=report.valid, counts=report.counts, findings=[_finding(i) for i in listed],
+                            **({"more": more} if more else {})), exclude_unset=True)
 
 
-def _finding(issue) -> dict:
-    return {"rule": issue.rule, "severity": issue.severity, "message": issue.message, "hint": issue.hint,
-            "path": issue.path, "line": issue.line, "column": issue.column, "related": issue.related}
-
-
-def openapi_paths() -> dict:
-    """The OpenAPI path item of the route, built with ``registry.api.openapi``'s helpers."""
-    from ..lint.base import SEVERITIES
-    from .openapi_parts import _errors, _json, _operation, _ref, _response
-
-    text, maybe = {"type": "string"}, {"type": ["string", "null"]}
-    place = {"type": ["integer", "null"], "minimum": 1}
-    related = {"type": ["object", "null"], "additionalProperties": False, "description": (
-        "The other item of a near-duplicate or a repeat, to show side by side: its standard, version, id, "
-        "text and place, and the similarity score (0-100); more: how many other matches were found."),
-        "properties": {"code": text, "version": text, "item_id": text, "text": text, "score": {"type": "number"},
-                       "level": text, "direction": maybe, "file": maybe, "path": text, "line": place,
-                       "column": place, "more": {"type": "integer", "minimum": 0}},
-        "required": ["code", "version", "item_id", "text", "score", "level", "path"]}
-    finding = {"type": "object", "additionalProperties": False, "properties": {
-        "rule": {"type": "string", "description": "A lint rule ID (docs/lint.md), or a validation rule ID."},
-        "severity": {"type": "string", "enum": list(SEVERITIES)},
-        "message": text, "hint": {"type": "string", "description": "How to fix it, in one line."},
-        "path": {"type": "string", "description": "A JSONPath to the problem, like $.levels[0].id."},
-        "line": place, "column": place, "related": related},
-        "required": ["rule", "severity", "message", "hint", "path", "line", "column", "related"]}
-    body = {"type": "object", "additionalProperties": False, "properties": {
-        "valid": {"type": "boolean", "description": "No finding of severity error."},
-        "counts": {"type": "object", "additionalProperties": False,
-                   "properties": {s: {"type": "integer", "minimum": 0} for s in SEVERITIES},
-                   "required": list(SEVERITIES)},
-        "findings": {"type": "array", "items": finding}}, "required": ["valid", "counts", "findings"]}
-    return {"/lint": {"post": _operation(
-        "lint", "Lint a standard without storing it", "validation",
-        {"200": _response("Every finding: the validator's problems (errors), then the quality rules (200 "
-                          "either way). Near-duplicates are looked up among the published standards.", _json(body)),
-         **_errors(413, 415)},
-        body=_ref("requestBodies", "StandardYaml"))}}
+def _finding(issue) -> Finding:
+    related = issue.related and Related(**{k: (serialize.shorten(v) if isinstance(v, str) else v)
+                                           for k, v in issue.related.items()})
+    return Finding(rule=issue.rule, severity=issue.severity, message=serialize.shorten(issue.message),
+                   hint=serialize.shorten(issue.hint), path=serialize.shorten(issue.path), line=issue.line,
+                   column=issue.column, related=related)

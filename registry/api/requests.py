@@ -1,19 +1,47 @@
-"""Reading request bodies and query arguments, with the 4xx a client can act on."""
+"""What the JSON API takes: the query parameters and JSON bodies of its operations (pydantic models,
+their JSON Schemas the OpenAPI ones), and the raw bodies (YAML, PDF), with the 4xx a client can act on."""
 
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Annotated, Literal, Optional
 
-from flask import Flask, request
+from flask import Flask, current_app, request
+from pydantic import Field
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..errors import BadRequest, UnsupportedMediaType
+from ..errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from ..lifecycle import DRAFT_STATES, STANDINGS
+from ..next_edition import BUMPS
+from ..declared import MAX_ID, NOT_BLANK, Body, Query, Whole
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
+DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 MAX_PAGE = 1_000_000
-MAX_ID = 2**31 - 1  # catalog ids are 32-bit integers on every backend
+AUDIT_DEFAULT_LIMIT = 100
+AUDIT_MAX_LIMIT = 1000  # a larger ?limit counts as this
+
+Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
+NonBlank = Annotated[str, Field(pattern=NOT_BLANK)]
+
+
+# --- raw bodies ------------------------------------------------------------------------------------
+
+
+def _body_bytes() -> bytes:
+    """The request body, never more than MAX_UPLOAD_BYTES (413 beyond, with a Content-Length or not).
+
+    Werkzeug refuses a Content-Length over the limit, but reads a body without one (chunked) only up
+    to the limit and stops there without a word: one more byte from the server's stream tells
+    whether the client sent more.
+    """
+    data = request.get_data(cache=False)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None and request.content_length is None and len(data) >= limit:
+        if request.environ["wsgi.input"].read(1):
+            raise PayloadTooLarge(f"the request body is larger than {limit} bytes", details={"limit": limit})
+    return data
 
 
 def limit_streamed_bodies(app: Flask) -> None:
@@ -41,7 +69,7 @@ def yaml_body() -> bytes:
     if request.mimetype not in YAML_TYPES:
         raise UnsupportedMediaType(f"send the standard as application/yaml, not {request.mimetype or 'nothing'}",
                                    details={"accepted": list(YAML_TYPES)})
-    return request.get_data(cache=False)  # MAX_CONTENT_LENGTH turns an oversized body into a 413
+    return _body_bytes()
 
 
 def pdf_body() -> bytes:
@@ -49,50 +77,83 @@ def pdf_body() -> bytes:
     if request.mimetype != "application/pdf":
         raise UnsupportedMediaType(f"send the PDF as application/pdf, not {request.mimetype or 'nothing'}",
                                    details={"accepted": ["application/pdf"]})
-    return request.get_data(cache=False)
+    return _body_bytes()
 
 
-def json_body(*, optional: bool = False) -> dict[str, Any]:
-    if not request.content_length and optional:
-        return {}
+def json_body(model: type[Body], *, optional: bool = False):
+    """The JSON object of the request as ``model``; no body at all is ``{}`` when ``optional``."""
+    data = _body_bytes()
+    if not data and optional:
+        return model.parse(b"")
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("send a JSON object as application/json")
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
+    if not data:
         raise BadRequest("the body must be a JSON object")
-    return payload
+    return model.parse(data)
 
 
-def page_args() -> tuple[int, int]:
-    page, per_page = request.args.get("page", "1"), request.args.get("per_page", "50")
-    if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
-        raise BadRequest(f"page must be an integer from 1 to {MAX_PAGE}", details={"field": "page"})
-    if not per_page.isdigit() or not 1 <= int(per_page) <= MAX_PER_PAGE:
-        raise BadRequest(f"per_page must be between 1 and {MAX_PER_PAGE}", details={"field": "per_page"})
-    return int(page), int(per_page)
+# --- query parameters ------------------------------------------------------------------------------
 
 
-def optional_text(payload: dict[str, Any], key: str, *, required: bool = False) -> str | None:
-    """A string field of a JSON body: absent or null is None (unless required), anything else is a 400."""
-    value = payload.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise BadRequest(f"{key!r} must be {'a non-empty' if required else 'a'} string", details={"field": key})
-    return value
+class ListStandards(Query):
+    sector: Optional[str] = Field(None, description="Only standards of this sector.")
+    type: Optional[str] = Field(None, description="Only standards of this type (skill, technical, ...).")
+    status: Optional[Literal[STANDINGS]] = Field(  # type: ignore[valid-type]
+        None, description="Only standards having a version with this standing today.")
+    body: Optional[str] = Field(None, description="Only standards kept by this standards body.")
+    page: Whole = Field(1, ge=1, le=MAX_PAGE, description="The page, from 1.")
+    per_page: Whole = Field(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE, description="Standards per page.")
 
 
-def choice_arg(name: str, allowed: tuple[str, ...]) -> str | None:
-    value = request.args.get(name)
-    if value is not None and value not in allowed:
-        raise BadRequest(f"{name} must be one of {', '.join(allowed)}", details={"field": name})
-    return value
+class AsOf(Query):
+    as_of: Optional[Day] = Field(None, description="A date YYYY-MM-DD: the standings on that day instead of today "
+                                                   "(the version in force that day, for latest).")
 
 
-def int_arg(name: str, default: int | None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or int(raw) > MAX_ID:
-        raise BadRequest(f"{name} must be an integer from 0 to {MAX_ID}", details={"field": name})
-    return int(raw)
+class Versions(Query):
+    from_: str = Field(alias="from", min_length=1, description="The older version, e.g. 1.0.")
+    to: str = Field(min_length=1, description="The newer version, e.g. 2.0.")
+
+
+class AuditQuery(Query):
+    code: Optional[str] = Field(None, description="Only events about this standard.")
+    draft_id: Optional[Whole] = Field(None, ge=0, le=MAX_ID, description="Only events about this draft.")
+    after: Whole = Field(0, ge=0, le=MAX_ID, description="Only events with a larger id (for paging).")
+    limit: Whole = Field(AUDIT_DEFAULT_LIMIT, ge=0, le=MAX_ID,
+                         description=f"At most this many events (values above {AUDIT_MAX_LIMIT} count as "
+                                     f"{AUDIT_MAX_LIMIT}).")
+
+
+class ListDrafts(Query):
+    status: Optional[Literal[DRAFT_STATES]] = Field(None, description="Only drafts in this state.")  # type: ignore
+
+
+# --- JSON bodies -----------------------------------------------------------------------------------
+
+
+class KeeperBody(Body):
+    body: NonBlank = Field(description="The standards body's id.")
+
+
+class WithdrawBody(Body):
+    reason: NonBlank = Field(description="Why the version is withdrawn (recorded in the version and the audit "
+                                         "trail).")
+
+
+class NextBody(Body):
+    bump: Optional[Literal[BUMPS]] = Field(  # type: ignore[valid-type]
+        None, description="minor (the default): 2.3 -> 2.4; major: 2.3 -> 3.0.")
+
+
+class RequestChangesBody(Body):
+    comment: Optional[str] = Field(None, description="Added to the draft as a review comment.")
+
+
+class PublishBody(Body):
+    bump_reason: Optional[str] = Field(None, description="Accept a smaller version bump than the changes need, "
+                                                         "for this reason.")
+
+
+class CommentBody(Body):
+    body: NonBlank = Field(description="The comment.")
+    path: Optional[str] = Field(None, description="The JSON path of the draft it is about.")

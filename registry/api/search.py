@@ -2,17 +2,18 @@
 
 The route belongs to the ``api`` blueprint (endpoint ``api.search``, the operationId of the OpenAPI
 document): importing this module adds it, and ``create_app`` imports it before registering the
-blueprint. Its parameters are read by :func:`registry.search.request.from_args`, from the table of
-filters that also documents them (:mod:`registry.search.contract`).
+blueprint. Its parameters are read, and documented, by the query model the search package builds
+from its table of filters (:mod:`registry.search.contract`); it answers a ``SearchAnswer``.
 """
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import current_app, request
 
 from ..errors import Unauthorized
-from ..search.request import flag, from_args
+from ..search import contract
 from . import bp
+from .contract import Answer, reply, route
 
 
 def _drafts_overlay():
@@ -31,19 +32,30 @@ def _drafts_overlay():
         return drafts_overlay(session, who)
 
 
-@bp.get("/search")
+@route(bp, "GET", "/search", summary="Search requirements, knowledge items and standards", tag="search",
+       query=contract.query_model,
+       answers={200: Answer("Hits in one total order (score, then code, version and item order), so pages never "
+                            "overlap; facet counts over every match; a spelling suggestion.", contract.SearchAnswer)},
+       errors={400: "A malformed query (unbalanced parenthesis or quote, leading wildcard, too short a prefix, too "
+                    "broad an expansion, too long or too many terms) or parameter, or a page beyond the first "
+                    f"{contract.MAX_RESULT_WINDOW} results.",
+               503: "The search index is being built or rebuilt, or the server is too busy to finish the search in "
+                    "time; retry after Retry-After seconds."})
 def search():
+    """Only the version in force of each standard is searched unless all=1. Exact, ID and title matches
+    rank first. A filter given empty (sector=) filters nothing."""
     from ..search.service import service_for
 
-    query = from_args(request.args)
-    overlay = _drafts_overlay() if flag(request.args, "drafts") else None
+    query, with_drafts = contract.parse(request.args)
+    overlay = _drafts_overlay() if with_drafts else None
     result = service_for(current_app).search(query, overlay)
     base = request.script_root + bp.url_prefix
     for hit in result.hits:
         hit["url"] = _url(base, hit)
         hit["permalink"] = _permalink(hit)
-    return jsonify({"total": result.total, "page": result.page, "per_page": result.per_page, "hits": result.hits,
-                    "facets": result.facets, "suggestion": result.suggestion, "drafts": overlay is not None})
+    return reply(contract.SearchAnswer(total=result.total, page=result.page, per_page=result.per_page,
+                                       hits=result.hits, facets=result.facets, suggestion=result.suggestion,
+                                       drafts=overlay is not None), exclude_unset=True)
 
 
 def _permalink(hit: dict) -> str | None:

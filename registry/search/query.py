@@ -11,7 +11,6 @@ or work content ID (E-K1, F-collect) are recognised as such. The parser makes a 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +19,11 @@ from .folding import FOLD
 
 #: Query limits (threats.md §31, §32)
 MAX_QUERY_CHARS = 256
+#: what a query may not contain: control characters other than whitespace, surrogates and the private
+#: use area of the Basic Multilingual Plane; QUERY_PATTERN, the pattern of ``q`` in the OpenAPI document
+_FORBIDDEN_CHARS = r"\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff\ue000-\uf8ff"
+QUERY_PATTERN = f"^[^{_FORBIDDEN_CHARS}]*$"
+_FORBIDDEN = re.compile(f"[{_FORBIDDEN_CHARS}]")
 MAX_QUERY_TERMS = 32
 MAX_QUERY_DEPTH = 8
 MAX_EXPANSIONS = 64
@@ -205,7 +209,7 @@ def parse_query(q: str) -> Node | None:
     if len(q) > MAX_QUERY_CHARS:
         raise BadRequest(f"the query is {len(q)} characters long; at most {MAX_QUERY_CHARS} are allowed",
                          details={"field": "q", "limit": MAX_QUERY_CHARS})
-    if any(unicodedata.category(c) in ("Cc", "Cs", "Co") and not c.isspace() for c in q):
+    if _FORBIDDEN.search(q):
         raise BadRequest("the query contains control characters", details={"field": "q"})
     tokens = _lex(q.translate(_QUOTES).translate(FOLD))  # width only: positions stay those of q
     words = sum(1 for kind, _, _ in tokens if kind in ("WORD", "PHRASE"))

@@ -3,12 +3,13 @@
 A filter is one row of :data:`FILTERS`: its query parameter, the index field it reads, its choices, its
 length limit, whether the web page offers it, and its documentation. The table drives
 
-* the parsing of search parameters: :func:`from_args` for GET /api/v1/search (a 400 for anything
-  malformed) and :func:`filter_values` for the web page /search (which ignores what it cannot use);
+* the parsing of search parameters: the query model of GET /api/v1/search
+  (:func:`registry.search.contract.parse`, a 400 for anything malformed), which also documents them in
+  the OpenAPI document, and :func:`filter_values` for the web page /search (which ignores what it
+  cannot use);
 * what an engine restricts the matches to: :func:`filter_terms`, the ``(field, term)`` pairs of a
   request's filters (:mod:`registry.search.whoosh.queries`);
-* the engine's own check of a request built in code: :func:`check`;
-* the OpenAPI parameters of GET /api/v1/search (:mod:`registry.search.contract`).
+* the engine's own check of a request built in code: :func:`check`.
 
 Adding a filter is one row here plus the index field it reads
 (:func:`registry.search.documents.document_from` and the engine's schema).
@@ -32,8 +33,6 @@ MAX_PER_PAGE = 100
 MAX_RESULT_WINDOW = 1000
 #: seconds a search may run; beyond it the server is overloaded (503), not the query wrong
 QUERY_TIME_LIMIT = 2.0
-#: the values of a yes/no parameter (``all``, ``drafts``)
-FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}
 
 
 @dataclass(frozen=True)
@@ -166,23 +165,6 @@ def check(request: SearchRequest) -> None:
             raise BadRequest(problem, details={"field": f.name})
 
 
-def _number(args: Mapping[str, str], name: str, default: int) -> int:
-    raw = args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or len(raw) > 9:
-        raise BadRequest(f"{name} must be a positive integer", details={"field": name})
-    return int(raw)
-
-
-def flag(args: Mapping[str, str], name: str) -> bool:
-    """A yes/no query parameter (absent: no); anything but :data:`FLAGS` is a 400."""
-    raw = args.get(name, "").lower()
-    if raw not in FLAGS:
-        raise BadRequest(f"{name} must be 1 or 0", details={"field": name})
-    return FLAGS[raw]
-
-
 def filter_values(args: Mapping[str, str], *, strict: bool = True, page: bool = False) -> dict[str, str]:
     """The filters given in the query parameters ``args`` (empty ones are absent; with ``page``, only
     those the web page offers); an invalid value is a 400 when ``strict``, else ignored."""
@@ -213,14 +195,3 @@ def day_arg(args: Mapping[str, str], name: str = "as_of", *, strict: bool = True
         if strict:
             raise
         return None
-
-
-def from_args(args: Mapping[str, str]) -> SearchRequest:
-    """Read query parameters into a search request: ``q``, the filters, ``all``, ``as_of``, ``cumulative``,
-    ``page`` and ``per_page`` (a 400 for anything malformed)."""
-    per_page = _number(args, "per_page", DEFAULT_PER_PAGE)
-    _check_per_page(per_page)
-    page = _number(args, "page", 1)
-    _check_page(page)
-    return SearchRequest(args.get("q", ""), filters=filter_values(args), page=page, per_page=per_page,
-                         all_versions=flag(args, "all"), as_of=day_arg(args), cumulative=flag(args, "cumulative"))

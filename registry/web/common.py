@@ -124,6 +124,8 @@ def http_error_page(error: HTTPException):
     """
     from flask_wtf.csrf import CSRFError
 
+    from ..api.errors import keep_headers
+
     if isinstance(error, CSRFError):
         message = _("The form has expired or did not come from this site (CSRF check failed). "
                     "Go back, reload the page and try again.")
@@ -137,10 +139,7 @@ def http_error_page(error: HTTPException):
         message = error.description or error.name
     response = current_app.make_response((render_template("web/error.html", message=message, status=error.code),
                                           error.code))
-    headers = dict(error.get_headers())
-    for name in ("Allow", "Retry-After"):  # keep what Werkzeug says about the status
-        if name in headers:
-            response.headers[name] = headers[name]
+    keep_headers(error, response)  # Allow on a 405, Retry-After
     return response
 
 

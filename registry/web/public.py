@@ -48,7 +48,7 @@ def home():
 def browse():
     """Every standard, by sector or by occupation group (e.g. 2-02-38), with filters and counts."""
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < len(page) < 6 and int(page) > 0 else 1
+    page = int(page) if page.isascii() and page.isdigit() and 0 < len(page) < 6 and int(page) > 0 else 1
     sector = request.args.get("sector") or None
     standard_type = request.args.get("type") or None
     status = request.args.get("status") or None
@@ -167,7 +167,7 @@ def search():
     args = request.args
     filters = filter_values(args, strict=False, page=True)  # what the page cannot use is ignored
     page = args.get("page", "1")
-    page = int(page) if page.isdigit() and len(page) < 4 and int(page) > 0 else 1
+    page = int(page) if page.isascii() and page.isdigit() and len(page) < 4 and int(page) > 0 else 1
     q = args.get("q", "")[:MAX_QUERY_CHARS]
     as_of = day_arg(args, strict=False)  # the requirements in force on that day (today by default)
     cumulative = args.get("cumulative") in ("1", "true", "yes")
@@ -189,10 +189,10 @@ def search_csv():
     """Every hit of a search (as ``/search`` and ``GET /api/v1/search`` read it; at most
     ``MAX_RESULT_WINDOW``) as CSV, each with its standing and its item's permalink."""
     from ..exports.search_csv import search_matrix
-    from ..search.request import from_args
+    from ..search.contract import parse
     from ..search.service import service_for
 
-    request_ = from_args(request.args)
+    request_, _drafts = parse(request.args)  # the API's parameters and limits; drafts are never exported
     request_.display_lang = request.args.get("lang") or lang()
     data = search_matrix(service_for(current_app), request_, current_app.config["REGISTRY_BASE_URL"])
     return data, 200, {"Content-Type": FORMATS["csv"].media_type,

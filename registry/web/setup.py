@@ -153,7 +153,9 @@ def init_app(app: Flask) -> None:
     def _csrf():
         # every form outside /api/ that changes anything carries the session's CSRF token (reads,
         # which Flask-WTF would let through anyway, skip the call: downloads stay cheap)
-        if request.method not in _SAFE_METHODS and not request.path.startswith(("/api/", "/ims/")):
+        # (a request no route takes, a 404 or a 405 with its Allow header, is answered as such first)
+        if request.method not in _SAFE_METHODS and not request.path.startswith(("/api/", "/ims/")) \
+                and request.routing_exception is None:
             csrf.protect()
 
     @app.after_request
