@@ -265,6 +265,8 @@ class Verification(Reply):
     reason: str = None  # type: ignore[assignment]
     format: Optional[str] = _("The format of the file with this sha256 (yaml: the source).", default=None)
     lang: Optional[str] = None
+    scope: Optional[str] = _("The level (and direction) a level file covers (L3, junior/cv); null for a whole "
+                             "version's file.", default=None)
     issued_at: Moment = None  # type: ignore[assignment]
     code: str = None  # type: ignore[assignment]
     version: str = None  # type: ignore[assignment]
