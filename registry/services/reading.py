@@ -222,6 +222,20 @@ def occupation_titles(session: Session, codes: set[str]) -> dict[str, dict[str, 
     return {code: {"zh": title, "en": title_en or title} for code, title, title_en in rows}
 
 
+def direction_names(session: Session, codes: set[str]) -> dict[str, Any]:
+    """``{direction id: name}`` (a document's ``{"zh": ..., "en": ...}``) as the latest versions of the
+    standards ``codes`` name their directions, for naming a search's direction facet (the first name wins)."""
+    if not codes:
+        return {}
+    latest = (select(func.max(StandardVersion.id)).where(StandardVersion.code.in_(codes))  # type: ignore[attr-defined]
+              .group_by(StandardVersion.code))
+    names: dict[str, Any] = {}
+    for document in session.exec(select(StandardVersion.document).where(StandardVersion.id.in_(latest))):  # type: ignore
+        for direction in (document or {}).get("directions") or ():
+            names.setdefault(direction.get("id"), direction.get("name"))
+    return names
+
+
 #: items a feed entry names; the rest are counted
 FEED_ITEMS = 10
 
