@@ -20,7 +20,7 @@ import pytest
 
 from ..conftest import ROOT, STANDARDS
 from ..web_helpers import PASSWORD
-from .test_browser import CODE, LOCALES, SCREENSHOTS, _submitted_draft, browser, server  # noqa: F401 (fixtures)
+from .test_browser import CODE, LOCALES, SCREENSHOTS, _current_sha256, _submitted_draft, browser, server  # noqa: F401
 from .test_portal_layout import OVERFLOW
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -62,7 +62,7 @@ def _pages(server) -> list[tuple[str, str, str | None]]:  # noqa: F811
             ("item", f"/standards/{CODE}/2.0/items/R-L5-collect-acq-1", None),
             ("diff", f"/standards/{CODE}/diff?from=1.0&to=2.0", None), ("search", "/search?q=annotation", None),
             ("search-zh", "/search?q=数据标注", None), ("error", "/search?q=%22unclosed", None),
-            ("verify", "/verify", None), ("login", "/login", None),
+            ("verify", f"/verify/{_current_sha256(server)}", None), ("login", "/login", None),
             ("portal-drafts", "/portal/", "body"), ("portal-new", "/portal/drafts/new", "body"),
             ("review-queue", "/review/", "registrar"),
             ("review-draft", f"/review/drafts/{_submitted_draft(server)}", "registrar")]
