@@ -1,8 +1,8 @@
 """End-to-end, in Chromium: every main page at 1280, 768 and 390 px in both interface languages.
 
 On each page load: no element passes the viewport's right edge and the page does not scroll sideways
-(every element's bounding box, via the layout API); the contents list's entries, markers included, never
-overlap; at 390 px a requirement table is one card per work content, the diff keeps its "After" side on the
+(every element's bounding box, via the layout API); the entries of a standard's and a level's contents list,
+markers included, never overlap; at 390 px a requirement table is one card per work content, the diff keeps its "After" side on the
 screen, and the search's facets are folded behind a button with the first result on the first screen;
 axe-core (node_modules/axe-core, `make install`) finds no violation of impact serious or critical (at 1280 and
 390 px). Each page is photographed (``layout-<page>-<lang>-<width>.png`` under $REGISTRY_SCREENSHOTS_DIR;
@@ -31,7 +31,7 @@ PHONE = 390
 #: box) against every other item of the same list: the pairs whose boxes overlap
 CONTENTS_OVERLAPS = """() => {
   const boxes = [];
-  for (const li of document.querySelectorAll("nav.contents li")) {
+  for (const li of document.querySelectorAll("nav.contents li, nav.toc li")) {
     const style = getComputedStyle(li), r = li.getBoundingClientRect();
     const outside = style.listStylePosition === "outside" && style.listStyleType !== "none";
     const marker = outside ? parseFloat(style.fontSize) * 1.5 : 0;  // "10." in front of the item's box
@@ -123,7 +123,7 @@ def test_every_main_page_fits_reflows_and_passes_axe(server, browser, axe_source
         found = page.evaluate(OVERFLOW)
         if found["scroll"] > found["width"] or found["out"]:
             failures.append(f"{where}: wider than the screen: {found}")
-        if name == "standard" and (overlaps := page.evaluate(CONTENTS_OVERLAPS)):
+        if name in ("standard", "level") and (overlaps := page.evaluate(CONTENTS_OVERLAPS)):
             failures.append(f"{where}: contents entries overlap: {overlaps}")
         if name in ("standard", "level") and width == PHONE:
             for row in page.evaluate(REQUIREMENT_CARDS):
