@@ -84,7 +84,8 @@ def home(session: Session, clock: Clock, recent: int = 8) -> dict:
     sectors = sector_counts(session)
     groups = group_counts(session)
     return {"sectors": sectors, "groups": groups, "group_members": group_members(session, groups),
-            "total": sum(count for _, count in sectors), "recent": [(v, s, found[v.code].standing(v.version)) for v, s in latest]}
+            "total": sum(count for _, count in sectors),
+            "recent": [(v, s, found[v.code].standing(v.version)) for v, s in latest]}
 
 
 def sector_counts(session: Session) -> list[tuple[str, int]]:
@@ -230,7 +231,8 @@ def direction_names(session: Session, codes: set[str]) -> dict[str, Any]:
     latest = (select(func.max(StandardVersion.id)).where(StandardVersion.code.in_(codes))  # type: ignore[attr-defined]
               .group_by(StandardVersion.code))
     names: dict[str, Any] = {}
-    for document in session.exec(select(StandardVersion.document).where(StandardVersion.id.in_(latest))):  # type: ignore
+    query = select(StandardVersion.document).where(StandardVersion.id.in_(latest))  # type: ignore[attr-defined]
+    for document in session.exec(query):
         for direction in (document or {}).get("directions") or ():
             names.setdefault(direction.get("id"), direction.get("name"))
     return names

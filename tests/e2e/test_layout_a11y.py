@@ -2,8 +2,9 @@
 
 On each page load: no element passes the viewport's right edge and the page does not scroll sideways
 (every element's bounding box, via the layout API); the entries of a standard's and a level's contents list,
-markers included, never overlap; at 390 px a requirement table is one card per work content, the diff keeps its "After" side on the
-screen, and the search's facets are folded behind a button with the first result on the first screen;
+markers included, never overlap; at 390 px a requirement table is one card per work content, the diff keeps
+its "After" side on the screen, and the search's facets are folded behind a button with the first result on
+the first screen;
 axe-core (node_modules/axe-core, `make install`) finds no violation of impact serious or critical (at 1280 and
 390 px). Each page is photographed (``layout-<page>-<lang>-<width>.png`` under $REGISTRY_SCREENSHOTS_DIR;
 docs/screenshots.md lists what was looked at). One server (SQLite: layout does not depend on the catalog's
@@ -57,7 +58,8 @@ REQUIREMENT_CARDS = """() => [...document.querySelectorAll("table.requirements t
 
 def _pages(server) -> list[tuple[str, str, str | None]]:  # noqa: F811
     """(name, path, who) of the main pages; ``who`` signs in first."""
-    return [("home", "/", None), ("browse", "/standards", None), ("browse-occupation", "/standards?by=occupation", None),
+    return [("home", "/", None), ("browse", "/standards", None),
+            ("browse-occupation", "/standards?by=occupation", None),
             ("standard", f"/standards/{CODE}", None), ("level", f"/standards/{CODE}/2.0/levels/L4", None),
             ("item", f"/standards/{CODE}/2.0/items/R-L5-collect-acq-1", None),
             ("diff", f"/standards/{CODE}/diff?from=1.0&to=2.0", None), ("search", "/search?q=annotation", None),
@@ -173,7 +175,7 @@ def _tab_to(page, selector: str, limit: int = 60) -> None:
     for _ in range(limit):
         page.keyboard.press("Tab")
         if target.evaluate("el => el === document.activeElement"):
-            style = target.evaluate("el => { const s = getComputedStyle(el); return [s.outlineStyle, s.outlineWidth]; }")
+            style = target.evaluate("el => [getComputedStyle(el).outlineStyle, getComputedStyle(el).outlineWidth]")
             assert style[0] != "none" and style[1] != "0px", (selector, style)
             return
     raise AssertionError(f"{selector} is not reachable with the Tab key")
@@ -193,7 +195,7 @@ def test_search_upload_and_review_with_the_keyboard_alone(server, browser):  # n
     _tab_to(page, "ol.hits > li a")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert "/items/" in page.url or f"/standards/" in page.url
+    assert "/items/" in page.url or "/standards/" in page.url
 
     # signing in and the portal's upload: the file chooser opened from the keyboard
     page.goto(server.base + "/login")
