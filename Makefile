@@ -25,7 +25,14 @@ $(STAMP): pyproject.toml | system-packages
 fonts: $(STAMP)
 	PYTHON=$(BIN)/python scripts/prepare-fonts
 
-install: system-packages $(STAMP) fonts
+# axe-core, which the browser tests inject into each page to check its accessibility (package-lock.json pins it;
+# Node.js and npm as the machine has them, else Debian's npm)
+node_modules/.installed: package.json package-lock.json
+	command -v npm >/dev/null || scripts/system-packages.sh npm
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: system-packages $(STAMP) fonts node_modules/.installed
 
 system-packages:
 	scripts/system-packages.sh $(SYSTEM_PACKAGES)
@@ -41,5 +48,5 @@ test: install
 
 clean:
 	-scripts/postgres.sh destroy
-	rm -rf $(VENV) instance/ .pytest_cache
+	rm -rf $(VENV) instance/ .pytest_cache node_modules/
 	find exports -mindepth 1 ! -name README.md -delete

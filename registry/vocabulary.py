@@ -92,6 +92,12 @@ ITEM_KINDS: dict[str, dict[str, str]] = {
     "behaviour": {"zh": "行为要求", "en": "behaviour"},
 }
 
+#: the two parts of a standard's requirements (the search's ``part`` field and filter)
+PARTS: dict[str, dict[str, str]] = {
+    "basic": {"zh": "基本要求", "en": "Basic requirements"},
+    "work": {"zh": "工作要求", "en": "Work requirements"},
+}
+
 #: the flags of an item change (``ItemChange.kind`` joins them with "+")
 CHANGE_KINDS: dict[str, dict[str, str]] = {
     "added": {"zh": "新增", "en": "added"},

@@ -104,7 +104,7 @@ def test_standard_page_shows_tables_history_and_downloads(client, corpus):
     assert "not stated – 2025-06-30" in history["1.0"][1]  # 1.0 states no start: no date is invented
     assert "superseded" in body and "diff?from=1.0&amp;to=2.0" in body
     assert 'id="R-L5-collect-acq-1"' in body  # items are anchors that search results link to
-    assert re.search(r'<div class="scroll"><table class="listing history">', body)  # phones scroll the table
+    assert re.search(r'<div class="scroll" tabindex="0"><table class="listing history">', body)  # phones scroll it
     assert re.search(r'<code class="hash">[0-9a-f]{64}</code>', body)  # the sha256 wraps
 
 
@@ -217,6 +217,12 @@ def test_search_facets_have_labels_in_both_languages(app, client, corpus):
     english = page(client, "/search?q=annotation&level=L4")
     assert "Level: Level 4 / Intermediate worker" in english and "<mark>" in english
     assert "<h3>level</h3>" not in english and ">L4<" not in english
+    # words, not codes: directions by their names, the part of the standard, each level scheme apart
+    assert ">cv</a>" not in facets and ">nlp</a>" not in facets and "计算机视觉" in facets
+    assert "<h3>标准部分</h3>" in facets and ">工作要求</a>" in facets and "part" not in re.sub(r"<[^>]*>", "", facets)
+    schemes = re.findall(r'<h4 class="scheme">([^<]+)</h4>', facets)
+    assert schemes == ["职业技能等级", "专业技术等级"]
+    assert facets.index(">五级/初级工</a>") < facets.index("专业技术等级") < facets.index(">初级</a>")
 
 
 def test_marked_snippets_cannot_carry_markup():

@@ -72,8 +72,10 @@ def _pick(texts: dict[str, str], lang: str, master: str) -> tuple[str, str]:
     return texts[key], key
 
 
-def hit(fields: dict[str, Any], score: float, lang: str, terms: dict[str, set[str]]) -> dict[str, Any]:
-    """A hit as the API answers it, from a document's stored fields, shown in ``lang``, ``terms`` highlighted."""
+def hit(fields: dict[str, Any], score: float, lang: str, terms: dict[str, set[str]], *,
+        fixed: bool = False) -> dict[str, Any]:
+    """A hit as the API answers it, from a document's stored fields, shown in ``lang`` (unless ``fixed``: in
+    the language whose text the query matched, when it matched nothing in ``lang``), ``terms`` highlighted."""
     data = json.loads(fields["data"])
     master = data.get("master", "zh")
     kind = fields["kind"]
@@ -88,15 +90,30 @@ def hit(fields: dict[str, Any], score: float, lang: str, terms: dict[str, set[st
         return {**common, "occupation": occupation, "part": None, "group": None, "level": None, "direction": None,
                 "function": None, "function_id": None, "work_content": None, "work_content_id": None,
                 "item_id": None, "number": None, "snippet": snippet(shown if text else title, text_lang, terms)}
-    function, _ = _pick(data.get("function", {}), text_lang, master)
-    work_content, _ = _pick(data.get("work_content", {}), text_lang, master)
-    group, _ = _pick(data.get("group") or {}, text_lang, master)
-    return {**common, "part": data.get("part", "work"), "group": group or None, "level": data.get("level") or None,
-            "level_name": _pick(data.get("level_name", {}), text_lang, master)[0] or None,
+    shown = _item_in(data, text, text_lang, master, terms)
+    for key, other in data.get("text", {}).items():
+        if fixed or "<mark>" in shown[0] or not (terms["latin"] or terms["cjk"]):
+            break
+        if key != text_lang and other:  # the query matched nothing shown: the language whose text it matched
+            found = _item_in(data, other, key, master, terms)
+            if "<mark>" in found[0]:
+                shown, text, text_lang = found, other, key
+    marked, function, work_content, group = shown
+    return {**common, "text": text, "lang": text_lang, "part": data.get("part", "work"), "group": group or None,
+            "level": data.get("level") or None,
+            "level_name": _pick(data.get("level_name", {}), lang or text_lang, master)[0] or None,
             "direction": data.get("direction") or None, "function": function or None,
             "function_id": data.get("function_id"), "work_content": work_content or None,
             "work_content_id": data.get("work_content_id"), "item_id": data.get("item_id"),
-            "number": data.get("number"), "snippet": _item_snippet(text, text_lang, terms, work_content, function, group)}
+            "number": data.get("number"), "snippet": marked}
+
+
+def _item_in(data: dict, text: str, lang: str, master: str, terms: dict[str, set[str]]) -> tuple[str, str, str, str]:
+    """An item's snippet in ``lang`` and the names of its function, work content and group in that language."""
+    function, _ = _pick(data.get("function", {}), lang, master)
+    work_content, _ = _pick(data.get("work_content", {}), lang, master)
+    group, _ = _pick(data.get("group") or {}, lang, master)
+    return _item_snippet(text, lang, terms, work_content, function, group), function, work_content, group
 
 
 def _item_snippet(text: str, lang: str, terms: dict[str, set[str]], *context: str) -> str:

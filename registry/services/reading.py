@@ -18,7 +18,7 @@ from ..diff import Diff, ItemChange, diff_documents
 from ..levels import LevelView, Scope, UnknownScope, level_ids, level_view
 from ..lifecycle import STANDINGS, Standing
 from ..models import AuditEvent, Body, Standard, StandardVersion
-from ..vocabulary import occupation_group
+from ..vocabulary import OCCUPATION_GROUPS, occupation_group
 from . import catalog
 from .standing import History, histories, history
 
@@ -82,7 +82,9 @@ def home(session: Session, clock: Clock, recent: int = 8) -> dict:
                                .limit(recent)))
     found = histories(session, sorted({v.code for v, _ in latest}), clock)
     sectors = sector_counts(session)
-    return {"sectors": sectors, "groups": group_counts(session), "total": sum(count for _, count in sectors),
+    groups = group_counts(session)
+    return {"sectors": sectors, "groups": groups, "group_members": group_members(session, groups),
+            "total": sum(count for _, count in sectors),
             "recent": [(v, s, found[v.code].standing(v.version)) for v, s in latest]}
 
 
@@ -96,6 +98,26 @@ def group_counts(session: Session) -> list[tuple[str, int]]:
     return list(session.exec(select(_GROUP, func.count()).group_by(_GROUP).order_by(_GROUP)))
 
 
+def group_members(session: Session, groups: list[tuple[str, int]], per_group: int = 3) -> dict[str, list[Any]]:
+    """``{group: [occupation name, ...]}``: the occupations (their ``occupation`` texts) of the first standards
+    of each group that has no checked title in ``vocabulary.OCCUPATION_GROUPS``, so that a group is never shown
+    as a bare code."""
+    wanted = [group for group, _ in groups if group not in OCCUPATION_GROUPS]
+    if not wanted:
+        return {}
+    picked: dict[str, list[str]] = {}
+    for code in session.exec(select(Standard.code).where(_GROUP.in_(wanted)).order_by(Standard.code)):
+        members = picked.setdefault(occupation_group(code), [])
+        if len(members) < per_group:
+            members.append(code)
+    codes = [code for members in picked.values() for code in members]
+    latest = select(func.max(StandardVersion.id)).where(StandardVersion.code.in_(codes))  # type: ignore[attr-defined]
+    rows = session.exec(select(StandardVersion.code, StandardVersion.document)
+                        .where(StandardVersion.id.in_(latest.group_by(StandardVersion.code))))  # type: ignore
+    names = {code: (document or {}).get("occupation") for code, document in rows}
+    return {group: [names[code] for code in members if names.get(code)] for group, members in picked.items()}
+
+
 def browse(session: Session, clock: Clock, *, sector: str | None, standard_type: str | None, status: str | None,
            group: str | None, page: int, per_page: int = 50) -> dict:
     """A page of standards, each with the version shown first and its occupation group."""
@@ -106,8 +128,10 @@ def browse(session: Session, clock: Clock, *, sector: str | None, standard_type:
     documents = {version_id: doc for version_id, doc in session.exec(query)} if ids else {}
     for row in rows:
         row.document = documents.get(row.shown.id) if row.shown is not None else None
+    groups = group_counts(session)
     return {"total": total, "rows": [(row, occupation_group(row.standard.code)) for row in rows],
-            "sectors": sector_counts(session), "groups": group_counts(session), "pages": max(1, -(-total // per_page))}
+            "sectors": sector_counts(session), "groups": groups, "group_members": group_members(session, groups),
+            "pages": max(1, -(-total // per_page))}
 
 
 @dataclass
@@ -197,6 +221,21 @@ def occupation_titles(session: Session, codes: set[str]) -> dict[str, dict[str, 
     rows = session.exec(select(Standard.code, Standard.title, Standard.title_en)
                         .where(Standard.code.in_(codes)))  # type: ignore[attr-defined]
     return {code: {"zh": title, "en": title_en or title} for code, title, title_en in rows}
+
+
+def direction_names(session: Session, codes: set[str]) -> dict[str, Any]:
+    """``{direction id: name}`` (a document's ``{"zh": ..., "en": ...}``) as the latest versions of the
+    standards ``codes`` name their directions, for naming a search's direction facet (the first name wins)."""
+    if not codes:
+        return {}
+    latest = (select(func.max(StandardVersion.id)).where(StandardVersion.code.in_(codes))  # type: ignore[attr-defined]
+              .group_by(StandardVersion.code))
+    names: dict[str, Any] = {}
+    query = select(StandardVersion.document).where(StandardVersion.id.in_(latest))  # type: ignore[attr-defined]
+    for document in session.exec(query):
+        for direction in (document or {}).get("directions") or ():
+            names.setdefault(direction.get("id"), direction.get("name"))
+    return names
 
 
 #: items a feed entry names; the rest are counted

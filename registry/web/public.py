@@ -173,15 +173,18 @@ def search():
     cumulative = args.get("cumulative") in ("1", "true", "yes")
     result = None
     titles: dict = {}
+    directions: dict = {}
     if q or filters:
         # titles, levels and snippets in the interface language (hits are not limited to it)
         query = SearchRequest(q, filters=filters, page=min(page, MAX_RESULT_WINDOW // PAGE_SIZE), per_page=PAGE_SIZE,
                               display_lang=lang(), as_of=as_of, cumulative=cumulative)
         result = service_for(current_app).search(query)
         with read_session(engine()) as session:  # the occupation facet names standards by their titles
-            titles = reading.occupation_titles(session, {f["value"] for f in result.facets.get("occupation", [])})
+            codes = {f["value"] for f in result.facets.get("occupation", [])} | {h["code"] for h in result.hits}
+            titles = reading.occupation_titles(session, codes)
+            directions = reading.direction_names(session, codes) if result.facets.get("direction") else {}
     return render_template("web/search.html", q=q, result=result, filters=filters, page=page, titles=titles,
-                           as_of=as_of, cumulative=cumulative)
+                           directions=directions, as_of=as_of, cumulative=cumulative)
 
 
 @bp.get("/search.csv")

@@ -56,7 +56,7 @@ def run(searcher, layout: Layout, facets: FacetCombinations, request: SearchRequ
     display = display_language(request, compiler.scripts)
     first = (request.page - 1) * request.per_page
     hits = [hit(searcher.stored_fields(int(d)), round(float(scores[d]), 4) if text_query is not None else 0.0,
-                display, compiler.highlight)
+                display, compiler.highlight, fixed=bool(request.filters.get("lang")))
             for d in ranked[first:window]]
     counts = facets.counts(layout.combos, candidates)
     suggestion = None
