@@ -326,8 +326,9 @@ def test_db_upgrade_is_idempotent(cli):
 @pytest.fixture
 def dev_server(monkeypatch):
     """`registry serve --dev` without a server: records what would be served and which apps were built."""
-    import registry
     import werkzeug.serving
+
+    import registry
 
     served, built = [], []
     monkeypatch.setattr(werkzeug.serving, "run_simple",

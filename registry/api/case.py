@@ -46,11 +46,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app
 
 from ..db import read_session
-from ..exports import VersionInfo
-from ..exports import case
+from ..exports import VersionInfo, case
 from ..lifecycle import parse_number
-from ..services.standing import histories
 from ..services import catalog
+from ..services.standing import histories
 
 bp = Blueprint("case", __name__, url_prefix=case.CASE_PATH)
 
@@ -101,8 +100,8 @@ class _Snapshot:
 
 
 _lock = threading.Lock()
-_snapshots: "OrderedDict[tuple, _Snapshot]" = OrderedDict()
-_packages: "OrderedDict[tuple, dict]" = OrderedDict()
+_snapshots: OrderedDict[tuple, _Snapshot] = OrderedDict()
+_packages: OrderedDict[tuple, dict] = OrderedDict()
 _KEEP_SNAPSHOTS = 4  # several catalogs in one process (the tests) each keep theirs
 _KEEP_PACKAGES = 32
 

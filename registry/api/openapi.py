@@ -13,11 +13,29 @@ from __future__ import annotations
 from typing import Any
 
 from ..diff import MAJOR, MINOR, NONE
-from ..lifecycle import DRAFT_STATES, START_NOT_STATED, START_PUBLICATION, START_STATED, STANDINGS
+from ..lifecycle import DRAFT_STATES, STANDINGS, START_NOT_STATED, START_PUBLICATION, START_STATED
 from ..next_edition import BUMPS
-from .openapi_parts import (BEARER, ERROR_HEADERS, ERRORS, OPTIONAL_BEARER, PUBLIC, _array, _errors, _integer,
-                            _items, _json, _json_body, _nullable, _object, _operation, _query, _ref, _response,
-                            _schema, _string, _yaml_source)
+from .openapi_parts import (
+    BEARER,
+    ERROR_HEADERS,
+    ERRORS,
+    OPTIONAL_BEARER,
+    _array,
+    _errors,
+    _integer,
+    _items,
+    _json,
+    _json_body,
+    _nullable,
+    _object,
+    _operation,
+    _query,
+    _ref,
+    _response,
+    _schema,
+    _string,
+    _yaml_source,
+)
 from .requests import MAX_PER_PAGE, YAML_TYPES
 
 OPENAPI_VERSION = "3.1.0"

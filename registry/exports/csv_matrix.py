@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..vocabulary import LEVEL_SCHEMES
 

@@ -12,8 +12,8 @@ format prints, and the display language where the format has one.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 from .info import VersionInfo
 
@@ -31,9 +31,9 @@ class RenderJob:
     source: bytes
     info: VersionInfo
     #: the translation shown beside the master text (formats with ``languages``), None for the default
-    lang: Optional[str] = None
+    lang: str | None = None
     #: seconds a PDF render may take (the render worker's own limit when None)
-    timeout: Optional[float] = None
+    timeout: float | None = None
 
 
 @dataclass(frozen=True)

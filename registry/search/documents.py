@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..vocabulary import LEVEL_SCHEMES
 from .analysis import STEMMER, STOP_WORDS

@@ -16,9 +16,10 @@ Adding a filter is one row here plus the index field it reads
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from ..clock import parse_day
 from ..errors import BadRequest

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence, Union
+from typing import Union
 
 import numpy as np
 
@@ -41,30 +42,30 @@ class Term:
 
 @dataclass(frozen=True)
 class And:
-    children: tuple["Plan", ...]
+    children: tuple[Plan, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    children: tuple["Plan", ...]
+    children: tuple[Plan, ...]
 
 
 @dataclass(frozen=True)
 class AndNot:
-    positive: "Plan"
-    negative: "Plan"
+    positive: Plan
+    negative: Plan
 
 
 @dataclass(frozen=True)
 class Not:
-    child: "Plan"
+    child: Plan
 
 
 @dataclass(frozen=True)
 class Const:
     """The matches of ``child``, each scoring ``score``."""
 
-    child: "Plan"
+    child: Plan
     score: float
 
 
@@ -72,8 +73,8 @@ class Const:
 class Maybe:
     """The matches of ``required``; those that also match ``optional`` add its score."""
 
-    required: "Plan"
-    optional: "Plan"
+    required: Plan
+    optional: Plan
 
 
 @dataclass(frozen=True)
