@@ -47,7 +47,7 @@ test: install check
 check: lint security audit
 
 lint: install
-	$(BIN)/ruff check registry tests benchmarks scripts/pip-progress
+	$(BIN)/ruff check registry tests benchmarks scripts/pip-progress scripts/audit-deps
 
 security: install
 	$(BIN)/bandit --quiet -c pyproject.toml -r registry --severity-level high
