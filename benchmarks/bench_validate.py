@@ -441,7 +441,7 @@ def part_e(files: list[Path], args) -> dict:
     stats = pstats.Stats(profiler, stream=buf)
     profiled_total = stats.total_tt
     rows = []
-    for (filename, line, name), (cc, nc, tt, ct, callers) in stats.stats.items():
+    for (filename, line, name), (_cc, nc, tt, ct, _callers) in stats.stats.items():
         rows.append((tt, ct, nc, f"{os.path.relpath(filename, REPO) if filename.startswith(str(REPO)) else filename}:{line}({name})"))
     rows.sort(reverse=True)
     return {"files": len(sample), "every": step, "mb": mb / 1e6, "phases": t, "rules": per_rule,

@@ -140,7 +140,7 @@ def serve(host: str, port: int, workers: int | None, dev: bool, no_load: bool) -
     argv = ["gunicorn", "--config", "python:registry.serving", "--workers", str(workers), "--bind", f"{host}:{port}",
             "--access-logfile", "-", "--timeout", str(timeout), "registry:create_app()"]
     click.echo(f"serve: starting gunicorn on http://{host}:{port} with {workers} worker(s)...", err=True)
-    os.execvp(sys.executable, [sys.executable, "-m", *argv])
+    os.execvp(sys.executable, [sys.executable, "-m", *argv])  # noqa: S606 - this interpreter, fixed arguments
 
 
 def _prepare_catalog(load: bool) -> None:

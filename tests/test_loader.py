@@ -141,4 +141,4 @@ def test_corpus_loads_to_what_pyyaml_reads():
     assert files
     for path in files:
         data = path.read_bytes()
-        assert load_bytes(data).data == yaml.load(data, Loader=StringDates), path
+        assert load_bytes(data).data == yaml.load(data, Loader=StringDates), path  # noqa: S506 - a SafeLoader

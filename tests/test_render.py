@@ -820,7 +820,7 @@ def test_no_outbound_connection_from_any_render_process(example, canary, listene
     else:  # pragma: no cover - machines without strace: the listener (and test_threat_vectors' socket patch) remain
         import warnings
 
-        warnings.warn("strace is not installed: connections to the network were not traced")
+        warnings.warn("strace is not installed: connections to the network were not traced", stacklevel=2)
 
 
 def laid_out_text(html: str) -> tuple[int, str, list[tuple[int, str]]]:

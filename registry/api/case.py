@@ -138,7 +138,7 @@ def _snapshot(session) -> _Snapshot:
     found_histories = histories(session, None, clock)
     infos: dict[int, VersionInfo] = {}
     shown: dict[int, bool] = {}
-    for code, hist in sorted(found_histories.items()):
+    for _code, hist in sorted(found_histories.items()):
         # listed: the version in force, else the next to come into force; a standard with neither is
         # not listed (its documents stay resolvable by identifier, saying they are deprecated)
         first = hist.in_force() or next(iter(hist.upcoming()), None)

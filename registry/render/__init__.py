@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RegistryError, ServiceUnavailable
 
@@ -117,7 +117,7 @@ def count_items(doc: dict) -> int:
     for section in doc.get("work_requirements", {}).get("sections", []):
         for fn in section.get("functions", []):
             for wc in fn.get("work_contents", []):
-                total += 1 + len(wc.get("requirements", [])) + len(wc.get("knowledge", [])) + len(wc.get("behaviours", []))
+                total += 1 + sum(len(wc.get(key, [])) for key in ("requirements", "knowledge", "behaviours"))
     return total
 
 

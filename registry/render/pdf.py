@@ -217,7 +217,8 @@ def render_pdf(html: str, *, attachments: Sequence[tuple[str, bytes]] = (), base
 WARM_UP_HTML = """<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"><style>{fonts}
 html {{ font-family: var(--song); }} h1, th, b {{ font-family: var(--hei); font-weight: bold; }}</style></head>
 <body><h1>国家职业技术技能标准 Warm-up</h1><p>能根据需求选择传感器。Can select sensors, é à ç œ — 1.1.1 ①。</p>
-<table><thead><tr><th>职业功能</th></tr></thead><tbody><tr><td><b>粗体</b> bold</td></tr></tbody></table></body></html>"""
+<table><thead><tr><th>职业功能</th></tr></thead>
+<tbody><tr><td><b>粗体</b> bold</td></tr></tbody></table></body></html>"""
 
 
 def warm_up() -> dict:

@@ -76,7 +76,7 @@ def _read_frame_blocking(stream) -> Any:
     (size,) = _HEADER.unpack(_read_exact_blocking(stream, _HEADER.size))
     if size > _MAX_FRAME:
         raise ValueError("frame too large")
-    return pickle.loads(_read_exact_blocking(stream, size))
+    return pickle.loads(_read_exact_blocking(stream, size))  # noqa: S301 - frames from our own parent process
 
 
 def _read_exact_until(fd: int, size: int, deadline: float) -> bytes:
@@ -103,7 +103,7 @@ def _read_frame_until(fd: int, deadline: float) -> Any:
     (size,) = _HEADER.unpack(_read_exact_until(fd, _HEADER.size, deadline))
     if size > _MAX_FRAME:
         raise EOFError("child sent a frame too large")
-    return pickle.loads(_read_exact_until(fd, size, deadline))
+    return pickle.loads(_read_exact_until(fd, size, deadline))  # noqa: S301 - frames from our own render child
 
 
 # --- the child -----------------------------------------------------------------------------------
@@ -389,7 +389,7 @@ def _close_workers() -> None:  # pragma: no cover - exercised at interpreter exi
         if pid == os.getpid():
             try:
                 worker.close()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001, S110 - exiting: nothing left to report to
                 pass
 
 

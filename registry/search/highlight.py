@@ -96,7 +96,8 @@ def hit(fields: dict[str, Any], score: float, lang: str, terms: dict[str, set[st
             "direction": data.get("direction") or None, "function": function or None,
             "function_id": data.get("function_id"), "work_content": work_content or None,
             "work_content_id": data.get("work_content_id"), "item_id": data.get("item_id"),
-            "number": data.get("number"), "snippet": _item_snippet(text, text_lang, terms, work_content, function, group)}
+            "number": data.get("number"),
+            "snippet": _item_snippet(text, text_lang, terms, work_content, function, group)}
 
 
 def _item_snippet(text: str, lang: str, terms: dict[str, set[str]], *context: str) -> str:

@@ -149,7 +149,8 @@ def check(request: SearchRequest) -> None:
     _check_page(request.page)
     if request.page * request.per_page > MAX_RESULT_WINDOW:
         raise BadRequest(f"only the first {MAX_RESULT_WINDOW} results can be paged through: narrow the query "
-                         f"(page must be at most {MAX_RESULT_WINDOW // request.per_page} at per_page={request.per_page})",
+                         f"(page must be at most {MAX_RESULT_WINDOW // request.per_page} "
+                         f"at per_page={request.per_page})",
                          details={"field": "page", "limit": MAX_RESULT_WINDOW // request.per_page})
     for f in FILTERS:
         value = request.filters.get(f.name)

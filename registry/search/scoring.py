@@ -14,7 +14,6 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Union
 
 import numpy as np
 
@@ -106,7 +105,7 @@ class Nothing:
     pass
 
 
-Plan = Union[Term, And, Or, AndNot, Not, Const, Maybe, Phrase, Among, Every, Nothing]
+Plan = Term | And | Or | AndNot | Not | Const | Maybe | Phrase | Among | Every | Nothing
 
 
 # --- statistics of the whole index -------------------------------------------------------------------
@@ -143,7 +142,8 @@ class TimeLimit(Exception):
     """The evaluation passed its deadline."""
 
 
-def evaluate(plan: Plan, mirror: Mirror, stats: Statistics, deadline: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
+def evaluate(plan: Plan, mirror: Mirror, stats: Statistics,
+             deadline: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
     """The documents of ``mirror`` that ``plan`` matches (a boolean mask) and their scores.
 
     Scores outside the mask are meaningless. Deleted documents are not removed here: the caller

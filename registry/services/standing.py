@@ -92,7 +92,8 @@ def history(session: Session, code: str, clock: Clock, day: date | None = None, 
     return history_of(code, rows, clock, day or clock.today())
 
 
-def histories(session: Session, codes: Sequence[str] | None, clock: Clock, day: date | None = None) -> dict[str, History]:
+def histories(session: Session, codes: Sequence[str] | None, clock: Clock,
+              day: date | None = None) -> dict[str, History]:
     """Light histories of several standards at once (every standard when ``codes`` is None)."""
     query = select(*LIGHT_COLUMNS)
     if codes is not None:

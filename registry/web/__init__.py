@@ -58,7 +58,7 @@ def init_app(app: Flask) -> None:
 
 
 def _atom_date(value) -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     value = value or datetime.now(UTC)
     if value.tzinfo is None:

@@ -126,7 +126,7 @@ def where(location: Location | None, doc: dict, ui: str) -> str:
     functions = {f["id"]: f for f in doc.get("functions") or []}
     parts = []
     if location.level:
-        parts.append(level_name(doc, location.level, ui) if any(l["id"] == location.level for l in doc["levels"])
+        parts.append(level_name(doc, location.level, ui) if any(lv["id"] == location.level for lv in doc["levels"])
                      else location.level)
     if location.function:
         known = functions.get(location.function)
