@@ -30,7 +30,29 @@ def test_the_locked_set_is_pinned_and_covered_by_the_snapshot(audit_deps):
     snapshot = json.loads(audit_deps.SNAPSHOT.read_text("utf-8"))
     assert {"flask", "jinja2", "werkzeug", "weasyprint", "pip", "setuptools"} <= set(locked)
     assert all(version[0].isdigit() for version in locked.values())
-    assert set(locked) <= set(snapshot["packages"])  # a new pin without a refreshed snapshot fails the audit
+    assert set(locked) <= set(snapshot["packages"])
+    assert {"jinja2", "werkzeug", "pillow"} <= set(snapshot["with_advisories"])
+
+
+def test_a_new_pin_needs_a_refreshed_snapshot_only_when_the_database_knows_advisories_for_it(
+        audit_deps, monkeypatch, capsys):
+    locked = {**audit_deps.pins(), "urllib3": "2.8.0", "no-advisory-ever": "1.0"}
+    snapshot = audit_deps.json.loads(audit_deps.SNAPSHOT.read_text("utf-8"))
+    snapshot["packages"].remove("urllib3")
+    monkeypatch.setattr(audit_deps.json, "loads", lambda text: snapshot)
+    monkeypatch.setattr(audit_deps, "pins", lambda: locked)
+    monkeypatch.setattr(audit_deps, "installed", lambda: set(locked))
+    monkeypatch.setattr(audit_deps, "run_pip_audit", lambda: ({}, set(locked), "all not found"))
+    assert audit_deps.audit() == 1
+    printed = capsys.readouterr().err
+    assert "the snapshot leaves out the advisories of urllib3;" in printed and "no-advisory-ever" not in printed
+
+
+def test_a_package_installed_without_a_pin_fails_the_audit(audit_deps, monkeypatch, capsys):
+    monkeypatch.setattr(audit_deps, "installed", lambda: set(audit_deps.pins()) | {"locust"})
+    monkeypatch.setattr(audit_deps, "run_pip_audit", lambda: ({}, set(audit_deps.pins()), "all not found"))
+    assert audit_deps.audit() == 1
+    assert "installed but not in the locked set: locust; run `make lock`" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("name", "version", "advisory"), [
