@@ -11,14 +11,17 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := python3-venv fonts-noto-cjk chromium fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
 	libharfbuzz-subset0 libreoffice-writer-nogui libreoffice-calc-nogui
 
-.PHONY: install serve test clean system-packages fonts
+EXTRAS := test,postgres,check
+HOST ?= 127.0.0.1
+PORT ?= 5000
 
-# The virtualenv is rebuilt when the dependencies change. The editable install uses a plain
-# .pth entry (compat mode): no import hook, so `registry validate` starts faster.
-$(STAMP): pyproject.toml | system-packages
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,postgres]' --config-settings editable_mode=compat
+.PHONY: install serve test check lint security audit lock clean system-packages fonts
+
+# The virtualenv is rebuilt when the dependencies change: every package at the version constraints.txt
+# pins (the locked set), the project built with the pinned setuptools. The editable install is a plain
+# .pth entry (pyproject.toml's package-dir): no import hook, so `registry validate` starts faster.
+$(STAMP): pyproject.toml constraints.txt | system-packages
+	scripts/install-packages $(PYTHON) $(VENV) $(EXTRAS)
 	touch $@
 
 # The CJK font of printed standards, subset once for the characters the corpus can use.
@@ -37,14 +40,33 @@ install: system-packages $(STAMP) fonts node_modules/.installed
 system-packages:
 	scripts/system-packages.sh $(SYSTEM_PACKAGES)
 
-# Migrates the catalog, loads standards/ and serves on http://127.0.0.1:5000 (gunicorn).
+# Migrates the catalog, loads standards/, builds the search index and serves on http://$(HOST):$(PORT)
+# (gunicorn); prints the addresses to open when the first worker is ready. `make serve PORT=5001`.
 serve: install
-	$(BIN)/registry serve
+	$(BIN)/registry serve --host $(HOST) --port $(PORT)
 
 # The suite runs every catalog test on SQLite and on a private PostgreSQL server (scripts/postgres.sh).
-test: install
+test: install check
 	scripts/postgres.sh start
 	REGISTRY_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" $(BIN)/python -m pytest -n 2
+
+# Static checks, part of `make test` (so CI fails with them): ruff (rules in pyproject.toml), bandit
+# (no high-severity finding; settings in pyproject.toml), known vulnerabilities in the locked set.
+check: lint security audit
+
+lint: install
+	$(BIN)/ruff check registry tests benchmarks scripts/pip-progress scripts/audit-deps
+
+security: install
+	$(BIN)/bandit --quiet -c pyproject.toml -r registry --severity-level high
+
+audit: install
+	$(BIN)/python scripts/audit-deps
+
+# Re-resolve the locked set from pyproject.toml's ranges in a throw-away virtualenv (needs the package
+# index) and write it to constraints.txt; review the diff, then `make install` installs it.
+lock:
+	scripts/lock-deps $(PYTHON) $(EXTRAS)
 
 clean:
 	-scripts/postgres.sh destroy

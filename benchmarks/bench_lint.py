@@ -20,7 +20,6 @@ section of RESULTS.md unless --no-write. Run it under the exclusive machine lock
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys

@@ -37,11 +37,14 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _machine import loadavg  # noqa: E402
 from _results import report  # noqa: E402
 
-from registry.loader import load_bytes  # noqa: E402
 from registry.exports import VersionInfo  # noqa: E402
 from registry.lifecycle import IN_FORCE, Standing  # noqa: E402
-from registry.render import render_html, source_attachment_name  # noqa: E402
-from registry.render import fonts  # noqa: E402
+from registry.loader import load_bytes  # noqa: E402
+from registry.render import (  # noqa: E402
+    fonts,  # noqa: E402
+    render_html,
+    source_attachment_name,
+)
 
 SECTION = "## Issue 5: rendering"
 PART = "### One standard (bench_render.py)"

@@ -181,9 +181,8 @@ def make_queries(seed: int = QUERY_SEED) -> dict:
     Each query: ``id``, ``type``, ``q`` (the project's syntax), ``filters`` (sector / level) and
     ``parts`` (what FTS5 gets: English words or phrases, Chinese strings).
     """
-    import jieba
-
     import gen_corpus as g
+    import jieba
 
     jieba.setLogLevel(60)
     rng = random.Random(f"search-queries:{seed}")
@@ -972,8 +971,9 @@ def run_worker(name: str, args: dict, tmp: Path, *, sample_rss: bool = True) -> 
 
 
 def machine_info() -> dict:
-    import bench_validate as bv
     from importlib.metadata import version
+
+    import bench_validate as bv
 
     def v(name: str) -> str:
         try:

@@ -213,6 +213,7 @@ def time_loader(fn, blobs: list[bytes], stats: dict | None = None) -> float:
 
 def part_a(files: list[Path], args) -> dict:
     import yaml
+
     from registry.loader import load_bytes
 
     log(f"(a) loading; load average {loadavg()}")
@@ -385,11 +386,12 @@ def part_c(script: Path, corpus: Path, files: list[Path], args) -> dict:
 
 
 def part_e(files: list[Path], args) -> dict:
+    import yaml
+
     from registry import loader as loader_mod
     from registry.rules import RULES, Context
     from registry.schema import CURRENT_VERSION, get_gate
     from registry.validate import validate_file
-    import yaml
 
     log(f"(e) profile; load average {loadavg()}")
     step = max(1, len(files) // args.profile_files)
@@ -439,7 +441,7 @@ def part_e(files: list[Path], args) -> dict:
     stats = pstats.Stats(profiler, stream=buf)
     profiled_total = stats.total_tt
     rows = []
-    for (filename, line, name), (cc, nc, tt, ct, callers) in stats.stats.items():
+    for (filename, line, name), (_cc, nc, tt, ct, _callers) in stats.stats.items():
         rows.append((tt, ct, nc, f"{os.path.relpath(filename, REPO) if filename.startswith(str(REPO)) else filename}:{line}({name})"))
     rows.sort(reverse=True)
     return {"files": len(sample), "every": step, "mb": mb / 1e6, "phases": t, "rules": per_rule,

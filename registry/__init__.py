@@ -6,7 +6,8 @@ lazily so that ``registry validate`` and the other light commands never load Fla
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = ["create_app"]
 

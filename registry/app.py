@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 from sqlalchemy.engine import Engine
@@ -23,6 +24,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | N
     app.config["MAX_CONTENT_LENGTH"] = config["MAX_UPLOAD_BYTES"]
     app.config["JSON_SORT_KEYS"] = False
     logging.basicConfig(level=config["LOG_LEVEL"])
+    # Alembic's INFO lines (plugins set up, the DDL mode) come with every check of the schema at start;
+    # a migration is announced by the command that runs it (`registry serve`, `registry db upgrade`).
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     # One engine per application (per process), made here, never at import time.
     engine = engine_from_config(config)
     app.extensions["registry.engine"] = engine

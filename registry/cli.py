@@ -136,27 +136,19 @@ def serve(host: str, port: int, workers: int | None, dev: bool, no_load: bool) -
     workers = workers or os.cpu_count() or 1
     # a PDF render may take REGISTRY_RENDER_TIMEOUT (then 422): gunicorn must not kill the worker first
     timeout = max(60, int(load_config()["RENDER_TIMEOUT"]) + 30)
-    argv = ["gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}", "--access-logfile", "-",
-            "--timeout", str(timeout), "registry:create_app()"]
-    click.echo(f"serving on http://{host}:{port} with {workers} gunicorn worker(s)", err=True)
-    os.execvp(sys.executable, [sys.executable, "-m", *argv])
+    # registry.serving is also gunicorn's configuration: its hook prints the addresses once ready
+    argv = ["gunicorn", "--config", "python:registry.serving", "--workers", str(workers), "--bind", f"{host}:{port}",
+            "--access-logfile", "-", "--timeout", str(timeout), "registry:create_app()"]
+    click.echo(f"serve: starting gunicorn on http://{host}:{port} with {workers} worker(s)...", err=True)
+    os.execvp(sys.executable, [sys.executable, "-m", *argv])  # noqa: S606 - this interpreter, fixed arguments
 
 
 def _prepare_catalog(load: bool) -> None:
-    """Migrate the catalog and (unless told not to) load REGISTRY_STANDARDS_DIR into it."""
-    import os
+    """Migrate the catalog, load REGISTRY_STANDARDS_DIR into it (unless told not to), build the index."""
+    from .serving import prepare_catalog
 
-    from .config import load_config
-    from .services.catalog import load_corpus
-
-    engine = _engine()
-    standards = load_config()["STANDARDS_DIR"]
-    if load and os.path.isdir(standards):
-        outcomes = load_corpus(engine, [standards])
-        refused = [o for o in outcomes if o.status in ("invalid", "refused")]
-        for outcome in refused:
-            click.echo(f"{outcome.file}: {outcome.status}: {outcome.message}", err=True)
-        click.echo(f"loaded {standards}: {len(outcomes) - len(refused)} versions, {len(refused)} refused", err=True)
+    engine = _engine(migrate=False)  # prepare_catalog migrates, saying so
+    prepare_catalog(engine, load)
     engine.dispose()  # the serving processes open their own connections
 
 

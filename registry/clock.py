@@ -8,8 +8,7 @@ Tests inject a :class:`Clock` that is set to any day instead of sleeping until i
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
-from typing import Optional
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from .errors import BadRequest
@@ -20,31 +19,31 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 class Clock:
     """The registry's notion of now and today. ``fixed`` pins the instant (tests, ``--as-of``)."""
 
-    def __init__(self, tz: str = DEFAULT_TIMEZONE, *, fixed: Optional[datetime] = None):
+    def __init__(self, tz: str = DEFAULT_TIMEZONE, *, fixed: datetime | None = None):
         self.tz = ZoneInfo(tz)
         self.fixed = fixed
 
     def now(self) -> datetime:
         """The current instant, timezone-aware (UTC)."""
-        return self.fixed if self.fixed is not None else datetime.now(timezone.utc)
+        return self.fixed if self.fixed is not None else datetime.now(UTC)
 
     def today(self) -> date:
         """The calendar day in the registry's time zone."""
         return self.now().astimezone(self.tz).date()
 
-    def day_of(self, moment: Optional[datetime]) -> Optional[date]:
+    def day_of(self, moment: datetime | None) -> date | None:
         """The registry's calendar day of an instant (naive instants are UTC, as SQLite returns them)."""
         if moment is None:
             return None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         return moment.astimezone(self.tz).date()
 
     def set(self, moment: datetime | date) -> None:
         """Move a test clock to an instant, or to noon of a day in the registry's time zone."""
         if not isinstance(moment, datetime):
             moment = datetime(moment.year, moment.month, moment.day, 12, tzinfo=self.tz)
-        self.fixed = moment.astimezone(timezone.utc)
+        self.fixed = moment.astimezone(UTC)
 
 
 def clock_from_config(config) -> Clock:

@@ -7,8 +7,9 @@ checked against this module by the tests.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 
 def _flag(raw: str) -> int:

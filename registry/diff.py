@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 __all__ = [
     "Item", "Location", "ItemChange", "items_of", "WeightChange", "MetadataChange", "Diff",

@@ -21,9 +21,9 @@ The rules, in short:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable, Optional
 
 # --- drafts -----------------------------------------------------------------------------------------
 
@@ -104,11 +104,11 @@ class VersionFacts:
     """
 
     version: str
-    effective_from: Optional[date] = None
-    effective_until: Optional[date] = None
-    published_on: Optional[date] = None
-    withdrawn_at: Optional[datetime] = None
-    withdrawn_reason: Optional[str] = None
+    effective_from: date | None = None
+    effective_until: date | None = None
+    published_on: date | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None
 
     @property
     def number(self) -> tuple[int, int]:
@@ -135,14 +135,14 @@ class Standing:
 
     version: str
     state: str
-    start: Optional[date] = None
+    start: date | None = None
     start_basis: str = START_STATED
-    end: Optional[date] = None
-    successor: Optional[str] = None
-    superseded_from: Optional[date] = None
+    end: date | None = None
+    successor: str | None = None
+    superseded_from: date | None = None
     never_in_force: bool = False
-    withdrawn_at: Optional[datetime] = None
-    withdrawn_reason: Optional[str] = None
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None
 
     @property
     def in_force(self) -> bool:
@@ -155,7 +155,7 @@ class Standing:
         return "|".join(parts)
 
 
-def _iso(day: Optional[date]) -> str:
+def _iso(day: date | None) -> str:
     return day.isoformat() if day else ""
 
 
@@ -168,10 +168,10 @@ class _Window:
     (None: open-ended), both inclusive; ``empty`` when a later version overtakes it first."""
 
     facts: VersionFacts
-    start: Optional[date]
+    start: date | None
     start_basis: str
-    end: Optional[date]
-    successor: Optional["_Window"]
+    end: date | None
+    successor: _Window | None
     overtaken: bool  # a later version starts no later than this one would
     ended_early: bool  # its own last day comes before its start
 
@@ -229,7 +229,7 @@ class Timeline:
     def standings(self, day: date) -> dict[str, Standing]:
         return {facts.version: self.standing(facts.version, day) for facts in self.versions}
 
-    def in_force(self, day: date) -> Optional[VersionFacts]:
+    def in_force(self, day: date) -> VersionFacts | None:
         """The version in force on ``day``, or None when no version is."""
         for window in self._windows.values():
             if window.contains(day):
@@ -241,20 +241,20 @@ class Timeline:
         found = [w for w in self._windows.values() if not w.empty and w.start is not None and w.start > day]
         return [w.facts for w in sorted(found, key=lambda w: w.start)]
 
-    def default(self, day: date) -> Optional[VersionFacts]:
+    def default(self, day: date) -> VersionFacts | None:
         """The version a reader is shown first: the one in force, else the next to come into force,
         else the latest that is not withdrawn, else the latest."""
         live = [v for v in self.versions if not v.withdrawn]
         return self.in_force(day) or next(iter(self.upcoming(day)), None) or (live or self.versions or [None])[-1]
 
-    def changes_after(self, day: date) -> Optional[date]:
+    def changes_after(self, day: date) -> date | None:
         """The first day after ``day`` on which some standing changes (to cache until then), or None."""
         windows = [w for w in self._windows.values() if not w.empty]
         days = {w.start for w in windows if w.start is not None} | {w.end + _DAY for w in windows if w.end is not None}
         return min((d for d in days if d > day), default=None)
 
 
-def _start(facts: VersionFacts, *, first: bool) -> tuple[Optional[date], str]:
+def _start(facts: VersionFacts, *, first: bool) -> tuple[date | None, str]:
     """A version's first day in force and how it is known. Where the document states none, the
     first version of a standard is taken as in force before any other (from a day nobody stated);
     a later one from its publication in this registry, so that it never rewrites the time its
@@ -266,7 +266,7 @@ def _start(facts: VersionFacts, *, first: bool) -> tuple[Optional[date], str]:
     return facts.published_on, START_PUBLICATION
 
 
-def _window(facts: VersionFacts, start: Optional[date], basis: str, later: list[_Window]) -> _Window:
+def _window(facts: VersionFacts, start: date | None, basis: str, later: list[_Window]) -> _Window:
     # the later version that starts first ends this one (an unbounded start is the earliest; ties:
     # the lower number, which comes first in ``later``)
     successor = min((w for w in later if not w.empty), key=lambda w: w.start or date.min, default=None)

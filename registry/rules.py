@@ -7,9 +7,10 @@ skipped (the schema errors explain the document), so every rule that *can* run s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from .issues import PathParts, json_path
 from .vocabulary import LEVEL_SCHEMES

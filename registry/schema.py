@@ -7,13 +7,10 @@ resolve only inside the schemas shipped in ``schemas/``; any other ``$ref`` fail
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
-from typing import Any
-
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from typing import TYPE_CHECKING
 
 from .errors import UnknownSchemaVersion
 
@@ -47,7 +44,7 @@ def _is_uri(value: object) -> bool:
     return bool(parts.scheme and (parts.netloc or parts.path)) and not any(c.isspace() for c in value)
 
 
-def format_checker() -> "FormatChecker":
+def format_checker() -> FormatChecker:
     """The draft 2020-12 format checkers, plus ``uri``.
 
     jsonschema checks ``uri`` only when an optional package is installed (and that package takes
@@ -60,7 +57,7 @@ def format_checker() -> "FormatChecker":
     return checker
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_gate(version: str = CURRENT_VERSION):
     """The fast yes/no check of a format version (jsonschema-rs, formats asserted).
 
@@ -90,8 +87,8 @@ def _has_float(node: Any) -> bool:
     return isinstance(node, float)
 
 
-@lru_cache(maxsize=None)
-def get_validator(version: str = CURRENT_VERSION) -> "Draft202012Validator":
+@cache
+def get_validator(version: str = CURRENT_VERSION) -> Draft202012Validator:
     """Build (once per process) the reference validator of a format version, format checking on.
 
     The schema is checked against its metaschema by the test suite, not here: that check

@@ -29,8 +29,9 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from .issues import PathParts, json_path
 from .rules import STAMP_KEY, iter_texts

@@ -414,7 +414,8 @@ def people_at_work(engine, corpus, cesi):
     approving. Returns the draft's id."""
     from registry.db import write_session
     from registry.models import ROLE_BODY_MEMBER, ROLE_REGISTRAR
-    from registry.services import accounts, audit as trail, drafts
+    from registry.services import accounts, drafts
+    from registry.services import audit as trail
     from registry.services.context import Actor
 
     alice, reviewer = Actor(PERSON, ROLE_BODY_MEMBER, "cesi"), Actor(REVIEWER, ROLE_REGISTRAR)

@@ -7,16 +7,15 @@ import json
 import re
 import uuid
 from collections import Counter, defaultdict
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from jsonschema import Draft201909Validator, Draft202012Validator, FormatChecker
 
-from registry.exports import VersionInfo
+from registry.exports import VersionInfo, case
 from registry.lifecycle import EXPIRED, IN_FORCE, SUPERSEDED, UPCOMING, WITHDRAWN, Standing
-from registry.exports import case
 from registry.loader import load_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,7 +107,7 @@ def info_for(doc: dict, *, status: str = IN_FORCE, effective_from: date = date(2
                         successor=successor_version, superseded_from=superseded_from,
                         withdrawn_at=withdrawn_at, withdrawn_reason=withdrawn_reason)
     return VersionInfo(code=doc["code"], version=doc["version"], sha256="0" * 64, standing=standing,
-                       published_at=datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc))
+                       published_at=datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC))
 
 
 def build(doc: dict, **kw) -> dict:

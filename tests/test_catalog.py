@@ -13,11 +13,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import select
 
 from registry import db
+from registry.clock import Clock
 from registry.db import read_session, write_session
-from registry.errors import BumpTooSmall, Conflict, NotFound, VersionConflict
+from registry.errors import BumpTooSmall, Conflict, VersionConflict
 from registry.loader import load_bytes
 from registry.models import AuditEvent, Body, ChangeLog, ReviewComment, StandardVersion
-from registry.clock import Clock
 from registry.services import catalog, standing
 from registry.services.catalog import load_corpus
 from registry.services.context import Actor
@@ -117,9 +117,9 @@ def _publish(engine, source: bytes, reason: str | None = None):
 
 
 def _remove_first_requirement(source: bytes) -> bytes:
-    from registry.loader import load_bytes as load
-
     import yaml
+
+    from registry.loader import load_bytes as load
 
     doc = load(source).data
     content = doc["work_requirements"]["sections"][0]["functions"][0]["work_contents"][0]

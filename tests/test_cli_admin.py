@@ -326,8 +326,9 @@ def test_db_upgrade_is_idempotent(cli):
 @pytest.fixture
 def dev_server(monkeypatch):
     """`registry serve --dev` without a server: records what would be served and which apps were built."""
-    import registry
     import werkzeug.serving
+
+    import registry
 
     served, built = [], []
     monkeypatch.setattr(werkzeug.serving, "run_simple",
@@ -366,8 +367,10 @@ def test_serve_dev_serves_in_the_reloaders_child_without_preparing_again(cli, cl
 
 
 def test_serve_loads_the_corpus_and_serves_with_gunicorn_workers(db_url, tmp_path, folder):
-    """`registry serve` (what `make serve` runs), as a real process: it loads the corpus, then
-    becomes a gunicorn master with the workers asked for, answering on the port given."""
+    """`registry serve` (what `make serve` runs), as a real process: it loads the corpus and builds the
+    search index, saying so, then becomes a gunicorn master with the workers asked for, answering on
+    the port given; once ready it prints the address for each kind of user, and a first start logs
+    no warning."""
     import json
     import os
     import signal
@@ -385,8 +388,10 @@ def test_serve_loads_the_corpus_and_serves_with_gunicorn_workers(db_url, tmp_pat
            "REGISTRY_EXPORTS_DIR": str(tmp_path / "exports"), "REGISTRY_STANDARDS_DIR": str(folder),
            "REGISTRY_RENDER_WARM": "0", "REGISTRY_LOG_LEVEL": "WARNING"}
     script = Path(sys.executable).with_name("registry")
-    server = subprocess.Popen([str(script), "serve", "--port", str(port), "--workers", "2"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen([str(script), "serve", "--port", str(port), "--workers", "2"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=sink, start_new_session=True)
     try:
         deadline, codes = time.monotonic() + 60, None
         while time.monotonic() < deadline and codes is None:
@@ -394,14 +399,23 @@ def test_serve_loads_the_corpus_and_serves_with_gunicorn_workers(db_url, tmp_pat
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}{API}/standards", timeout=2) as response:
                     codes = [item["code"] for item in json.load(response)["items"]]
             except OSError:
-                assert server.poll() is None, server.stderr.read().decode()[-2000:]
+                assert server.poll() is None, log.read_text()[-2000:]
                 time.sleep(0.2)
         assert codes == ["2-02-38-01", "4-04-05-05"]
         command = Path(f"/proc/{server.pid}/cmdline").read_bytes().split(b"\0")
         assert b"gunicorn" in command  # the registry process became gunicorn's master (exec)
         children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
         assert len(children) == 2
+        deadline = time.monotonic() + 60
+        while "ready:" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        printed = log.read_text()
+        base = f"http://127.0.0.1:{port}"
+        for path in ("/", "/portal/", "/review/", "/api/v1/openapi.json"):
+            assert f"  {base}{path}\n" in printed, printed
+        assert "catalog: 2 versions" in printed and "search: the index is missing" in printed, printed
+        assert " documents indexed (" in printed, printed
+        assert "WARNING" not in printed and "alembic" not in printed, printed
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-        server.stderr.close()

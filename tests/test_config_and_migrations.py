@@ -14,13 +14,13 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
-from sqlalchemy import text
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from registry.config import PREFIX, SETTINGS, database_url, load_config
@@ -211,13 +211,13 @@ def test_the_token_migration_revokes_the_tokens_it_cannot_convert(fresh_db_url):
                            {"hash": hashlib.sha256(old_token.encode()).hexdigest(), "prefix": old_token[:12]})
         connection.execute(Standard.__table__.insert().values(code=doc["code"], title="t", title_en="",
                                                               sector=doc["sector"], standard_type=doc["standard_type"],
-                                                              created_at=datetime.now(timezone.utc)))
+                                                              created_at=datetime.now(UTC)))
         connection.execute(text(  # the table as that release had it
             "INSERT INTO standard_version (code, version, major, minor, sha256, source, document, status, "
             "effective_from, published_at, published_by) VALUES (:code, '1.1', 1, 1, :sha, :source, :document, "
             "'published', :start, :at, 'system:loader')"),
             {"code": doc["code"], "sha": "0" * 64, "source": source, "document": json.dumps(doc),
-             "start": date(2022, 7, 1), "at": datetime.now(timezone.utc)})
+             "start": date(2022, 7, 1), "at": datetime.now(UTC)})
     upgrade(engine)
     with engine.connect() as connection:
         row = connection.execute(text("SELECT * FROM apitoken")).mappings().one()

@@ -52,7 +52,7 @@ def test_corpus_size_and_required_occupations():
 def _header(path: Path) -> str:
     """The comment lines at the top of a file, after the schema line."""
     lines = path.read_text(encoding="utf-8").splitlines()[1:]
-    return " ".join(line for line in itertools.takewhile(lambda l: l.startswith("#"), lines))
+    return " ".join(line for line in itertools.takewhile(lambda text: text.startswith("#"), lines))
 
 
 def test_every_file_says_it_is_an_illustrative_sample():

@@ -11,8 +11,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry import lifecycle
-from registry.lifecycle import (EXPIRED, IN_FORCE, START_NOT_STATED, START_PUBLICATION, START_STATED, SUPERSEDED,
-                                UPCOMING, WITHDRAWN, Timeline, TransitionRefused, VersionFacts, next_state)
+from registry.lifecycle import (
+    EXPIRED,
+    IN_FORCE,
+    START_NOT_STATED,
+    START_PUBLICATION,
+    START_STATED,
+    SUPERSEDED,
+    UPCOMING,
+    WITHDRAWN,
+    Timeline,
+    TransitionRefused,
+    VersionFacts,
+    next_state,
+)
 from registry.vocabulary import DRAFT_STATE_NAMES, STANDING_NAMES
 
 BASE = date(2024, 1, 1)

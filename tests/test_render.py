@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from datetime import date
 import re
 import socket
 import uuid
 import zlib
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,10 +22,9 @@ import pypdf
 import pytest
 
 from registry.documents import text_in
-from registry.loader import load_bytes
 from registry.exports import VersionInfo
-from registry.render import RenderAssetError, RenderFailed, render_html, source_attachment_name, template_version
-from registry.render import fonts
+from registry.loader import load_bytes
+from registry.render import RenderAssetError, RenderFailed, fonts, render_html, source_attachment_name, template_version
 from registry.render.html import ASSET_BASE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -730,7 +729,8 @@ def test_threat_vectors_never_reach_the_data_formats(example, canary):
     """CSV, JSON, CASE and YAML never fetch anything: the canary's content is in none of them."""
     import yaml
 
-    from registry.exports import RenderJob, render as export
+    from registry.exports import RenderJob
+    from registry.exports import render as export
 
     source, doc = example
     evil = hostile_document(doc, canary)
@@ -820,7 +820,7 @@ def test_no_outbound_connection_from_any_render_process(example, canary, listene
     else:  # pragma: no cover - machines without strace: the listener (and test_threat_vectors' socket patch) remain
         import warnings
 
-        warnings.warn("strace is not installed: connections to the network were not traced")
+        warnings.warn("strace is not installed: connections to the network were not traced", stacklevel=2)
 
 
 def laid_out_text(html: str) -> tuple[int, str, list[tuple[int, str]]]:

@@ -6,7 +6,7 @@ The apps run on a clock the test moves (``registry.clock.Clock``): nothing sleep
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timezone
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select

@@ -46,11 +46,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app
 
 from ..db import read_session
-from ..exports import VersionInfo
-from ..exports import case
+from ..exports import VersionInfo, case
 from ..lifecycle import parse_number
-from ..services.standing import histories
 from ..services import catalog
+from ..services.standing import histories
 
 bp = Blueprint("case", __name__, url_prefix=case.CASE_PATH)
 
@@ -101,8 +100,8 @@ class _Snapshot:
 
 
 _lock = threading.Lock()
-_snapshots: "OrderedDict[tuple, _Snapshot]" = OrderedDict()
-_packages: "OrderedDict[tuple, dict]" = OrderedDict()
+_snapshots: OrderedDict[tuple, _Snapshot] = OrderedDict()
+_packages: OrderedDict[tuple, dict] = OrderedDict()
 _KEEP_SNAPSHOTS = 4  # several catalogs in one process (the tests) each keep theirs
 _KEEP_PACKAGES = 32
 
@@ -139,7 +138,7 @@ def _snapshot(session) -> _Snapshot:
     found_histories = histories(session, None, clock)
     infos: dict[int, VersionInfo] = {}
     shown: dict[int, bool] = {}
-    for code, hist in sorted(found_histories.items()):
+    for _code, hist in sorted(found_histories.items()):
         # listed: the version in force, else the next to come into force; a standard with neither is
         # not listed (its documents stay resolvable by identifier, saying they are deprecated)
         first = hist.in_force() or next(iter(hist.upcoming()), None)

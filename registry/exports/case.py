@@ -62,9 +62,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from ..documents import level_name, level_name_map, text_in
 from ..lifecycle import DRAFT_STANDING, EXPIRED, IN_FORCE, SUPERSEDED, UPCOMING, WITHDRAWN
@@ -91,7 +92,8 @@ ITEM_TYPES: dict[str, tuple[str, str, str]] = {
               "(职业方向): one printed table of work requirements. humanCodingScheme is the standard's level id."),
     "function": ("Occupational Function", "1.1",
                  "职业功能: an occupational function, the first column of a work-requirements table."),
-    "work-content": ("Work Content", "1.1.1", "工作内容: a work content, the second column of a work-requirements table."),
+    "work-content": ("Work Content", "1.1.1",
+                     "工作内容: a work content, the second column of a work-requirements table."),
     "skill-requirement": ("Skill Requirement", "1.1.1.1",
                           "技能要求: a skill requirement, the third column of a national occupational skill standard."),
     "competence-requirement": ("Competence Requirement", "1.1.1.2",
@@ -105,7 +107,7 @@ ITEM_TYPES: dict[str, tuple[str, str, str]] = {
     "behaviour": ("Behaviour", "1.1.1.5", "A value or behaviour expected in the occupation or in a work content."),
 }
 #: when the item-type vocabulary above last changed (its lastChangeDateTime); update with it
-ITEM_TYPES_CHANGED = datetime(2025, 1, 1, tzinfo=timezone.utc)
+ITEM_TYPES_CHANGED = datetime(2025, 1, 1, tzinfo=UTC)
 
 REQUIREMENT_TYPES = {"skill": "skill-requirement", "competence": "competence-requirement",
                      "performance-criteria": "performance-criterion"}
@@ -207,7 +209,7 @@ class _Builder:
         self.master = doc["languages"]["master"]
         self.base = _base(base_url)
         self.changed = _timestamp(info.published_at) if info.published_at else \
-            _timestamp(datetime(doc["edition"], 1, 1, tzinfo=timezone.utc))
+            _timestamp(datetime(doc["edition"], 1, 1, tzinfo=UTC))
         self.document_id = document_id(self.code, self.version)
         self.title = text_in(doc["title"], self.master, self.master)
         self.items: list[dict] = []

@@ -8,8 +8,9 @@ them all. Rule IDs are stable: tools, the portal and ``--ignore`` options refer 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ..issues import PathParts
 

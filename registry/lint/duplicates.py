@@ -12,7 +12,7 @@ the standard's own other versions.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..issues import json_path
 from .base import INFO, WARNING, LintContext, LintFinding, lint_rule

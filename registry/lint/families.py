@@ -1,3 +1,3 @@
 """Importing this module registers every family of lint rules, in the order they are documented."""
 
-from . import wording, duplicates, progression, plausibility, terms, translation  # noqa: F401
+from . import duplicates, plausibility, progression, terms, translation, wording  # noqa: F401

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..rules import sections, weight_columns
 from .base import WARNING, LintContext, LintFinding, lint_rule

@@ -8,7 +8,7 @@ unfinished.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..issues import json_path
 from .base import WARNING, LintContext, LintFinding, lint_rule

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -103,9 +104,8 @@ class CorpusIndex:
     @classmethod
     def build(cls, documents: Iterable[tuple[dict, str | None]]) -> CorpusIndex:
         """Index the requirements of ``(document, file or None)`` pairs (schema-valid documents)."""
-        from .walk import requirements  # noqa: PLC0415
-
         from ..issues import json_path
+        from .walk import requirements  # noqa: PLC0415
 
         rows: dict[str, list[tuple[str, Occurrence]]] = {}
         for doc, file in documents:

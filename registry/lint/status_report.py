@@ -25,7 +25,8 @@ def load_target(target: str) -> tuple[str, dict]:
     match = _CODE.match(target)
     if match is None:
         raise click.BadParameter(f"{target!r} is neither a file nor an occupation code (CODE or CODE@VERSION)")
-    from ..cli_support import catalog_engine as _engine, registry_clock as _clock
+    from ..cli_support import catalog_engine as _engine
+    from ..cli_support import registry_clock as _clock
     from ..db import read_session
     from ..errors import NotFound
     from ..services.lint_corpus import standard_document

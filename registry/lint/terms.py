@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..documents import text_in
 from .base import WARNING, LintContext, LintFinding, lint_rule

@@ -7,7 +7,7 @@ records what it translates) or *current*.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from .. import translation_stamps as stamps
 from ..vocabulary import LANGUAGE_NAMES, label

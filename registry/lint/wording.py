@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterator
+from collections.abc import Iterator
 
 from .base import WARNING, LintContext, LintFinding, lint_rule
 from .walk import requirements, texts_in

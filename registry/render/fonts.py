@@ -35,7 +35,7 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -368,8 +368,9 @@ def prepare_face(face: Face, source: Path, out_dir: Path, extra: str = "") -> di
 
 
 def prepare(out_dir: Path = FONTS_DIR, *, force: bool = False, standards_dir: Path | None = None,
-            jobs: int | None = None) -> dict:
+            jobs: int | None = None, progress=None) -> dict:
     """Build the prepared fonts unless they are present and up to date; returns the manifest.
+    ``progress(text)``, when given, is told when building starts and as each face is done.
 
     Raises ``FileNotFoundError`` when Noto Serif CJK or Noto Sans CJK is not installed
     (``fonts-noto-cjk``).
@@ -389,11 +390,19 @@ def prepare(out_dir: Path = FONTS_DIR, *, force: bool = False, standards_dir: Pa
         if same_sources and (not extra or current.get("extra_sha256") == extra_digest):
             return current
     workers = max(1, min(len(FACES), jobs or os.cpu_count() or 1))
+    say = progress or (lambda text: None)
+    say(f"building {len(FACES)} subset fonts from fonts-noto-cjk with {workers} process(es) "
+        "(once per machine, about a minute)...")
     if workers == 1:
-        entries = [prepare_face(face, sources[face.key], out_dir, extra) for face in FACES]
+        entries = []
+        for n, face in enumerate(FACES, 1):
+            entries.append(prepare_face(face, sources[face.key], out_dir, extra))
+            say(f"[{n}/{len(FACES)}] {face.file_name} ({entries[-1]['seconds']:.0f} s)")
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(prepare_face, face, sources[face.key], out_dir, extra) for face in FACES]
+            futures = {pool.submit(prepare_face, face, sources[face.key], out_dir, extra): face for face in FACES}
+            for n, future in enumerate(as_completed(futures), 1):
+                say(f"[{n}/{len(FACES)}] {futures[future].file_name} ({future.result()['seconds']:.0f} s)")
             entries = [future.result() for future in futures]
     manifest = {
         "version": PREPARE_VERSION,
@@ -424,14 +433,22 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(status(args.out), indent=2, ensure_ascii=False))
         return 0 if read_manifest(args.out) else 1
     started = time.perf_counter()
+    built = []
+
+    def progress(text: str) -> None:
+        built.append(text)
+        print(f"fonts: {text}", file=sys.stderr, flush=True)
+
     try:
-        manifest = prepare(args.out, force=args.force, standards_dir=args.standards)
+        manifest = prepare(args.out, force=args.force, standards_dir=args.standards, progress=progress)
     except FileNotFoundError as error:
         print(f"prepare-fonts: {error}", file=sys.stderr)
         return 1
-    for name, entry in manifest["faces"].items():
-        print(f"{name}: {args.out / entry['file']} ({entry['glyphs']} glyphs, {entry['bytes'] // 1024} KiB)")
-    print(f"prepared fonts up to date ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
+    sizes = ", ".join(f"{entry['file']} {entry['bytes'] // 1024} KiB" for entry in manifest["faces"].values())
+    if built:
+        print(f"fonts: built in {time.perf_counter() - started:.1f} s into {args.out} ({sizes})", file=sys.stderr)
+    else:
+        print(f"fonts: up to date ({sizes})", file=sys.stderr)
     return 0
 
 

@@ -25,9 +25,9 @@ import mimetypes
 import re
 import threading
 import warnings
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Optional, Sequence
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
@@ -150,7 +150,7 @@ class _ErrorLog(logging.Handler):
             self.messages.append(str(record.msg))
 
 
-_font_config: Optional[FontConfiguration] = None
+_font_config: FontConfiguration | None = None
 _font_lock = threading.Lock()
 
 
@@ -164,8 +164,8 @@ def font_config() -> FontConfiguration:
 
 
 def render_pdf(html: str, *, attachments: Sequence[tuple[str, bytes]] = (), base_url: str = ASSET_BASE,
-               pdf_variant: Optional[str] = PDF_VARIANT, static_dir: Path = STATIC_DIR,
-               created: Optional[datetime] = None, stats: Optional[dict] = None) -> bytes:
+               pdf_variant: str | None = PDF_VARIANT, static_dir: Path = STATIC_DIR,
+               created: datetime | None = None, stats: dict | None = None) -> bytes:
     """The PDF of ``html``: A4 pages as the print stylesheet lays them out, PDF/A-3a by default.
 
     ``attachments`` are embedded files, ``(name, bytes)``, with the AFRelationship ``Source``
@@ -182,7 +182,7 @@ def render_pdf(html: str, *, attachments: Sequence[tuple[str, bytes]] = (), base
     wp_logger = logging.getLogger("weasyprint")
     wp_logger.addHandler(errors)
     started = time.perf_counter()
-    when = created or datetime(2000, 1, 1, tzinfo=timezone.utc)
+    when = created or datetime(2000, 1, 1, tzinfo=UTC)
     try:
         document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
             font_config=font_config(), presentational_hints=False)
@@ -217,7 +217,8 @@ def render_pdf(html: str, *, attachments: Sequence[tuple[str, bytes]] = (), base
 WARM_UP_HTML = """<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"><style>{fonts}
 html {{ font-family: var(--song); }} h1, th, b {{ font-family: var(--hei); font-weight: bold; }}</style></head>
 <body><h1>国家职业技术技能标准 Warm-up</h1><p>能根据需求选择传感器。Can select sensors, é à ç œ — 1.1.1 ①。</p>
-<table><thead><tr><th>职业功能</th></tr></thead><tbody><tr><td><b>粗体</b> bold</td></tr></tbody></table></body></html>"""
+<table><thead><tr><th>职业功能</th></tr></thead>
+<tbody><tr><td><b>粗体</b> bold</td></tr></tbody></table></body></html>"""
 
 
 def warm_up() -> dict:

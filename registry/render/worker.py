@@ -33,7 +33,8 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from . import RenderAssetError, RenderFailed, RenderUnavailable
 
@@ -75,7 +76,7 @@ def _read_frame_blocking(stream) -> Any:
     (size,) = _HEADER.unpack(_read_exact_blocking(stream, _HEADER.size))
     if size > _MAX_FRAME:
         raise ValueError("frame too large")
-    return pickle.loads(_read_exact_blocking(stream, size))
+    return pickle.loads(_read_exact_blocking(stream, size))  # noqa: S301 - frames from our own parent process
 
 
 def _read_exact_until(fd: int, size: int, deadline: float) -> bytes:
@@ -102,7 +103,7 @@ def _read_frame_until(fd: int, deadline: float) -> Any:
     (size,) = _HEADER.unpack(_read_exact_until(fd, _HEADER.size, deadline))
     if size > _MAX_FRAME:
         raise EOFError("child sent a frame too large")
-    return pickle.loads(_read_exact_until(fd, size, deadline))
+    return pickle.loads(_read_exact_until(fd, size, deadline))  # noqa: S301 - frames from our own render child
 
 
 # --- the child -----------------------------------------------------------------------------------
@@ -192,8 +193,8 @@ class RenderWorker:
         self.warm = warm
         self.python = python
         self._lock = threading.Lock()          # one render at a time
-        self._proc: Optional[subprocess.Popen] = None
-        self._ready: Optional[dict] = None
+        self._proc: subprocess.Popen | None = None
+        self._ready: dict | None = None
         self._renders = 0
         self._spawned_at = 0.0
         self.restarts = 0
@@ -214,7 +215,7 @@ class RenderWorker:
         self._renders = 0
         self._spawned_at = time.monotonic()
 
-    def start(self) -> "RenderWorker":
+    def start(self) -> RenderWorker:
         """Start the child now (non-blocking): the first render then finds it warm."""
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
@@ -276,7 +277,7 @@ class RenderWorker:
             self._kill()
 
     @property
-    def pid(self) -> Optional[int]:
+    def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
     def status(self) -> dict:
@@ -288,7 +289,7 @@ class RenderWorker:
     # -- rendering
 
     def render_pdf(self, html: str, *, attachments: Sequence[tuple[str, bytes]] = (),
-                   timeout: Optional[float] = None, options: Optional[dict] = None) -> bytes:
+                   timeout: float | None = None, options: dict | None = None) -> bytes:
         """Render ``html`` in the child; see :func:`registry.render.pdf.render_pdf`.
 
         Raises RenderFailed (time, memory, error: 422), RenderAssetError (500) or RenderUnavailable
@@ -397,11 +398,11 @@ def _close_workers() -> None:  # pragma: no cover - exercised at interpreter exi
         if pid == os.getpid():
             try:
                 worker.close()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001, S110 - exiting: nothing left to report to
                 pass
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="registry.render.worker")

@@ -8,7 +8,7 @@ below the index's seq. Such gaps are remembered (with when they were first seen)
 
 from __future__ import annotations
 
-from typing import Collection
+from collections.abc import Collection
 
 from .interfaces import ChangeFeed
 from .records import Changes

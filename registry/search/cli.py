@@ -7,7 +7,8 @@ open the catalog (so this module never imports ``registry.cli``). Only ``click``
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..documents import level_name_map
 from ..levels import levels_at_or_above
@@ -57,7 +58,7 @@ def _join(target: dict[str, list[str]], texts: dict[str, str]) -> None:
 def exact_key(text: str) -> str:
     """A key of a text's letters and digits, folded (the ``exact`` field: a query that is the whole text)."""
     norm = "".join(m.group(0) for m in RUNS.finditer(fold(text).lower()))
-    return hashlib.sha1(norm.encode()).hexdigest()[:16]
+    return hashlib.sha1(norm.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def _spell_words(texts: Iterable[str]) -> str:
@@ -136,7 +137,8 @@ def document_from(version: Any) -> list[dict[str, Any]]:
         **common, "id": vid, "kind": "standard", "level": " ".join(levels), "level_upto": " ".join(levels),
         "direction": " ".join(directions),
         "lang": " ".join(langs), "exact": " ".join({exact_key(t) for t in [*title.values(), *occupation.values()]}),
-        "data": json.dumps({"title": title, "occupation": occupation, "text": _texts(overview.get("definition"), master),
+        "data": json.dumps({"title": title, "occupation": occupation,
+                            "text": _texts(overview.get("definition"), master),
                             "master": master, "status": status, "draft_id": draft_id,
                             "level_names": level_names, "sector": sector}, ensure_ascii=False),
         "facets": facet_bytes(sector, " ".join(levels), " ".join(directions), code, "standard", std_type, current,
@@ -167,7 +169,8 @@ def document_from(version: Any) -> list[dict[str, Any]]:
             "facets": facet_bytes(sector, level, direction, code, kind, std_type, current, " ".join(item_langs),
                                   part),
             "sort": sort_key(code, number, order),
-            "body": "\n".join(texts.values()) + CONTEXT_MARK + "\n".join(t for names in context for t in names.values()),
+            "body": "\n".join(texts.values()) + CONTEXT_MARK
+            + "\n".join(t for names in context for t in names.values()),
         }
         for name in ("function", "work_content"):
             if extra.get(f"{name}_id"):

@@ -9,8 +9,8 @@ a moment: :mod:`registry.search.changes`). :class:`CatalogFeed` turns entries in
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date
-from typing import Collection, Iterable, Iterator
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -120,7 +120,7 @@ class CatalogFeed:
         with read_session(self.engine) as session:
             return session.exec(select(func.count()).select_from(StandardVersion)).one()
 
-    def worker_copy(self) -> "CatalogFeed":
+    def worker_copy(self) -> CatalogFeed:
         """A feed with its own engine, for a worker process (connections are not shared)."""
         url = self.engine.url
         if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):

@@ -8,8 +8,9 @@ engine reports are here too, so that the service and the views handle them witho
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ServiceUnavailable
 
@@ -50,7 +51,7 @@ class ChangeFeed(Protocol):
 
     def versions(self, part: int, parts: int) -> Iterator[VersionRecord]: ...
 
-    def worker_copy(self) -> "ChangeFeed": ...
+    def worker_copy(self) -> ChangeFeed: ...
 
 
 class SearchIndex(Protocol):

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Iterator, Protocol, Sequence
+from typing import Protocol
 
 import marisa_trie
 import numpy as np
@@ -90,7 +91,7 @@ class Mirror:
     """
 
     doc_count: int
-    terms: "dict[tuple[str, str], int] | TermIds"
+    terms: dict[tuple[str, str], int] | TermIds
     t_start: np.ndarray
     t_scored: np.ndarray
     docs: np.ndarray

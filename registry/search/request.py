@@ -17,9 +17,10 @@ Adding a filter is one row here plus the index field it reads
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from ..clock import parse_day
 from ..errors import BadRequest
@@ -156,7 +157,8 @@ def check(request: SearchRequest) -> None:
     _check_page(request.page)
     if request.page * request.per_page > MAX_RESULT_WINDOW:
         raise BadRequest(f"only the first {MAX_RESULT_WINDOW} results can be paged through: narrow the query "
-                         f"(page must be at most {MAX_RESULT_WINDOW // request.per_page} at per_page={request.per_page})",
+                         f"(page must be at most {MAX_RESULT_WINDOW // request.per_page} "
+                         f"at per_page={request.per_page})",
                          details={"field": "page", "limit": MAX_RESULT_WINDOW // request.per_page})
     for f in FILTERS:
         value = request.filters.get(f.name)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence, Union
 
 import numpy as np
 
@@ -41,30 +41,30 @@ class Term:
 
 @dataclass(frozen=True)
 class And:
-    children: tuple["Plan", ...]
+    children: tuple[Plan, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    children: tuple["Plan", ...]
+    children: tuple[Plan, ...]
 
 
 @dataclass(frozen=True)
 class AndNot:
-    positive: "Plan"
-    negative: "Plan"
+    positive: Plan
+    negative: Plan
 
 
 @dataclass(frozen=True)
 class Not:
-    child: "Plan"
+    child: Plan
 
 
 @dataclass(frozen=True)
 class Const:
     """The matches of ``child``, each scoring ``score``."""
 
-    child: "Plan"
+    child: Plan
     score: float
 
 
@@ -72,8 +72,8 @@ class Const:
 class Maybe:
     """The matches of ``required``; those that also match ``optional`` add its score."""
 
-    required: "Plan"
-    optional: "Plan"
+    required: Plan
+    optional: Plan
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class Nothing:
     pass
 
 
-Plan = Union[Term, And, Or, AndNot, Not, Const, Maybe, Phrase, Among, Every, Nothing]
+Plan = Term | And | Or | AndNot | Not | Const | Maybe | Phrase | Among | Every | Nothing
 
 
 # --- statistics of the whole index -------------------------------------------------------------------
@@ -142,7 +142,8 @@ class TimeLimit(Exception):
     """The evaluation passed its deadline."""
 
 
-def evaluate(plan: Plan, mirror: Mirror, stats: Statistics, deadline: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
+def evaluate(plan: Plan, mirror: Mirror, stats: Statistics,
+             deadline: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
     """The documents of ``mirror`` that ``plan`` matches (a boolean mask) and their scores.
 
     Scores outside the mask are meaningless. Deleted documents are not removed here: the caller

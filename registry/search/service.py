@@ -190,7 +190,7 @@ class SearchService:
         return result
 
 
-def _maintain(ref: "weakref.ref[SearchService]", stop: threading.Event, wake: threading.Event) -> None:
+def _maintain(ref: weakref.ref[SearchService], stop: threading.Event, wake: threading.Event) -> None:
     """The maintenance loop; it ends when the service is closed or garbage-collected."""
     failures = 0
     while not stop.is_set():

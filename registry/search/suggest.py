@@ -7,7 +7,8 @@ The words come from the index's spelling vocabulary (each standard's unstemmed L
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable, Protocol
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from .analysis import STEMMER, STOP_WORDS
 

@@ -19,7 +19,7 @@ from ..models import ROLE_BODY_MEMBER, ROLE_REGISTRAR, Account, ApiToken, Body, 
 from .audit import record
 from .context import SYSTEM, Actor
 
-TOKEN_PREFIX = "osr_"
+TOKEN_PREFIX = "osr_"  # noqa: S105 - the marker every token starts with, not a secret
 PUBLIC_ID_BYTES = 6  # 12 hex characters: unique enough to tell tokens apart, never a secret
 SECRET_BYTES = 32
 #: compared against when no token has the public id, so a miss costs as long as a hit

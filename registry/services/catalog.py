@@ -1,30 +1,30 @@
 """Published versions: publish, load a corpus, read, withdraw.
 
 Only facts are written here (a version, its dates as its document states them, a withdrawal);
-which version is in force on a day is derived by ``services.standing`` from those facts.""" 
+which version is in force on a day is derived by ``services.standing`` from those facts."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from ..db import append_in_commit_order, catalog_id
 from ..documents import text_in
 from ..errors import BumpTooSmall, InvalidStandard, InvalidTransition, NotFound, VersionConflict
-from ..loader import LoadedDocument
 from ..lifecycle import PUBLISHED, WITHDRAWN, parse_number
+from ..loader import LoadedDocument
 from ..models import ChangeLog, Standard, StandardVersion, utcnow
 from ..validate import Report, iter_yaml_files, validate_bytes, validate_file
 from . import events
 from .audit import public_name, record
-from .events import emit_after_commit
 from .context import SYSTEM, Actor
+from .events import emit_after_commit
 
 if TYPE_CHECKING:
     from ..diff import Diff

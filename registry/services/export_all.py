@@ -9,12 +9,12 @@ folder are written again where they went missing.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from ..clock import Clock
 from ..db import read_session

@@ -34,10 +34,11 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -206,7 +207,7 @@ def _address(code: str, version: str, sha256: str, fmt: str, lang: str | None, p
 #: this time. The standing itself is computed from them on every request, for today.
 LOOKUP_TTL = 1.0
 _LOOKUPS_KEPT = 4096
-_lookups: "OrderedDict[tuple, tuple[float, tuple]]" = OrderedDict()
+_lookups: OrderedDict[tuple, tuple[float, tuple]] = OrderedDict()
 _lookups_lock = threading.Lock()
 
 
@@ -257,8 +258,8 @@ class Served:
     """A file to send: from the exports folder (``path``), or from memory when it could not be kept."""
 
     export: Export
-    path: Optional[Path] = None
-    data: Optional[bytes] = None
+    path: Path | None = None
+    data: bytes | None = None
 
 
 def serve(engine: Engine, clock: Clock, exports_dir: Path, code: str, version: str, fmt: str, base_url: str, *,

@@ -7,9 +7,10 @@ stores a standing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 from sqlmodel import select
@@ -51,7 +52,7 @@ class History:
         self.row(version)  # NotFound for a version the standard lacks
         return self.timeline.standing(version, self.day)
 
-    def _row_of(self, found: Optional[VersionFacts]) -> Any:
+    def _row_of(self, found: VersionFacts | None) -> Any:
         return self.row(found.version) if found is not None else None
 
     def in_force(self) -> Any:
@@ -91,7 +92,8 @@ def history(session: Session, code: str, clock: Clock, day: date | None = None, 
     return history_of(code, rows, clock, day or clock.today())
 
 
-def histories(session: Session, codes: Sequence[str] | None, clock: Clock, day: date | None = None) -> dict[str, History]:
+def histories(session: Session, codes: Sequence[str] | None, clock: Clock,
+              day: date | None = None) -> dict[str, History]:
     """Light histories of several standards at once (every standard when ``codes`` is None)."""
     query = select(*LIGHT_COLUMNS)
     if codes is not None:

@@ -14,8 +14,8 @@ from ..errors import Forbidden, NotFound
 from ..models import Body, Standard
 from . import events
 from .audit import record
-from .events import emit_after_commit
 from .context import Actor
+from .events import emit_after_commit
 
 
 def assign(session: Session, code: str, body_id: str, actor: Actor) -> Standard:

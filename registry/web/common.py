@@ -18,7 +18,6 @@ from ..errors import RegistryError
 from ..vocabulary import DRAFT_STATE_NAMES, STANDING_NAMES
 from ..vocabulary import label as vocabulary_label
 
-
 VERSION_NAME = re.compile(r"(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})\Z")
 CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.-]{0,15}\Z")
 

@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 
 from ..db import read_session, write_session
 from ..errors import Conflict, PreconditionFailed
-from ..services import authoring, drafts as service
+from ..services import authoring
+from ..services import drafts as service
 from .auth import current_actor, login_required
 from .common import clock, engine, register_error_pages, status_of
 from .problems import problems

@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from ..db import read_session, write_session
 from ..errors import BadRequest, Conflict, NotFound, RegistryError
 from ..lifecycle import APPROVED, CHANGES_REQUESTED, SUBMITTED
-from ..services import catalog, drafts as service, reviewing, standing, stewardship
+from ..services import catalog, reviewing, standing, stewardship
+from ..services import drafts as service
 from .auth import current_actor, login_required
 from .common import CODE, VERSION_NAME, clock, engine, register_error_pages, status_of
 

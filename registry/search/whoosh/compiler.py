@@ -10,7 +10,7 @@ the phrase boost need.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from whoosh import query as wq
 

@@ -23,9 +23,10 @@ import threading
 import time
 import warnings
 import zlib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from whoosh import query as wq
 from whoosh.filedb.filestore import FileStorage

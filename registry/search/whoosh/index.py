@@ -15,8 +15,9 @@ import logging
 import math
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ...errors import BadRequest, ServiceUnavailable
 from ..analysis import set_cache_dir

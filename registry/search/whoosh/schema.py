@@ -95,7 +95,7 @@ def make_schema() -> wfields.Schema:
     return wfields.Schema(**fields)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def schema() -> wfields.Schema:
     """The index schema (built on first use, then shared)."""
     return make_schema()

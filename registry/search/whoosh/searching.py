@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from whoosh import query as wq

@@ -17,9 +17,10 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 from whoosh.filedb.filestore import RamStorage
@@ -228,7 +229,8 @@ class Views:
     def _segment_data(self, segreader, name: str | None, folder: Path | None) -> Segment:
         count = segreader.doc_count_all()
         if segreader.has_column("facets"):
-            combos = np.fromiter(map(self.facets.number, segreader.column_reader("facets")), dtype=np.int64, count=count)
+            combos = np.fromiter(map(self.facets.number, segreader.column_reader("facets")), dtype=np.int64,
+                                 count=count)
         else:
             combos = np.full(count, self.facets.number(b""), dtype=np.int64)
         if segreader.has_column("sort"):
