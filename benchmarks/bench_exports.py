@@ -18,11 +18,11 @@ d. The first PDF after a server start: gunicorn (2 workers) is started on an emp
    (``REGISTRY_RENDER_WARM=0``).
 
 Everything runs in a temporary folder with its own SQLite catalog; nothing of the checkout is
-touched but the "Exports and downloads" part of benchmarks/RESULTS.md (``--no-write`` to only
-print). The machine may be shared: the load average is printed before and after each part; run
+touched but the "Exports and downloads" part of benchmarks/RESULTS.md (with ``--write``; without it the script only
+prints). The machine may be shared: the load average is printed before and after each part; run
 it when the machine is quiet.
 
-    .venv/bin/python benchmarks/bench_exports.py [--parts a,b,c,d] [--count 200] [--seconds 10] [--no-write]
+    .venv/bin/python benchmarks/bench_exports.py [--parts a,b,c,d] [--count 200] [--seconds 10] [--write]
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _machine import loadavg, machine  # noqa: E402
-from _results import report  # noqa: E402
+from _results import add_write_flags, report  # noqa: E402
 
 BIN = Path(sys.executable).parent
 REGISTRY = str(BIN / "registry")
@@ -233,7 +233,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per point [10]")
     parser.add_argument("--idle", type=int, default=15, help="idle seconds before the delayed first PDF [15]")
     parser.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
-    parser.add_argument("--no-write", action="store_true")
+    add_write_flags(parser)
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     if "c" in parts and not shutil.which("wrk"):
@@ -316,7 +316,7 @@ def main() -> int:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
     lines.append(f"Load average at the end: {loadavg()}.")
-    report(SECTION, PART, lines, write=not args.no_write)
+    report(SECTION, PART, lines, write=args.write)
     return 0
 
 

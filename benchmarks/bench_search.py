@@ -2,7 +2,7 @@
 """Benchmark search at national scale (issue 4, item 6), with SQLite FTS5 as the baseline in the same run.
 
     .venv/bin/python benchmarks/bench_search.py [--count 2000] [--corpus DIR] [--database-url URL]
-        [--passes 3] [--trials 5] [--quick] [--no-write] [--json OUT]
+        [--passes 3] [--trials 5] [--quick] [--write] [--json OUT]
 
 Run it from the repository root with the project's virtualenv. What one run does, in order:
 
@@ -34,7 +34,7 @@ Run it from the repository root with the project's virtualenv. What one run does
     approve, publish), while two other processes poll: one through HTTP, one with its own
     ``SearchService`` (another app process on the same data directory); --trials times.
  9. Report: markdown tables, ratios, pass/fail per target, machine info and load average; the
-    "## Issue 4: search" section of benchmarks/RESULTS.md is replaced (--no-write to skip).
+    "## Issue 4: search" section of benchmarks/RESULTS.md is replaced with --write (the default only prints).
 
 The query set is fixed: ``--make-queries`` regenerates benchmarks/search_queries.json from the
 generator's vocabulary with a fixed seed (same file every time); the benchmark only reads it.
@@ -76,7 +76,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from _machine import children, loadavg, status_kb, verdict  # noqa: E402
-from _results import RESULTS, write_section  # noqa: E402
+from _results import RESULTS, add_write_flags, write_section  # noqa: E402
 
 SECTION = "## Issue 4: search"
 QUERIES = HERE / "search_queries.json"
@@ -1849,7 +1849,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile pass")
     parser.add_argument("--build-retries", type=int, default=1,
                         help="times to run a build again when other processes took over 10%% of the CPU [1]")
-    parser.add_argument("--no-write", action="store_true", help="do not touch benchmarks/RESULTS.md")
+    add_write_flags(parser)
     parser.add_argument("--json", type=Path, help="also write every figure as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (printed)")
     parser.add_argument("--make-queries", action="store_true", help="(re)write the query set file and exit")
@@ -2050,7 +2050,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.json:
         args.json.write_text(json.dumps(res, indent=1, ensure_ascii=False, default=str) + "\n", "utf-8")
-    if not args.no_write:
+    if args.write:
         write_section(SECTION, text)
         log(f"wrote the '{SECTION}' section of {RESULTS}")
     return 0
