@@ -85,3 +85,19 @@ def cpu_seconds(pid: int | str) -> float:
         return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+def stop_server(proc, log=None) -> None:
+    """Stop a server started in its own session: SIGTERM, then SIGKILL of its process group after 30 s."""
+    import signal
+    import subprocess
+
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    if log is not None:
+        log.close()

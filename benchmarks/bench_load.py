@@ -54,7 +54,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from _machine import children, cpu_seconds, loadavg, machine, private_memory_mb, verdict  # noqa: E402
+from _machine import children, cpu_seconds, loadavg, machine, private_memory_mb, stop_server, verdict  # noqa: E402
 from _results import add_write_flags, write_section  # noqa: E402
 
 SECTION = "## Issue 14: load"
@@ -154,14 +154,7 @@ class Process:
         return sum(cpu_seconds(pid) for pid in self.tree())
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
+        stop_server(self.proc, self.log)
 
 
 class MemorySampler(threading.Thread):

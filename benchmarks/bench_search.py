@@ -75,7 +75,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from _machine import children, loadavg, private_memory_mb, status_kb, verdict  # noqa: E402
+from _machine import children, loadavg, private_memory_mb, status_kb, stop_server, verdict  # noqa: E402
 from _results import RESULTS, add_write_flags, write_section  # noqa: E402
 
 SECTION = "## Issue 4: search"
@@ -894,14 +894,7 @@ class Server:
         return out
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
+        stop_server(self.proc, self.log)
 
     def notes(self) -> list[str]:
         text = self.log_path.read_text("utf-8", errors="replace")
