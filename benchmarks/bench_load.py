@@ -379,8 +379,14 @@ def targets(res: dict) -> list[dict]:
         {"what": "no errors (both phases)", "value": str(errors), "ok": errors == 0},
         {"what": "private memory (USS) per gunicorn worker < 300 MB, peak", "value": f"{peak:.0f} MB",
          "ok": peak < TARGET_USS_MB},
-        {"what": "page p95 < 1 s with two worst-case renders at once", "value": f"{b['page']['p95']:.0f} ms",
-         "ok": b["page"]["p95"] < TARGET_RENDER_PAGE_P95_MS},
+        # Locust's users are a closed loop: a user held by a stuck search sends no page meanwhile, so the pages
+        # alone would look better than they are; the worse of pages and searches is judged, and errors fail it
+        {"what": "page (and search) p95 < 1 s with two worst-case renders at once, no request held past "
+                 "Locust's 60 s timeout",
+         "value": f"pages {b['page']['p95']:.0f} ms, searches {b['search']['p95']:.0f} ms, "
+                  f"{sum(b[k]['failures'] for k in KINDS if k in b)} failed",
+         "ok": max(b["page"]["p95"], b["search"]["p95"]) < TARGET_RENDER_PAGE_P95_MS
+         and not any(b[k]["failures"] for k in KINDS if k in b)},
     ]
 
 
