@@ -234,7 +234,7 @@ def phase(plan: Path, server: Process, bare: Process, users: int, seconds: int, 
 
 
 def server_port(server: Process) -> int:
-    return int(server.cmd[server.cmd.index("--port") + 1])
+    return server.port
 
 
 def prepare(args, tmp: Path) -> tuple[dict, Path, Path]:
@@ -401,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=8, help="Locust users [8]")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers [2]")
     parser.add_argument("--pdfs", type=int, default=20, help="PDFs in the mix, rendered beforehand [20]")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="experiment: gunicorn's threaded worker (--threads N) with registry serve's other "
+                             "settings, instead of registry serve itself [off]")
     parser.add_argument("--tmp", type=Path, default=None)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
@@ -422,8 +425,14 @@ def main(argv: list[str] | None = None) -> int:
         res["prepare"], corpus, script = prepare(args, tmp)
         port, bare_port = free_port(), free_port()
         serve = [str(script), "serve", "--no-load", "--workers", str(args.workers), "--port", str(port)]
-        server = Process(serve, os.environ.copy(), tmp / "serve.log")
         res["serve_cmd"] = "registry " + shlex.join(serve[1:])
+        if args.threads:  # what registry serve runs, with threads
+            serve = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", str(args.threads),
+                     "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "--timeout", "90",
+                     "registry:create_app()"]
+            res["serve_cmd"] = shlex.join(["gunicorn", *serve[3:]])
+        server = Process(serve, os.environ.copy(), tmp / "serve.log")
+        server.port = port
         log("waiting for the server (index opened)")
         res["ready_s"] = server.wait(f"http://127.0.0.1:{port}/api/v1/search?q=data&per_page=1")
         exports = tmp / "exports"
