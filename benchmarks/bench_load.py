@@ -325,8 +325,11 @@ def report(res: dict) -> str:
              f"Load average before / after: {res['load_start']} / {res['load_end']}.", "",
              f"Corpus: {res['prepare']['corpus']}. Catalog: SQLite; `registry load` {res['prepare']['catalog']['load_s']:.0f} s, "
              f"`registry reindex` {res['prepare']['rebuild']['wall']:.0f} s.", "",
-             f"Server: `{res['serve_cmd']}` (gunicorn as `registry serve` runs it: {res['workers']} sync workers, default "
-             f"settings, warm renderer on). Beside it: `{res['bare_cmd']}`. Locust {res['locust_version']} "
+             f"Server: `{res['serve_cmd']}` ("
+             + (f"experiment: gunicorn's threaded worker, {res['threads']} threads in each of {res['workers']} workers, "
+                "otherwise registry serve's settings" if res.get("threads") else
+                f"gunicorn as `registry serve` runs it: {res['workers']} sync workers")
+             + f", default settings, warm renderer on). Beside it: `{res['bare_cmd']}`. Locust {res['locust_version']} "
              f"(`benchmarks/locustfile.py`, FastHttpUser) with {res['users']} users, each waiting 0.5-1.5 s between "
              f"requests, on the same 2 cores as the servers: 60% search pages (`/search?q=...`, the 390 queries of "
              f"`search_queries.json`), 25% standard pages, 10% PDF downloads (20 PDFs rendered beforehand: cached), "
@@ -417,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     res: dict = {"command": ".venv/bin/python benchmarks/bench_load.py" + (" " + shlex.join(argv) if argv else ""),
                  "started": time.strftime("%Y-%m-%d %H:%M"), "load_start": loadavg(), "users": args.users,
                  "seconds": args.seconds, "render_seconds": args.render_seconds, "render_delay": args.render_delay,
-                 "workers": args.workers, "locust_version": locust_version}
+                 "workers": args.workers, "threads": args.threads, "locust_version": locust_version}
     tmp = Path(tempfile.mkdtemp(prefix="bench-load-", dir=args.tmp))
     log(f"temporary folder {tmp}")
     server = bare = None
