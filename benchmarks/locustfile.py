@@ -5,7 +5,8 @@
 The plan (written by bench_load.py) lists the paths of each kind. Weights: 60% search (the search
 page), 25% standard pages, 10% PDF downloads (already rendered, i.e. cached), 5% API reads. When the
 plan names a ``bare`` server, each PDF download through the registry goes with the same file from a
-bare Flask route that only ``send_file``'s it (``bare_send_file.py``), in random order, so that both are measured in the same run under the same load. ``renders`` (the worst-case renders) are fired by
+bare Flask route that only ``send_file``'s it (``bare_send_file.py``), in random order, so that both
+are measured in the same run under the same load. The worst-case renders are asked for by
 bench_load.py itself, not here.
 
 Every request goes to 127.0.0.1: the script refuses any other host.
