@@ -52,3 +52,16 @@ def report(section: str, part: str, lines: list[str], write: bool = True) -> Non
     print(text)
     if write:
         write_part(section, part, text)
+
+
+def add_write_flags(parser) -> None:
+    """``--write`` puts the figures into RESULTS.md; without it (``--no-write``, the default) a run only prints.
+
+    Only runs made under the machine's exclusive lock are meant to be recorded, so recording is asked for.
+    """
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--write", dest="write", action="store_true",
+                       help="replace this benchmark's figures in benchmarks/RESULTS.md")
+    group.add_argument("--no-write", dest="write", action="store_false",
+                       help="only print the figures (the default)")
+    parser.set_defaults(write=False)

@@ -10,19 +10,19 @@ b. The same over a synthetic corpus of ``--count`` standards (``gen_corpus.py``,
 c. Cached PDF downloads through the registry (``/standards/{code}/{version}.pdf``, the largest
    standard, already rendered) under gunicorn with 2 sync workers, next to a bare Flask app whose
    one route only ``send_file``'s the same file (``bare_send_file.py``) under the same gunicorn
-   settings, in the same run, one after the other; ``wrk -t2 --latency`` for ``--seconds`` at 8 and
-   32 connections. Needs ``wrk`` (Debian package ``wrk``: ``scripts/system-packages.sh wrk``).
+   settings, both up at once, in rounds (the order swapped every round); ``wrk -t2 --latency`` for
+   ``--seconds`` at 8 and 32 connections. Needs ``wrk`` (Debian package ``wrk``: ``scripts/system-packages.sh wrk``).
 d. The first PDF after a server start: gunicorn (2 workers) is started on an empty exports
    folder; as soon as it answers, an uncached PDF is asked for; then once more after the server
    has idled ``--idle`` seconds; with the warm renderer (the default) and without it
    (``REGISTRY_RENDER_WARM=0``).
 
 Everything runs in a temporary folder with its own SQLite catalog; nothing of the checkout is
-touched but the "Exports and downloads" part of benchmarks/RESULTS.md (``--no-write`` to only
-print). The machine may be shared: the load average is printed before and after each part; run
+touched but the "Exports and downloads" part of benchmarks/RESULTS.md (with ``--write``; without it the script only
+prints). The machine may be shared: the load average is printed before and after each part; run
 it when the machine is quiet.
 
-    .venv/bin/python benchmarks/bench_exports.py [--parts a,b,c,d] [--count 200] [--seconds 10] [--no-write]
+    .venv/bin/python benchmarks/bench_exports.py [--parts a,b,c,d] [--count 200] [--seconds 10] [--write]
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _machine import loadavg, machine  # noqa: E402
-from _results import report  # noqa: E402
+from _results import add_write_flags, report  # noqa: E402
 
 BIN = Path(sys.executable).parent
 REGISTRY = str(BIN / "registry")
@@ -169,28 +169,39 @@ def wrk(url: str, connections: int, seconds: int) -> dict:
             "errors": errors.group(0) if errors else ""}
 
 
-def bench_downloads(folder: Path, seconds: int) -> dict:
+def bench_downloads(folder: Path, seconds: int, rounds: int = 3) -> dict:
+    """Both servers up at once; in each round each connection count is measured on both, the order swapped every
+    round, so that neither always runs first on a shared machine; the run with the median req/s is reported."""
     code, version = LARGEST
     env = environment(folder, "exports-j2")
     path = folder / "exports-j2" / "standards" / code / f"{version}.pdf"
     registry = Server("registry:create_app()", env)
+    bare = Server("bare_send_file:app", dict(env, BARE_FILE=str(path)), chdir=ROOT / "benchmarks")
+    runs: dict[str, dict[int, list]] = {"app": {8: [], 32: []}, "bare": {8: [], 32: []}}
     try:
         registry.wait()
+        bare.wait("/file.pdf")
         _, status, body = get(f"{registry.url}/standards/{code}/{version}.pdf")  # served from the cache
         assert status == 200 and body == path.read_bytes()
-        url = f"{registry.url}/standards/{code}/{version}.pdf"
+        urls = {"app": f"{registry.url}/standards/{code}/{version}.pdf", "bare": f"{bare.url}/file.pdf"}
         load_before = loadavg()
-        app = {c: wrk(url, c, seconds) for c in (8, 32)}
+        for r in range(rounds):
+            for c in (8, 32):
+                for name in (("app", "bare") if r % 2 == 0 else ("bare", "app")):
+                    runs[name][c].append(wrk(urls[name], c, seconds))
     finally:
         registry.stop()
-    bare = Server("bare_send_file:app", dict(env, BARE_FILE=str(path)), chdir=ROOT / "benchmarks")
-    try:
-        bare.wait("/file.pdf")
-        plain = {c: wrk(f"{bare.url}/file.pdf", c, seconds) for c in (8, 32)}
-    finally:
         bare.stop()
+
+    def median_run(rs: list) -> dict:
+        ordered = sorted(rs, key=lambda x: x["rps"])
+        return dict(ordered[len(ordered) // 2], all_rps=[x["rps"] for x in rs])
+
+    app = {c: median_run(runs["app"][c]) for c in (8, 32)}
+    plain = {c: median_run(runs["bare"][c]) for c in (8, 32)}
     return {"app": app, "bare": plain, "bytes": path.stat().st_size, "load": f"{load_before} / {loadavg()}",
-            "ratio": {c: app[c]["rps"] / plain[c]["rps"] for c in (8, 32)}}
+            "rounds": rounds, "ratio": {c: app[c]["rps"] / plain[c]["rps"] for c in (8, 32)},
+            "round_ratios": {c: [a["rps"] / b["rps"] for a, b in zip(runs["app"][c], runs["bare"][c])] for c in (8, 32)}}
 
 
 def bench_first_pdf(folder: Path, idle: int) -> dict:
@@ -233,7 +244,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per point [10]")
     parser.add_argument("--idle", type=int, default=15, help="idle seconds before the delayed first PDF [15]")
     parser.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
-    parser.add_argument("--no-write", action="store_true")
+    add_write_flags(parser)
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     if "c" in parts and not shutil.which("wrk"):
@@ -286,19 +297,23 @@ def main() -> int:
             code, version = LARGEST
             lines += [f"Cached PDF downloads (`/standards/{code}/{version}.pdf`, {downloads['bytes']:,} bytes) "
                       "through the registry, and the same file from a bare Flask route that only `send_file`'s "
-                      "it; gunicorn, 2 sync workers, no access log, one after the other in the same run; "
-                      f"`wrk -t2 -cN -d{args.seconds}s --latency` on the same 2 cores "
+                      f"it; gunicorn, 2 sync workers, no access log, both up at once; {downloads['rounds']} rounds, in each "
+                      "every connection count on both servers, the order swapped every round; the run with the "
+                      f"median req/s is shown; `wrk -t2 -cN -d{args.seconds}s --latency` on the same 2 cores "
                       f"(load {downloads['load']}):", "",
-                      "| server | connections | req/s | transfer/s | p50 | p99 | errors |",
-                      "|---|---|---|---|---|---|---|"]
+                      "| server | connections | req/s (median) | req/s of each round | transfer/s | p50 | p99 | errors |",
+                      "|---|---|---|---|---|---|---|---|"]
             for name, key in (("registry download", "app"), ("bare send_file", "bare")):
                 for c in (8, 32):
                     r = downloads[key][c]
-                    lines.append(f"| {name} | {c} | {r['rps']:,.0f} | {r['transfer']} | {r['p50']} | {r['p99']} | "
-                                 f"{r['errors']} |")
+                    lines.append(f"| {name} | {c} | {r['rps']:,.0f} | {', '.join(f'{x:,.0f}' for x in r['all_rps'])} | "
+                                 f"{r['transfer']} | {r['p50']} | {r['p99']} | {r['errors']} |")
             ratio = downloads["ratio"]
             met = "met" if min(ratio.values()) >= RATIO_TARGET else "NOT met"
-            lines += ["", f"Registry / bare throughput: {ratio[8]:.0%} at 8 connections, {ratio[32]:.0%} at 32. "
+            per_round = "; ".join(f"{c} connections " + ", ".join(f"{x:.0%}" for x in downloads["round_ratios"][c])
+                                  for c in (8, 32))
+            lines += ["", f"Registry / bare throughput: {ratio[8]:.0%} at 8 connections, {ratio[32]:.0%} at 32 "
+                      f"(medians; round by round: {per_round}). "
                       f"Target >= {RATIO_TARGET:.0%}: {met}.", ""]
         if "d" in parts:
             first = bench_first_pdf(sample, args.idle)
@@ -316,7 +331,7 @@ def main() -> int:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
     lines.append(f"Load average at the end: {loadavg()}.")
-    report(SECTION, PART, lines, write=not args.no_write)
+    report(SECTION, PART, lines, write=args.write)
     return 0
 
 

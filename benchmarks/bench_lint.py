@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Issue 13, item 5: the speed of the quality linter.
 
-    .venv/bin/python benchmarks/bench_lint.py [--corpus DIR] [--count 2000] [--drafts 6] [--runs 10] [--no-write]
+    .venv/bin/python benchmarks/bench_lint.py [--corpus DIR] [--count 2000] [--drafts 6] [--runs 10] [--write]
 
 (a) ``registry lint FILE`` as a whole process (the real console script next to the interpreter), on
     the largest sample standard: median and worst of ``--runs`` runs after a warm-up. Target < 1 s.
@@ -14,7 +14,7 @@
 
 The drafts are standards of the corpus itself (each compared with the others: a new standard that
 resembles published ones) and the sample standard 4-04-05-05 2.0. Writes the "Issue 13: lint"
-section of RESULTS.md unless --no-write. Run it under the exclusive machine lock.
+section of RESULTS.md with --write. Run it under the exclusive machine lock.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _machine import loadavg, machine, verdict  # noqa: E402
-from _results import write_section  # noqa: E402
+from _results import add_write_flags, write_section  # noqa: E402
 
 SECTION = "## Issue 13: lint"
 SAMPLE = ROOT / "standards" / "4-04-05-05" / "2.0.yaml"
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--drafts", type=int, default=6, help="corpus standards used as drafts [6]")
     parser.add_argument("--runs", type=int, default=10, help="runs of registry lint FILE [10]")
-    parser.add_argument("--no-write", action="store_true")
+    add_write_flags(parser)
     args = parser.parse_args(argv)
 
     from registry.lint.run import lint_bytes
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"character bigrams to reach the cut-off (a lossless filter: the matches are the same).", ""]
     text = "\n".join(lines)
     print(text)
-    if not args.no_write:
+    if args.write:
         write_section(SECTION, text)
     return 0 if all(row[-1] for row in table) else 1
 

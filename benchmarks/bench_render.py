@@ -17,7 +17,7 @@ Measures, for the largest standard (by YAML size):
 Writes its part ("One standard") of the "## Issue 5: rendering" section of benchmarks/RESULTS.md
 (bench_exports.py writes the other part).
 
-    .venv/bin/python benchmarks/bench_render.py [--runs 5] [--no-write] [--standard PATH]
+    .venv/bin/python benchmarks/bench_render.py [--runs 5] [--write] [--standard PATH]
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _machine import loadavg  # noqa: E402
-from _results import report  # noqa: E402
+from _results import add_write_flags, report  # noqa: E402
 
 from registry.exports import VersionInfo  # noqa: E402
 from registry.lifecycle import IN_FORCE, Standing  # noqa: E402
@@ -158,7 +158,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--standard", type=Path, default=None)
-    parser.add_argument("--no-write", action="store_true")
+    add_write_flags(parser)
     parser.add_argument("--no-fallback", action="store_true", help="skip the slow system-font render")
     parser.add_argument("--no-cap", action="store_true", help="skip the render at the size limit")
     args = parser.parse_args()
@@ -241,7 +241,7 @@ def main() -> int:
         f"{worker['first_after_start_s']:.2f} s against {worker['cold_first_pdf_s']:.2f} s cold.",
         "",
     ]
-    report(SECTION, PART, lines, write=not args.no_write)
+    report(SECTION, PART, lines, write=args.write)
     return 0
 
 

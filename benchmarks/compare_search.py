@@ -2,7 +2,7 @@
 """Search before and after a change of the code, side by side in one run (issue 11: the search package).
 
     .venv/bin/python benchmarks/compare_search.py --base DIR [--count 2000] [--corpus DIR] [--rounds 3]
-        [--passes 3] [--no-write] [--json OUT]
+        [--passes 3] [--write] [--json OUT]
 
 ``--base`` is a checkout of the code before the change (``git worktree add DIR <commit>``); the code
 after is this repository's. Both run on this virtualenv, on one corpus and one catalog:
@@ -22,7 +22,7 @@ after is this repository's. Both run on this virtualenv, on one corpus and one c
  4. The two codes' answers are compared query by query (total and first page of hits): the change
     must not change a single result.
 
-It prints markdown and replaces the "Issue 11" section of RESULTS.md (``--no-write`` to skip). At the
+It prints markdown and replaces the "Issue 11" section of RESULTS.md (with ``--write``; the default only prints). At the
 national scale (``--count 2000``) a round takes about 6 minutes on an idle 2-core machine. Run it under
 the machine's exclusive lock: ``flock -x -o /work/team/machine.lock .venv/bin/python benchmarks/compare_search.py ...``.
 """
@@ -47,7 +47,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from _machine import loadavg, machine, status_kb  # noqa: E402
-from _results import write_section  # noqa: E402
+from _results import add_write_flags, write_section  # noqa: E402
 from bench_search import QUERIES, TreeSampler, contention, load_queries, summary  # noqa: E402
 
 SECTION = "## Issue 11: the search package, before and after"
@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of both codes [3]")
     parser.add_argument("--passes", type=int, default=3, help="timed passes over the queries per round [3]")
     parser.add_argument("--per-page", type=int, default=10)
-    parser.add_argument("--no-write", action="store_true", help="do not touch benchmarks/RESULTS.md")
+    add_write_flags(parser)
     parser.add_argument("--json", type=Path, help="also write every figure as JSON here")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", help=argparse.SUPPRESS)
@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.json:
         args.json.write_text(json.dumps(res, indent=1, ensure_ascii=False, default=str) + "\n", "utf-8")
-    if not args.no_write:
+    if args.write:
         write_section(SECTION, text)
     return 0
 
