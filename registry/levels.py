@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 #: The statement of inclusion, in the languages the corpus uses: "高级别涵盖低级别的要求" (or 包括/包含),
 #: "each higher level includes the requirements of the levels below it / of the lower levels".
@@ -70,7 +70,7 @@ def levels_at_or_above(doc: dict, level: str) -> list[str]:
 @dataclass(frozen=True)
 class Scope:
     level: str
-    direction: Optional[str] = None
+    direction: str | None = None
 
     @property
     def key(self) -> str:
@@ -124,7 +124,7 @@ class LevelTable:
         return self.section["level"]
 
     @property
-    def direction(self) -> Optional[str]:
+    def direction(self) -> str | None:
         return self.section.get("direction")
 
     def work_contents(self):
@@ -147,15 +147,15 @@ class LevelView:
     #: the eligibility conditions of the level (one per route), or []
     eligibility: list[Any] = field(default_factory=list)
     #: the level's column of each weight table, or None
-    theory: Optional[dict] = None
-    skills: Optional[dict] = None
+    theory: dict | None = None
+    skills: dict | None = None
 
     @property
     def level(self) -> str:
         return self.scope.level
 
     @property
-    def direction(self) -> Optional[str]:
+    def direction(self) -> str | None:
         return self.scope.direction
 
     @property
@@ -172,7 +172,7 @@ class LevelView:
         return levels_at_or_below(self.doc, self.level)[1:] if self.cumulative else []
 
     @property
-    def total_hours(self) -> Optional[int]:
+    def total_hours(self) -> int | None:
         """The level's reference training hours (None when the document states none)."""
         return sum(h["hours"] for h in self.hours) if self.hours else None
 
@@ -201,7 +201,7 @@ def level_view(doc: dict, level: str, direction: str | None = None) -> LevelView
     eligibility = next((e["conditions"] for e in overview.get("eligibility") or [] if e["level"] == level), [])
     weights = doc.get("weights") or {}
 
-    def column(kind: str) -> Optional[dict]:
+    def column(kind: str) -> dict | None:
         found = [c for c in weights.get(kind) or [] if _matches(c, scope)]
         found.sort(key=lambda c: c.get("direction") is None)  # the direction's own column first
         return found[0] if found else None

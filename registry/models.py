@@ -6,8 +6,8 @@ their exact YAML bytes and sha256 forever; the audit trail is append-only.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -16,7 +16,7 @@ from .lifecycle import DRAFT
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # --- people and organisations ----------------------------------------------------------------
@@ -38,11 +38,11 @@ class Body(SQLModel, table=True):
 class Account(SQLModel, table=True):
     """A person or a service identity: a body member, a registrar or an admin."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=254, unique=True, index=True)  # an e-mail for people
     role: str = Field(max_length=20)
-    body_id: Optional[str] = Field(default=None, foreign_key="body.id", max_length=64)
-    password_hash: Optional[str] = Field(default=None, max_length=300)
+    body_id: str | None = Field(default=None, foreign_key="body.id", max_length=64)
+    password_hash: str | None = Field(default=None, max_length=300)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -54,12 +54,12 @@ class ApiToken(SQLModel, table=True):
     secret only a SHA-256 hash is stored, compared in constant time.
     """
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id", index=True)
     public_id: str = Field(max_length=32, unique=True, index=True)
     secret_hash: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
-    revoked_at: Optional[datetime] = None
+    revoked_at: datetime | None = None
 
 
 # --- standards and their versions ------------------------------------------------------------
@@ -73,7 +73,7 @@ class Standard(SQLModel, table=True):
     """
 
     code: str = Field(primary_key=True, max_length=16)
-    body_id: Optional[str] = Field(default=None, foreign_key="body.id", max_length=64, index=True)
+    body_id: str | None = Field(default=None, foreign_key="body.id", max_length=64, index=True)
     title: str = Field(max_length=500)
     title_en: str = Field(default="", max_length=500)
     sector: str = Field(max_length=64, index=True)
@@ -93,7 +93,7 @@ class StandardVersion(SQLModel, table=True):
     __tablename__ = "standard_version"
     __table_args__ = (UniqueConstraint("code", "version", name="uq_version_code_version"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     code: str = Field(foreign_key="standard.code", max_length=16, index=True)
     version: str = Field(max_length=16)
     major: int
@@ -101,13 +101,13 @@ class StandardVersion(SQLModel, table=True):
     sha256: str = Field(max_length=64, index=True)
     source: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    effective_from: Optional[date] = None
-    effective_until: Optional[date] = None
+    effective_from: date | None = None
+    effective_until: date | None = None
     published_at: datetime = Field(default_factory=utcnow)
     published_by: str = Field(max_length=254)
-    bump_reason: Optional[str] = None  # why a smaller version bump than the diff suggests was accepted
-    withdrawn_at: Optional[datetime] = None
-    withdrawn_reason: Optional[str] = None
+    bump_reason: str | None = None  # why a smaller version bump than the diff suggests was accepted
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None
 
 
 class IssuedFile(SQLModel, table=True):
@@ -121,12 +121,12 @@ class IssuedFile(SQLModel, table=True):
     sha256: str = Field(primary_key=True, max_length=64)
     version_id: int = Field(foreign_key="standard_version.id", index=True)
     format: str = Field(max_length=40)
-    lang: Optional[str] = Field(default=None, max_length=20)
+    lang: str | None = Field(default=None, max_length=20)
     #: the standing the file prints (``Standing.key()``), empty for formats that print none
     standing: str = Field(default="", max_length=300)
     issued_at: datetime = Field(default_factory=utcnow)
     #: the level (and direction) a level file covers (``L3``, ``junior/cv``); None for a whole version
-    scope: Optional[str] = Field(default=None, max_length=200)
+    scope: str | None = Field(default=None, max_length=200)
 
 
 # --- drafts and review ----------------------------------------------------------------------
@@ -137,7 +137,7 @@ class Draft(SQLModel, table=True):
 
     ``status`` is one of ``registry.lifecycle.DRAFT_STATES``."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     body_id: str = Field(foreign_key="body.id", max_length=64, index=True)
     code: str = Field(max_length=16, index=True)
     version: str = Field(max_length=16)
@@ -149,17 +149,17 @@ class Draft(SQLModel, table=True):
     created_by: str = Field(max_length=254)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
-    published_version_id: Optional[int] = Field(default=None, foreign_key="standard_version.id")
+    published_version_id: int | None = Field(default=None, foreign_key="standard_version.id")
 
 
 class ReviewComment(SQLModel, table=True):
     __tablename__ = "review_comment"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     draft_id: int = Field(foreign_key="draft.id", index=True)
     author: str = Field(max_length=254)
     body: str
-    path: Optional[str] = Field(default=None, max_length=500)  # JSON path the comment is about
+    path: str | None = Field(default=None, max_length=500)  # JSON path the comment is about
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -176,15 +176,15 @@ class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_code_id", "code", "id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow)
     actor: str = Field(max_length=254)
     action: str = Field(max_length=40)
-    code: Optional[str] = Field(default=None, max_length=16)
-    version: Optional[str] = Field(default=None, max_length=16)
-    draft_id: Optional[int] = None
-    from_state: Optional[str] = Field(default=None, max_length=20)
-    to_state: Optional[str] = Field(default=None, max_length=20)
+    code: str | None = Field(default=None, max_length=16)
+    version: str | None = Field(default=None, max_length=16)
+    draft_id: int | None = None
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str | None = Field(default=None, max_length=20)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -205,7 +205,7 @@ class ChangeLog(SQLModel, table=True):
 
     __tablename__ = "change_log"
 
-    seq: Optional[int] = Field(default=None, primary_key=True)
+    seq: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow)
     op: str = Field(max_length=20)  # "publish" | "withdraw" ("supersede" in catalogs of earlier releases)
     code: str = Field(max_length=16)

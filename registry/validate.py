@@ -7,10 +7,10 @@ on a standards body's machine passes the server's check too.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
-
+from typing import TYPE_CHECKING, Any
 
 from .issues import Issue, json_path
 from .loader import LoadedDocument, LoadError, load_bytes

@@ -365,12 +365,14 @@ LEVEL_LABELS: dict[str, dict[str, str]] = {
                         "（职业功能内按其要求项数分配）。",
                   "en": "The level's {hours} reference training hours, divided across the modules in proportion to "
                         "the {table} (within a function, by its number of requirements)."},
-    "plan_no_hours": {"zh": "本标准未注明本等级的培训参考学时。", "en": "The standard states no training hours for this level."},
+    "plan_no_hours": {"zh": "本标准未注明本等级的培训参考学时。",
+                      "en": "The standard states no training hours for this level."},
     "prerequisites": {"zh": "前置要求", "en": "Prerequisites"},
     "prerequisites_note": {"zh": "本等级涵盖以下低级别的要求，学员应已掌握：",
                            "en": "This level includes the requirements of these lower levels, which trainees should "
                                  "already meet:"},
-    "choose_direction": {"zh": "本等级按职业方向分列，请选择方向：", "en": "This level is split by direction; choose one:"},
+    "choose_direction": {"zh": "本等级按职业方向分列，请选择方向：",
+                         "en": "This level is split by direction; choose one:"},
     "downloads": {"zh": "下载", "en": "Downloads"},
     "not_stated": {"zh": "未注明", "en": "not stated"},
 }

@@ -308,7 +308,7 @@ def test_export_all_every_format_in_parallel(app, engine):
     versions = of_scope(VERSION)  # a version's files (a level's are rendered when asked: tests/test_formats_table.py)
     assert (report.rendered, report.skipped, report.failures) == (2 * len(versions), 0, []), report.failures
     for code in ("2-02-38-02", "2-02-38-07"):
-        for fmt, spec in versions.items():
+        for spec in versions.values():
             assert (folder / "standards" / code / f"1.0{spec.suffix}").stat().st_size > 0
         pdf = (folder / "standards" / code / "1.0.pdf").read_bytes()
         reader = pypdf.PdfReader(__import__("io").BytesIO(pdf))

@@ -8,7 +8,8 @@ import re
 from click.testing import CliRunner
 
 from registry.cli import main
-from registry.exports.formats import FORMATS, LEVEL, SOURCE_MAX_AGE, STANDING_MAX_AGE, VERSION as WHOLE
+from registry.exports.formats import FORMATS, LEVEL, SOURCE_MAX_AGE, STANDING_MAX_AGE
+from registry.exports.formats import VERSION as WHOLE
 
 CODE, VERSION = "4-04-05-05", "2.0"
 #: a level's files: /standards/{code}/{version}/levels/{LEVEL_KEY}{suffix}

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest

@@ -11,7 +11,6 @@ import re
 
 import pytest
 
-from registry.db import write_session
 from registry.exports.csv_matrix import plain
 from registry.levels import level_view
 from registry.loader import load_bytes
@@ -206,7 +205,7 @@ def test_a_cumulative_level_search_includes_the_lower_levels(client, searchable)
     assert {f["value"] for f in cumulative["facets"]["level"]} >= {"L3", "L4", "L5"}
     assert cumulative["total"] == len(expected)
     assert all(h["permalink"] == f"/standards/{CODE}/2.0/items/{h['item_id']}" for h in cumulative["hits"])
-    assert client.get(f"/api/v1/search?level=L3&cumulative=maybe").status_code == 400
+    assert client.get("/api/v1/search?level=L3&cumulative=maybe").status_code == 400
 
 
 def test_any_search_downloads_as_csv(client, searchable):

@@ -11,7 +11,7 @@ import pytest
 
 from registry.generated.builders import checklist_lines, plan_modules
 from registry.generated.figures import apportion, shown_weights
-from registry.levels import (UnknownScope, check_scope, includes_lower_levels, level_view, levels_at_or_above, scopes)
+from registry.levels import UnknownScope, check_scope, includes_lower_levels, level_view, levels_at_or_above, scopes
 from registry.loader import load_bytes
 
 STANDARDS = Path(__file__).resolve().parent.parent / "standards"

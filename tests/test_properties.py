@@ -6,7 +6,6 @@ benchmarks/."""
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
 import yaml

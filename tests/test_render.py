@@ -1056,7 +1056,7 @@ def test_every_table_entry_counts_toward_the_render_limit_basic_knowledge_too(ex
     # and its PDF took 26 s: it is refused before any render, as many requirements would be.
     import copy
 
-    from registry.render import MAX_RENDER_ITEMS, render_standard_pdf
+    from registry.render import render_standard_pdf
 
     source, doc = example
     huge = copy.deepcopy(doc)

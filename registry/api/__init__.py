@@ -8,8 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request, 
 
 from ..clock import parse_day
 from ..db import read_session, write_session
-from ..errors import PreconditionRequired
-from ..services import accounts, audit, catalog, drafts, reading, standing, stewardship
+from ..services import accounts, audit, catalog, reading, standing, stewardship
 from . import models as m
 from . import requests as q
 from . import serialize

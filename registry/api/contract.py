@@ -16,8 +16,9 @@ The models are pydantic v2 models; their JSON Schemas are the OpenAPI schemas.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel

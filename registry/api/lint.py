@@ -8,7 +8,7 @@ is built once per process and follows the catalog's change log.
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 from flask import current_app
 from pydantic import ConfigDict, Field, create_model
@@ -19,7 +19,7 @@ from . import bp, serialize
 from .contract import Answer, RawBody, reply, route
 from .requests import yaml_body
 
-Place = Optional[int]
+Place = int | None
 
 
 class Related(Reply):
@@ -35,8 +35,8 @@ class Related(Reply):
     score: float
     level: str
     path: str
-    direction: Optional[str] = None
-    file: Optional[str] = None
+    direction: str | None = None
+    file: str | None = None
     line: Place = Field(None, ge=1)
     column: Place = Field(None, ge=1)
     more: int = Field(None, ge=0)
@@ -50,7 +50,7 @@ class Finding(Reply):
     path: str = Field(description="A JSONPath to the problem, like $.levels[0].id.")
     line: Place = Field(ge=1)
     column: Place = Field(ge=1)
-    related: Optional[Related]
+    related: Related | None
 
 
 Counts = create_model("LintCounts", __base__=Reply, **{s: (int, Field(ge=0)) for s in SEVERITIES})

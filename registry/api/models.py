@@ -7,13 +7,13 @@ builds them from catalog rows.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from ..diff import MAJOR, MINOR, NONE
-from ..lifecycle import DRAFT_STATES, START_NOT_STATED, START_PUBLICATION, START_STATED, STANDINGS
 from ..declared import Reply
+from ..diff import MAJOR, MINOR, NONE
+from ..lifecycle import DRAFT_STATES, STANDINGS, START_NOT_STATED, START_PUBLICATION, START_STATED
 
 Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
 Moment = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
@@ -42,8 +42,8 @@ class Error(Reply):
 class Issue(Reply):
     """One problem at one place of a document (lines and columns are 1-based)."""
 
-    line: Optional[int] = Field(ge=1)
-    column: Optional[int] = Field(ge=1)
+    line: int | None = Field(ge=1)
+    column: int | None = Field(ge=1)
     path: str = _("A JSONPath to the problem, like $.levels[0].id.")
     rule: str = _("yaml-*, schema.<keyword>, or a rule ID of registry.rules.")
     message: str
@@ -62,16 +62,16 @@ class Standing(Reply):
 
     standing: Standing_
     current: bool = _("Whether it is the version in force.")
-    in_force_from: Optional[Day] = _("Its first day in force (null: not stated, see start_basis).")
+    in_force_from: Day | None = _("Its first day in force (null: not stated, see start_basis).")
     start_basis: Literal[START_STATED, START_PUBLICATION, START_NOT_STATED] = _(  # type: ignore[valid-type]
         "stated: its document states the day; publication: it states none, so the day it was published in this "
         "registry; not-stated: it states none and is the first version, in force before any other.")
-    in_force_until: Optional[Day] = _("Its last day in force (inclusive); null while open-ended.")
+    in_force_until: Day | None = _("Its last day in force (inclusive); null while open-ended.")
     never_in_force: bool = _("A later version started first.")
-    superseded_by: Optional[str] = _("The version that supersedes it, now or from superseded_from.")
-    superseded_from: Optional[Day]
-    withdrawn_at: Optional[Moment]
-    withdrawn_reason: Optional[str]
+    superseded_by: str | None = _("The version that supersedes it, now or from superseded_from.")
+    superseded_from: Day | None
+    withdrawn_at: Moment | None
+    withdrawn_reason: str | None
 
 
 class VersionSummary(Reply):
@@ -79,12 +79,12 @@ class VersionSummary(Reply):
     version: str = _("MAJOR.MINOR", pattern=r"^[0-9]+\.[0-9]+$")
     status: Standing_ = _("The version's standing on the day asked about (today by default).")
     sha256: SHA256
-    effective_from: Optional[Day] = _("The first day in force its document states (null: not stated).")
-    effective_until: Optional[Day] = _("The last day in force its document states (null: none).")
+    effective_from: Day | None = _("The first day in force its document states (null: not stated).")
+    effective_until: Day | None = _("The last day in force its document states (null: none).")
     published_at: Moment
     published_by: str = _("The account that published it.")
-    withdrawn_reason: Optional[str]
-    bump_reason: Optional[str] = _("Why a smaller version bump than the changes need was accepted.")
+    withdrawn_reason: str | None
+    bump_reason: str | None = _("Why a smaller version bump than the changes need was accepted.")
     standing: Standing
 
 
@@ -98,7 +98,7 @@ class _StandardFacts(Reply):
     title_en: str = _("The English title ('' when there is none).")
     sector: str
     type: str = _("The standard type (skill, technical, ...).")
-    body: Optional[str] = _("The id of its keeper: the standards body whose drafts may change it (null: none "
+    body: str | None = _("The id of its keeper: the standards body whose drafts may change it (null: none "
                             "assigned yet).")
 
 
@@ -106,13 +106,13 @@ class StandardSummary(_StandardFacts):
     """in_force: the version in force today (null when none is); latest: the highest version number,
     whatever its standing."""
 
-    in_force: Optional[VersionSummary]
-    latest: Optional[VersionSummary]
+    in_force: VersionSummary | None
+    latest: VersionSummary | None
 
 
 class StandardDetail(_StandardFacts):
     as_of: Day = _("The day the standings are for: today, or ?as_of.")
-    in_force: Optional[VersionSummary]
+    in_force: VersionSummary | None
     versions: list[VersionSummary]
 
 
@@ -129,12 +129,12 @@ class Keeper(Reply):
 
 
 class DiffLocation(Reply):
-    level: Optional[str]
-    direction: Optional[str]
-    function: Optional[str]
-    work_content: Optional[str]
-    group: Optional[str]
-    number: Optional[str]
+    level: str | None
+    direction: str | None
+    function: str | None
+    work_content: str | None
+    group: str | None
+    number: str | None
 
 
 class ItemChange(Reply):
@@ -142,8 +142,8 @@ class ItemChange(Reply):
                   pattern=r"^(added|removed|(moved|reordered|reworded)(\+(moved|reordered|reworded))*)$")
     item_id: str = _("The item's stable ID.")
     item_kind: str = _("level, direction, function, requirement, knowledge, ...")
-    old_location: Optional[DiffLocation]
-    new_location: Optional[DiffLocation]
+    old_location: DiffLocation | None
+    new_location: DiffLocation | None
     old_text: Any = _("The full text as written: a string or a {language: text} map.")
     new_text: Any = _("The full text as written: a string or a {language: text} map.")
 
@@ -151,10 +151,10 @@ class ItemChange(Reply):
 class WeightChange(Reply):
     table: str
     level: str
-    direction: Optional[str]
+    direction: str | None
     row: str = _("ethics, basic_knowledge or a function ID")
-    old: Optional[int]
-    new: Optional[int]
+    old: int | None
+    new: int | None
 
 
 class MetadataChange(Reply):
@@ -196,10 +196,10 @@ class StandardDiff(Reply):
 
 
 class DraftDiff(Reply):
-    base: Optional[str] = _("The published version compared with (null: the standard is new).")
+    base: str | None = _("The published version compared with (null: the standard is new).")
     change_class: ChangeClass
     summary: str
-    diff: Optional[Diff]
+    diff: Diff | None
 
 
 class Draft(Reply):
@@ -213,7 +213,7 @@ class Draft(Reply):
     created_by: str
     created_at: Moment
     updated_at: Moment
-    published_version_id: Optional[int]
+    published_version_id: int | None
 
 
 class DraftList(Reply):
@@ -225,7 +225,7 @@ class Comment(Reply):
     draft_id: int
     author: str
     body: str
-    path: Optional[str] = _("The JSON path of the draft the comment is about.")
+    path: str | None = _("The JSON path of the draft the comment is about.")
     created_at: Moment
 
 
@@ -243,11 +243,11 @@ class AuditEvent(Reply):
     action: str = _("publish, withdraw, assign (a keeper), draft-create, draft-update, submit, approve, "
                     "request-changes, publish-draft, comment (supersede in catalogs of earlier releases); for "
                     "registrars also account, sign-in and token events.")
-    code: Optional[str]
-    version: Optional[str]
-    draft_id: Optional[int]
-    from_state: Optional[str]
-    to_state: Optional[str]
+    code: str | None
+    version: str | None
+    draft_id: int | None
+    from_state: str | None
+    to_state: str | None
     details: dict[str, Any]
 
 
@@ -263,28 +263,28 @@ class Verification(Reply):
     authentic: bool
     sha256: str
     reason: str = None  # type: ignore[assignment]
-    format: Optional[str] = _("The format of the file with this sha256 (yaml: the source).", default=None)
-    lang: Optional[str] = None
-    scope: Optional[str] = _("The level (and direction) a level file covers (L3, junior/cv); null for a whole "
+    format: str | None = _("The format of the file with this sha256 (yaml: the source).", default=None)
+    lang: str | None = None
+    scope: str | None = _("The level (and direction) a level file covers (L3, junior/cv); null for a whole "
                              "version's file.", default=None)
     issued_at: Moment = None  # type: ignore[assignment]
     code: str = None  # type: ignore[assignment]
     version: str = None  # type: ignore[assignment]
     source_sha256: str = None  # type: ignore[assignment]
-    effective_from: Optional[Day] = None
-    effective_until: Optional[Day] = None
+    effective_from: Day | None = None
+    effective_until: Day | None = None
     as_of: Day = None  # type: ignore[assignment]
-    in_force_version: Optional[str] = None
+    in_force_version: str | None = None
     standing: Standing_ = None  # type: ignore[assignment]
     current: bool = None  # type: ignore[assignment]
-    in_force_from: Optional[Day] = None
+    in_force_from: Day | None = None
     start_basis: Literal[START_STATED, START_PUBLICATION, START_NOT_STATED] = None  # type: ignore
-    in_force_until: Optional[Day] = None
+    in_force_until: Day | None = None
     never_in_force: bool = None  # type: ignore[assignment]
-    superseded_by: Optional[str] = None
-    superseded_from: Optional[Day] = None
-    withdrawn_at: Optional[Moment] = None
-    withdrawn_reason: Optional[str] = None
+    superseded_by: str | None = None
+    superseded_from: Day | None = None
+    withdrawn_at: Moment | None = None
+    withdrawn_reason: str | None = None
 
 
 class EmbeddedSource(Verification):
@@ -297,5 +297,5 @@ class PdfVerification(Reply):
     file_sha256: str
     issued: bool = _("These exact bytes are a file the registry issued.")
     embedded: list[EmbeddedSource]
-    authentic_source: Optional[EmbeddedSource]
+    authentic_source: EmbeddedSource | None
     verdict: Literal["issued", "authentic-source", "unknown-source", "no-source"]

@@ -4,16 +4,16 @@ their JSON Schemas the OpenAPI ones), and the raw bodies (YAML, PDF), with the 4
 from __future__ import annotations
 
 import io
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from flask import Flask, current_app, request
 from pydantic import Field
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..declared import MAX_ID, NOT_BLANK, Body, Query, Whole
 from ..errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from ..lifecycle import DRAFT_STATES, STANDINGS
 from ..next_edition import BUMPS
-from ..declared import MAX_ID, NOT_BLANK, Body, Query, Whole
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
 DEFAULT_PER_PAGE = 50
@@ -96,17 +96,17 @@ def json_body(model: type[Body], *, optional: bool = False):
 
 
 class ListStandards(Query):
-    sector: Optional[str] = Field(None, description="Only standards of this sector.")
-    type: Optional[str] = Field(None, description="Only standards of this type (skill, technical, ...).")
-    status: Optional[Literal[STANDINGS]] = Field(  # type: ignore[valid-type]
+    sector: str | None = Field(None, description="Only standards of this sector.")
+    type: str | None = Field(None, description="Only standards of this type (skill, technical, ...).")
+    status: Literal[STANDINGS] | None = Field(  # type: ignore[valid-type]
         None, description="Only standards having a version with this standing today.")
-    body: Optional[str] = Field(None, description="Only standards kept by this standards body.")
+    body: str | None = Field(None, description="Only standards kept by this standards body.")
     page: Whole = Field(1, ge=1, le=MAX_PAGE, description="The page, from 1.")
     per_page: Whole = Field(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE, description="Standards per page.")
 
 
 class AsOf(Query):
-    as_of: Optional[Day] = Field(None, description="A date YYYY-MM-DD: the standings on that day instead of today "
+    as_of: Day | None = Field(None, description="A date YYYY-MM-DD: the standings on that day instead of today "
                                                    "(the version in force that day, for latest).")
 
 
@@ -116,8 +116,8 @@ class Versions(Query):
 
 
 class AuditQuery(Query):
-    code: Optional[str] = Field(None, description="Only events about this standard.")
-    draft_id: Optional[Whole] = Field(None, ge=0, le=MAX_ID, description="Only events about this draft.")
+    code: str | None = Field(None, description="Only events about this standard.")
+    draft_id: Whole | None = Field(None, ge=0, le=MAX_ID, description="Only events about this draft.")
     after: Whole = Field(0, ge=0, le=MAX_ID, description="Only events with a larger id (for paging).")
     limit: Whole = Field(AUDIT_DEFAULT_LIMIT, ge=0, le=MAX_ID,
                          description=f"At most this many events (values above {AUDIT_MAX_LIMIT} count as "
@@ -125,7 +125,7 @@ class AuditQuery(Query):
 
 
 class ListDrafts(Query):
-    status: Optional[Literal[DRAFT_STATES]] = Field(None, description="Only drafts in this state.")  # type: ignore
+    status: Literal[DRAFT_STATES] | None = Field(None, description="Only drafts in this state.")  # type: ignore
 
 
 # --- JSON bodies -----------------------------------------------------------------------------------
@@ -141,19 +141,19 @@ class WithdrawBody(Body):
 
 
 class NextBody(Body):
-    bump: Optional[Literal[BUMPS]] = Field(  # type: ignore[valid-type]
+    bump: Literal[BUMPS] | None = Field(  # type: ignore[valid-type]
         None, description="minor (the default): 2.3 -> 2.4; major: 2.3 -> 3.0.")
 
 
 class RequestChangesBody(Body):
-    comment: Optional[str] = Field(None, description="Added to the draft as a review comment.")
+    comment: str | None = Field(None, description="Added to the draft as a review comment.")
 
 
 class PublishBody(Body):
-    bump_reason: Optional[str] = Field(None, description="Accept a smaller version bump than the changes need, "
+    bump_reason: str | None = Field(None, description="Accept a smaller version bump than the changes need, "
                                                          "for this reason.")
 
 
 class CommentBody(Body):
     body: NonBlank = Field(description="The comment.")
-    path: Optional[str] = Field(None, description="The JSON path of the draft it is about.")
+    path: str | None = Field(None, description="The JSON path of the draft it is about.")

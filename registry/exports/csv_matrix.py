@@ -59,7 +59,8 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from ..documents import level_name_map
 from ..vocabulary import PRINT_LABELS

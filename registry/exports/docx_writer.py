@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from typing import Optional
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -117,7 +116,7 @@ def _head_and_foot(document, generated: Generated) -> None:
             _field(foot, instruction)
 
 
-def _link(paragraph, text: str, url: str, *, size: Optional[float] = None, grey: bool = False) -> None:
+def _link(paragraph, text: str, url: str, *, size: float | None = None, grey: bool = False) -> None:
     """A hyperlink run (python-docx has no API for one: the element is built here)."""
     relation = paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
     link = OxmlElement("w:hyperlink")
@@ -307,7 +306,7 @@ def docx_bytes(generated: Generated) -> bytes:
                 run.font.size = Pt(8.5)
                 run.font.color.rgb = GREY
         elif isinstance(block, Bullets):
-            for position, part in enumerate(block.items):
+            for part in block.items:
                 paragraph = document.add_paragraph(style="List Bullet")
                 if part.link:
                     _link(paragraph, part.text, part.link)

@@ -18,8 +18,9 @@ format prints, and the display language where the format has one.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from .info import VersionInfo
 
@@ -41,9 +42,9 @@ class RenderJob:
     source: bytes
     info: VersionInfo
     #: the translation shown beside the master text (formats with ``languages``), None for the default
-    lang: Optional[str] = None
+    lang: str | None = None
     #: seconds a PDF render may take (the render worker's own limit when None)
-    timeout: Optional[float] = None
+    timeout: float | None = None
     #: the level (and direction) of a level row: a :class:`registry.levels.Scope`
     scope: Any = None
 
@@ -64,7 +65,7 @@ class OutputFormat:
     render: Callable[[RenderJob], bytes]
     scope: str = VERSION
     #: the generated document a level row is (``job-description`` ...), None for the level sheet
-    document: Optional[str] = None
+    document: str | None = None
     #: whether the bytes show the day they were made ("standing on <day>"): cached per day
     prints_day: bool = False
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, date, datetime
+from typing import Any
 
 from ..lifecycle import DRAFT_STANDING, IN_FORCE, START_STATED, Standing
 
@@ -19,7 +19,7 @@ DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 def utc(moment: datetime) -> datetime:
     """The same instant as an aware UTC datetime (naive values are UTC already)."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -29,15 +29,15 @@ class VersionInfo:
     code: str
     version: str
     sha256: str = ""
-    standing: Optional[Standing] = None
+    standing: Standing | None = None
     base_url: str = DEFAULT_BASE_URL
-    published_at: Optional[datetime] = None
+    published_at: datetime | None = None
     #: for a draft: its id and revision (printed on every page), and the start its document states
-    draft_id: Optional[int] = None
-    draft_revision: Optional[int] = None
-    stated_start: Optional[date] = None
+    draft_id: int | None = None
+    draft_revision: int | None = None
+    stated_start: date | None = None
     #: the day the standing is of (printed by the outputs that say "on <day>": generated documents)
-    day: Optional[date] = None
+    day: date | None = None
 
     def __post_init__(self) -> None:
         if self.sha256 and (len(self.sha256) != 64 or any(c not in "0123456789abcdef" for c in self.sha256)):
@@ -59,7 +59,7 @@ class VersionInfo:
         return self.status == IN_FORCE
 
     @property
-    def effective_from(self) -> Optional[date]:
+    def effective_from(self) -> date | None:
         """The first day in force, when known (None: not stated)."""
         return self.standing.start if self.standing is not None else self.stated_start
 
@@ -68,24 +68,24 @@ class VersionInfo:
         return self.standing.start_basis if self.standing is not None else START_STATED
 
     @property
-    def effective_until(self) -> Optional[date]:
+    def effective_until(self) -> date | None:
         """The last day in force (inclusive), when it has one."""
         return self.standing.end if self.standing is not None else None
 
     @property
-    def successor_version(self) -> Optional[str]:
+    def successor_version(self) -> str | None:
         return self.standing.successor if self.standing is not None else None
 
     @property
-    def superseded_from(self) -> Optional[date]:
+    def superseded_from(self) -> date | None:
         return self.standing.superseded_from if self.standing is not None else None
 
     @property
-    def withdrawn_at(self) -> Optional[datetime]:
+    def withdrawn_at(self) -> datetime | None:
         return self.standing.withdrawn_at if self.standing is not None else None
 
     @property
-    def withdrawn_reason(self) -> Optional[str]:
+    def withdrawn_reason(self) -> str | None:
         return self.standing.withdrawn_reason if self.standing is not None else None
 
     # --- addresses -------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ class VersionInfo:
         """The page of one level (``L3``) or level and direction (``junior/cv``) of this version."""
         return f"{self.base}/standards/{self.code}/{self.version}/levels/{scope_key}"
 
-    def successor_url(self) -> Optional[str]:
+    def successor_url(self) -> str | None:
         if self.successor_version:
             return f"{self.base}/standards/{self.code}/{self.successor_version}"
         return None
@@ -126,13 +126,13 @@ class VersionInfo:
 
     @classmethod
     def of_version(cls, row: Any, standing: Standing, base_url: str = DEFAULT_BASE_URL,
-                   day: Optional[date] = None) -> "VersionInfo":
+                   day: date | None = None) -> VersionInfo:
         """From a catalog ``StandardVersion`` (or a light row) and its standing on the day ``day``."""
         return cls(code=row.code, version=row.version, sha256=row.sha256, standing=standing, base_url=base_url,
                    published_at=getattr(row, "published_at", None), day=day)
 
     @classmethod
-    def of_draft(cls, draft: Any, base_url: str = DEFAULT_BASE_URL) -> "VersionInfo":
+    def of_draft(cls, draft: Any, base_url: str = DEFAULT_BASE_URL) -> VersionInfo:
         """From a catalog ``Draft``: printed with the DRAFT watermark on every page."""
         doc = draft.document
         return cls.of_document(doc, sha256=draft.sha256, base_url=base_url, draft_id=getattr(draft, "id", None),
@@ -140,7 +140,7 @@ class VersionInfo:
 
     @classmethod
     def of_document(cls, doc: dict, *, source: bytes | None = None, sha256: str = "", standing: Standing | None = None,
-                    base_url: str = DEFAULT_BASE_URL, **values: Any) -> "VersionInfo":
+                    base_url: str = DEFAULT_BASE_URL, **values: Any) -> VersionInfo:
         """For a document that is not (or not yet) in the catalog: a draft, a file being checked,
         a benchmark. ``source`` gives the sha256."""
         if source is not None:

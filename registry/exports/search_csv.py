@@ -7,7 +7,8 @@ neutralised, codes, versions and numbers kept as text.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..search.request import MAX_PER_PAGE, MAX_RESULT_WINDOW, SearchRequest
 from .csv_matrix import write_rows

@@ -4,13 +4,11 @@ written as PDF (:mod:`registry.render.generated`) and DOCX (:mod:`registry.expor
 
 from __future__ import annotations
 
-from typing import Optional
-
 from ..exports.info import VersionInfo
 from .model import Generated
 
 
-def build(kind: str, doc: dict, scope, info: VersionInfo, lang: Optional[str] = None) -> Generated:
+def build(kind: str, doc: dict, scope, info: VersionInfo, lang: str | None = None) -> Generated:
     """The document ``kind`` of ``scope`` (a :class:`registry.levels.Scope`) in ``lang`` (default: the
     document's master language)."""
     from ..levels import level_view

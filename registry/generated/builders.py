@@ -16,16 +16,14 @@ the document's language where the standard has them, else in its master language
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Optional
+from typing import Any
 
 from ..documents import level_name, text_in
 from ..exports.info import VersionInfo
 from ..levels import LevelTable, LevelView, directions_at
-from ..vocabulary import (COLUMN_LABELS, GENERATED_DOCUMENTS, LEVEL_LABELS, PRINT_LABELS, STANDING_NAMES,
-                          WEIGHT_TABLES)
+from ..vocabulary import COLUMN_LABELS, GENERATED_DOCUMENTS, LEVEL_LABELS, PRINT_LABELS, STANDING_NAMES, WEIGHT_TABLES
 from .figures import figure, line_weights, module_hours, shown_weights
-from .model import (Bullets, Cell, Column, Facts, Generated, Heading, Paragraph, Part, Row, Signatures, Table,
-                    cell)
+from .model import Bullets, Cell, Column, Facts, Generated, Heading, Paragraph, Part, Row, Signatures, Table, cell
 
 
 class Words:
@@ -47,7 +45,7 @@ class Words:
     def level(self, level_id: str) -> str:
         return level_name(self.doc, level_id, self.lang)
 
-    def vocab(self, names: Optional[dict], fallback: str) -> str:
+    def vocab(self, names: dict | None, fallback: str) -> str:
         return (names or {}).get(self.lang) or (names or {}).get("en") or fallback
 
 
@@ -148,7 +146,7 @@ def _hours_table(ctx: Context) -> Table:
     return Table((Column(w("level"), 45), Column(w("hours"), 15, True), Column(w("note"), 40)), tuple(rows))
 
 
-def _weights_table(ctx: Context, kind: str, column: Optional[dict]) -> Table:
+def _weights_table(ctx: Context, kind: str, column: dict | None) -> Table:
     w = ctx.w
     rows = []
     if column is not None:
@@ -168,7 +166,7 @@ def _weights_table(ctx: Context, kind: str, column: Optional[dict]) -> Table:
     return Table((Column(title, 75), Column(w("weight_unit"), 25, True)), tuple(rows), "weights")
 
 
-def _figure(value: Optional[int]) -> str:
+def _figure(value: int | None) -> str:
     return "—" if value is None else str(value)
 
 
@@ -223,7 +221,7 @@ def _listed(ctx: Context, key: str) -> Table:
     for table in ctx.view.tables:
         if table.included:
             rows.append(Row((cell(ctx.table_title(table)), cell()), group=True))
-        for block, content in table.work_contents():
+        for _block, content in table.work_contents():
             for entry in content.get(key, []):
                 part = ctx.item(entry)
                 rows.append(Row((cell(entry.get("number") or ""),
@@ -339,7 +337,7 @@ def training_plan(ctx: Context) -> Generated:
     return ctx.made("training-plan", blocks)
 
 
-def _scope_key(doc: dict, level: str, direction: Optional[str]) -> str:
+def _scope_key(doc: dict, level: str, direction: str | None) -> str:
     """A lower level's page: of the same direction where that level has it."""
     return f"{level}/{direction}" if direction and direction in directions_at(doc, level) else level
 

@@ -9,8 +9,8 @@ level's hours): the largest remainders get the last units (Hamilton's method).
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping, Sequence
 from fractions import Fraction
-from typing import Hashable, Mapping, Optional, Sequence
 
 
 def apportion(shares: Mapping[Hashable, Fraction], total: Fraction, unit: Fraction) -> dict[Hashable, Fraction]:
@@ -26,7 +26,7 @@ def apportion(shares: Mapping[Hashable, Fraction], total: Fraction, unit: Fracti
     return floors
 
 
-def line_weights(lines: Sequence[tuple[Hashable, str]], column: Optional[dict]) -> dict[Hashable, Fraction]:
+def line_weights(lines: Sequence[tuple[Hashable, str]], column: dict | None) -> dict[Hashable, Fraction]:
     """Exact weights of checklist lines: ``lines`` are (line key, function ID); ``column`` is the
     level's column of the skills weight table (``{"functions": {id: percent or None}}``). A function
     not assessed at the level (None, or absent) gives its lines 0. Without a column, every line weighs

@@ -9,7 +9,6 @@ the tests read the records to know what a reader must find in either.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Union
 
 
 @dataclass(frozen=True)
@@ -18,7 +17,7 @@ class Part:
 
     text: str
     #: a link the text leads to (an item's permalink)
-    link: Optional[str] = None
+    link: str | None = None
     #: a second, smaller line (the item's ID, where it comes from)
     note: str = ""
 
@@ -34,7 +33,7 @@ class Cell:
         return "\n".join(p.text for p in self.parts)
 
 
-def cell(text: str = "", link: Optional[str] = None, note: str = "") -> Cell:
+def cell(text: str = "", link: str | None = None, note: str = "") -> Cell:
     """A cell of one paragraph."""
     return Cell((Part(text, link, note),)) if text or note else Cell()
 
@@ -95,7 +94,7 @@ class Signatures:
     labels: tuple[str, ...]
 
 
-Block = Union[Heading, Paragraph, Bullets, Facts, Table, Signatures]
+Block = Heading | Paragraph | Bullets | Facts | Table | Signatures
 
 
 @dataclass

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RegistryError, ServiceUnavailable
 
@@ -95,7 +95,7 @@ def template_version() -> str:
 # --- the usual composition ---------------------------------------------------------------------
 
 
-def render_html(doc: dict, *, lang: Optional[str] = None, status_info: "VersionInfo",
+def render_html(doc: dict, *, lang: str | None = None, status_info: VersionInfo,
                 standalone: bool = True, **kwargs: Any) -> str:
     """See :func:`registry.render.html.render_html`."""
     from .html import render_html as _render_html
@@ -141,8 +141,8 @@ def source_attachment_name(doc: dict) -> str:
     return f"{doc['code']}-{doc['version']}.yaml"
 
 
-def render_standard_pdf(doc: dict, *, source: bytes, status_info: "VersionInfo", lang: Optional[str] = None,
-                        timeout: Optional[float] = None) -> bytes:
+def render_standard_pdf(doc: dict, *, source: bytes, status_info: VersionInfo, lang: str | None = None,
+                        timeout: float | None = None) -> bytes:
     """HTML of ``doc`` rendered to PDF/A-3a in the warm worker, with ``source`` attached.
 
     ``lang`` as for :func:`render_html` (``None``: master text with the English translation).

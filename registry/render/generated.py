@@ -9,8 +9,6 @@ PDF/A-3a in the render worker, with the version's exact source YAML attached, li
 
 from __future__ import annotations
 
-from typing import Optional
-
 from markupsafe import Markup
 
 from . import fonts as _fonts
@@ -42,14 +40,16 @@ def render_generated_html(generated, *, for_pdf: bool = False, asset_base: str =
     css = "\n".join(_stylesheet(name) for name in STYLESHEETS)
     font_css = _fonts.font_face_css(asset_base) if for_pdf else _fonts.font_stacks_css(prepared=False)
     html = environment().get_template("generated.html").render(
-        g=generated, blocks=_blocks(generated), for_pdf=for_pdf, inline_css=Markup(css), font_css=Markup(font_css),
-        page_css=Markup(_page_css(generated.lang)) if for_pdf else Markup(""),
+        # the package's stylesheets, the fonts table and quoted page labels: no text from a document
+        g=generated, blocks=_blocks(generated), for_pdf=for_pdf,
+        inline_css=Markup(css), font_css=Markup(font_css),  # noqa: S704
+        page_css=Markup(_page_css(generated.lang)) if for_pdf else Markup(""),  # noqa: S704
         L=lambda key: label(key, generated.lang),
         qr=_qr_svg(generated.verify_url, f"{label('qr_code', generated.lang)}: {generated.verify_url}"))
     return languages_for_the_structure_tree(html) if for_pdf else html
 
 
-def render_generated_pdf(generated, *, source: bytes, timeout: Optional[float] = None) -> bytes:
+def render_generated_pdf(generated, *, source: bytes, timeout: float | None = None) -> bytes:
     """The PDF/A-3a of a generated document, in the warm render worker, with ``source`` attached."""
     from .worker import get_worker
 

@@ -17,17 +17,19 @@ QR code SVG that segno generates from the verify URL and the CSS of this package
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Optional
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from ..documents import level_names, text_in
-from ..vocabulary import COLUMN_LABELS, PRINT_LABELS as LABELS, STANDARD_TYPES
 from ..exports.info import VersionInfo
 from ..lifecycle import DRAFT_STANDING, EXPIRED, IN_FORCE, START_PUBLICATION, SUPERSEDED, UPCOMING, WITHDRAWN
+from ..vocabulary import COLUMN_LABELS, STANDARD_TYPES
+from ..vocabulary import PRINT_LABELS as LABELS
 from . import STATIC_DIR, TEMPLATES_DIR, template_version
 from . import fonts as _fonts
 
@@ -74,8 +76,8 @@ class T:
 
     master: str
     master_lang: str
-    tr: Optional[str] = None
-    tr_lang: Optional[str] = None
+    tr: str | None = None
+    tr_lang: str | None = None
 
     def __str__(self) -> str:  # plain contexts (<title>, meta): the master text
         return self.master
@@ -87,7 +89,7 @@ class T:
 class Texts:
     """Makes :class:`T` values for one document and one display language."""
 
-    def __init__(self, master: str, lang: Optional[str], languages: Iterable[str], breaks: bool = False):
+    def __init__(self, master: str, lang: str | None, languages: Iterable[str], breaks: bool = False):
         self.master = master
         self.lang = lang if lang and lang != master and lang in set(languages) else None
         self.breaks = breaks
@@ -96,7 +98,7 @@ class Texts:
         """Document text that is not a language map (codes, reasons), prepared like the others."""
         return soft_breaks(text) if self.breaks else text
 
-    def __call__(self, text: Any) -> Optional[T]:
+    def __call__(self, text: Any) -> T | None:
         if text is None:
             return None
         master_text = self.plain(text_in(text, self.master, self.master))
@@ -113,7 +115,7 @@ class Texts:
             translated = None
         return T(master_text, self.master, translated, self.lang if translated else None)
 
-    def vocab(self, names: Optional[dict], fallback: str) -> T:
+    def vocab(self, names: dict | None, fallback: str) -> T:
         """A name from the fixed vocabularies (level names, column labels, standard types)."""
         if not names:
             return T(fallback, self.master)
@@ -146,7 +148,7 @@ def _heading(number: str, title: T, anchor: str, level: int, front: bool = False
     return {"number": number, "title": title, "anchor": anchor, "level": level, "front": front}
 
 
-def build_view(doc: dict, *, lang: Optional[str], status_info: VersionInfo, for_pdf: bool = False) -> dict:
+def build_view(doc: dict, *, lang: str | None, status_info: VersionInfo, for_pdf: bool = False) -> dict:
     """The view model of ``doc``: everything the templates show, in printed order.
 
     ``for_pdf``: overlong unbreakable runs of document text get :func:`soft_breaks`.
@@ -250,7 +252,8 @@ def build_view(doc: dict, *, lang: Optional[str], status_info: VersionInfo, for_
                 "pass_mark_label": texts.fixed("pass_mark")})
     for key in ("ratio", "duration", "venue"):
         if assessment.get(key):
-            sub.append({"number": n19.next(), "title": texts.fixed(key), "kind": "text", "text": texts(assessment[key])})
+            sub.append({"number": n19.next(), "title": texts.fixed(key), "kind": "text",
+                        "text": texts(assessment[key])})
     add("assessment", "assessment.technical" if technical else "assessment.skill", subsections=sub)
     toc.append(_heading("1", texts.fixed("overview"), "part-1", 1))
 
@@ -352,7 +355,7 @@ def _skills_weights_title(col3: T, texts: Texts) -> T:
     return T(named(col3.master, col3.master_lang), col3.master_lang, translated, texts.lang if translated else None)
 
 
-def _successor_label(info: VersionInfo, texts: "Texts") -> Optional[str]:
+def _successor_label(info: VersionInfo, texts: Texts) -> str | None:
     """"2-02-38-03 版本 1.1 (自2027-06-01起)": the version that supersedes this one, and from when."""
     if not info.successor_version:
         return None
@@ -362,7 +365,7 @@ def _successor_label(info: VersionInfo, texts: "Texts") -> Optional[str]:
     return text
 
 
-def _dates(info: VersionInfo, texts: "Texts") -> tuple[Optional[str], Optional[str]]:
+def _dates(info: VersionInfo, texts: Texts) -> tuple[str | None, str | None]:
     """The first and last day in force as printed on the cover; never an invented date. A draft
     shows the date its document states, if any."""
     if info.is_draft:
@@ -376,11 +379,11 @@ def _dates(info: VersionInfo, texts: "Texts") -> tuple[Optional[str], Optional[s
     return start, (info.effective_until.isoformat() if info.effective_until else None)
 
 
-def _status_notice(texts: "Texts", info: VersionInfo, successor_label: Optional[str], reason: str) -> Optional[dict]:
+def _status_notice(texts: Texts, info: VersionInfo, successor_label: str | None, reason: str) -> dict | None:
     """The notice printed on every page of a version that is not in force (none when it is)."""
     status = info.status
 
-    def notice(text_key: str, detail: Optional[str], url: Optional[str] = None) -> dict:
+    def notice(text_key: str, detail: str | None, url: str | None = None) -> dict:
         return {"kind": status, "label": texts.fixed(f"status.{status}"), "text": texts.fixed(text_key),
                 "detail": detail, "url": url}
 
@@ -433,8 +436,9 @@ def _work_requirement_parts(wr: dict, texts: Texts, levels: dict, level_order: l
     if not uses_directions:
         for section in sorted(sections, key=lambda s: order_l.get(s["level"], 99)):
             number += 1
-            parts.append({"number": f"3.{number}", "title": levels.get(section["level"], T(section["level"], texts.master)),
-                          "anchor": f"part-3-{number}", "tables": [dict(table(section), subtitle=None, subnumber=None)]})
+            title = levels.get(section["level"], T(section["level"], texts.master))
+            parts.append({"number": f"3.{number}", "title": title, "anchor": f"part-3-{number}",
+                          "tables": [dict(table(section), subtitle=None, subnumber=None)]})
         return parts
 
     if nesting == "direction-level":
@@ -527,14 +531,14 @@ def _weight_table(columns: list[dict], kind: str, texts: Texts, levels: dict, di
 # --- the Jinja environment ---------------------------------------------------------------------
 
 
-def _qr_svg(url: str, title: Optional[str] = None) -> Markup:
+def _qr_svg(url: str, title: str | None = None) -> Markup:
     """An inline SVG QR code of ``url`` (segno's output, no external reference); ``title`` is its
     text alternative (the Alt of the figure in the tagged PDF)."""
     import segno
 
     svg = segno.make(url, error="m").svg_inline(scale=1, border=2, omitsize=True, svgclass="qr", lineclass=None,
                                                  dark="#000", title=title)
-    return Markup(svg)
+    return Markup(svg)  # noqa: S704 - segno's own SVG, the URL and title escaped by it
 
 
 @lru_cache(maxsize=1)
@@ -584,13 +588,13 @@ def css_string(value: str) -> str:
     return f'"{escaped}"'
 
 
-def default_lang(doc: dict) -> Optional[str]:
+def default_lang(doc: dict) -> str | None:
     """The translation shown by default: English if the document has it, else its first one."""
     translations = doc["languages"].get("translations", [])
     return "en" if "en" in translations else (translations[0] if translations else None)
 
 
-def render_html(doc: dict, *, lang: Optional[str] = None, status_info: VersionInfo, standalone: bool = True,
+def render_html(doc: dict, *, lang: str | None = None, status_info: VersionInfo, standalone: bool = True,
                 for_pdf: bool = False, asset_base: str = ASSET_BASE) -> str:
     """The HTML of ``doc``.
 
@@ -610,9 +614,9 @@ def render_html(doc: dict, *, lang: Optional[str] = None, status_info: VersionIn
         **view,
         standalone=standalone or for_pdf,
         for_pdf=for_pdf,
-        inline_css=Markup(css) if (standalone or for_pdf) else None,
-        font_css=Markup(font_css),
-        page_css=Markup(_page_css(view)) if for_pdf else Markup(""),
+        inline_css=Markup(css) if (standalone or for_pdf) else None,  # noqa: S704 - the package's stylesheets
+        font_css=Markup(font_css),  # noqa: S704 - made from the fonts table
+        page_css=Markup(_page_css(view)) if for_pdf else Markup(""),  # noqa: S704 - strings quoted by css_string
         stylesheet_urls=[asset_base + name for name in STYLESHEETS],
         qr=_qr_svg(view["verify_url"], f"{label('qr_code', view['master'])}: {view['verify_url']}"),
     )

@@ -353,7 +353,7 @@ class RenderWorker:
             self._lock.release()
 
 
-def _exit_code(proc) -> Optional[int]:
+def _exit_code(proc) -> int | None:
     """How a child that closed its output ended (it may take a moment to be reaped)."""
     try:
         return proc.wait(timeout=5) if proc is not None else None

@@ -9,8 +9,9 @@ is what is parsed. The answer is :class:`SearchAnswer`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Annotated, Any, Literal, Mapping, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, create_model
 
@@ -44,8 +45,8 @@ Flag = Literal[tuple(FLAGS)]  # type: ignore[valid-type]
 
 def _filter_field(f: request.Filter) -> tuple[Any, Any]:
     if f.choices is not None:
-        return Optional[Literal[f.choices]], Field(None, description=f.description)  # type: ignore[valid-type]
-    return Optional[str], Field(None, description=f.description, max_length=f.max_chars,
+        return Literal[f.choices] | None, Field(None, description=f.description)  # type: ignore[valid-type]
+    return str | None, Field(None, description=f.description, max_length=f.max_chars,
                                 pattern=NO_CONTROLS)
 
 
@@ -62,7 +63,7 @@ def _model(filters: tuple[request.Filter, ...]) -> type[Query]:
                                                  "its items and those of the lower levels, where the standard states "
                                                  "that a higher level includes the lower levels' requirements (each "
                                                  "standard's own level order).")),
-        as_of=(Optional[Day], Field(None, description="A day YYYY-MM-DD: the versions in force on that day instead "
+        as_of=(Day | None, Field(None, description="A day YYYY-MM-DD: the versions in force on that day instead "
                                                       "of today's (docs/lifecycle.md).")),
         drafts=(Flag, Field("0", description="1 (or true): with a valid bearer token, the drafts the caller may see "
                                              "(its body's) too.")),
@@ -93,7 +94,7 @@ def parse(args: Mapping[str, str]) -> tuple[SearchRequest, bool]:
 
 # --- the answer ------------------------------------------------------------------------------------
 
-Text = Optional[str]
+Text = str | None
 
 
 class _Partial(Reply):
@@ -113,9 +114,9 @@ class Hit(_Partial):
     function: Text
     item_id: Text
     kind: Literal[KINDS]  # type: ignore[valid-type]
-    part: Optional[Literal[PARTS]] = Field(  # type: ignore[valid-type]
-        description="basic: an item of the basic requirements (职业道德, 基础知识), for every level; work: an item of the "
-                    "work requirements; null for a standard.")
+    part: Literal[PARTS] | None = Field(  # type: ignore[valid-type]
+        description="basic: an item of the basic requirements (职业道德, 基础知识), for every level; work: an item "
+                    "of the work requirements; null for a standard.")
     text: str = Field(description="The item's text (a standard's definition) in the shown language.")
     snippet: str = Field(description="HTML: the text escaped, the matched words in <mark>.")
     score: float
@@ -130,7 +131,7 @@ class Hit(_Partial):
     lang: str = None  # type: ignore[assignment]
     status: Literal[(*STANDINGS, DRAFT_STANDING)] = Field(  # type: ignore[valid-type]
         None, description="The version's standing on the day searched (today, or as_of), or draft.")
-    draft_id: Optional[int] = None
+    draft_id: int | None = None
     sector: Text = None
     permalink: Text = Field(None, description="The item's permalink page (/standards/{code}/{version}/items/{id}); "
                                               "null for a standard or a draft.")
@@ -150,6 +151,6 @@ class SearchAnswer(Reply):
     per_page: int
     hits: list[Hit]
     facets: Facets  # type: ignore[valid-type]
-    suggestion: Optional[str] = Field(description="The query with misspelt English words corrected, when some word "
+    suggestion: str | None = Field(description="The query with misspelt English words corrected, when some word "
                                                   "is unknown and the corrected query finds something.")
     drafts: bool = Field(description="Whether drafts were searched too (drafts=1 with a valid bearer token).")

@@ -51,8 +51,8 @@ def _plan(engine, clock: Clock, day: date, exports_dir: Path, formats: Iterable[
     with_levels = any(FORMATS[fmt].scope == LEVEL for fmt in formats)
     for version_id, info in _infos(engine, clock, day, base_url):
         level_scopes = _scopes(engine, version_id) if with_levels else []
-        for fmt, scope in ((fmt, scope) for fmt in formats
-                           for scope in (level_scopes if FORMATS[fmt].scope == LEVEL else [None])):
+        for fmt, scope in ((name, scope) for name in formats
+                           for scope in (level_scopes if FORMATS[name].scope == LEVEL else [None])):
             export = address(info, fmt, scope=scope)
             path = exports_dir / export.relpath
             if path.exists():

@@ -140,7 +140,8 @@ class Export:
 
     @cached_property
     def relpath(self) -> Path:
-        return Path("files") / self.code / self.version / f"{self.sha256[:20]}{self._scope}-{self.variant}{self._suffix}"
+        name = f"{self.sha256[:20]}{self._scope}-{self.variant}{self._suffix}"
+        return Path("files") / self.code / self.version / name
 
     @property
     def mirror_relpath(self) -> Path:

@@ -11,7 +11,7 @@ with the next one: the items added under the same work content or group, see :fu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy.orm import Session
 from sqlmodel import select
@@ -54,7 +54,7 @@ class Removal:
     removed_in: StandardVersion
     item: Item
     replaced_by: list[ItemChange] = field(default_factory=list)
-    in_force: Optional[Any] = None
+    in_force: Any | None = None
 
 
 def _versions(session: Session, code: str) -> list[StandardVersion]:

@@ -7,6 +7,8 @@ rest (secret key, cookies, CSRF, headers, languages); registering ``bp`` calls i
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from flask import Blueprint, Flask
 
 bp = Blueprint("web", __name__)
@@ -27,8 +29,18 @@ def init_app(app: Flask) -> None:
         from .. import vocabulary
         from ..documents import text_in
         from . import diffview
-        from .common import (draft_state_name, html_lang, label, lang, level_label, marked,
-                             standing_name, this_page, tr, tr_text)
+        from .common import (
+            draft_state_name,
+            html_lang,
+            label,
+            lang,
+            level_label,
+            marked,
+            standing_name,
+            this_page,
+            tr,
+            tr_text,
+        )
         from .setup import LANGUAGES
 
         ui = lang()
@@ -45,12 +57,12 @@ def init_app(app: Flask) -> None:
 
 
 def _atom_date(value) -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    value = value or datetime.now(timezone.utc)
+    value = value or datetime.now(UTC)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # app.py registers only ``bp``: set up the rest when it is registered (once per application)
