@@ -305,7 +305,7 @@ def test_export_all_every_format_in_parallel(app, engine):
         _publish(engine, (STANDARDS / code / "1.0.yaml").read_bytes())
     folder = _exports(app)
     report = export_all(engine, folder, clock=Clock(), base_url="http://x", jobs=2)
-    versions = of_scope(VERSION)  # a version's files (a level's are rendered when asked: tests/test_formats_table.py)
+    versions = of_scope(VERSION)  # a version's files (a level's are rendered when asked: tests/exports/test_formats_table.py)
     assert (report.rendered, report.skipped, report.failures) == (2 * len(versions), 0, []), report.failures
     for code in ("2-02-38-02", "2-02-38-07"):
         for spec in versions.values():

@@ -13,8 +13,8 @@ import pytest
 from registry.clock import Clock
 from registry.next_edition import NextEditionError, next_number, with_release
 
+from .api.conftest import assert_error, audit, ok, post_yaml, url
 from .conftest import STANDARDS, Tokens, close_app, make_test_app
-from .test_api import assert_error, audit, ok, post_yaml, url
 from .web_helpers import add_people, csrf, sign_in
 
 CODE = "2-02-38-03"  # published as 1.0 and 1.1 (the version in force)
@@ -127,7 +127,7 @@ def test_refusals(client, corpus, keeper):
 def test_the_document_describes_what_the_route_answers(client, corpus, keeper, tokens):
     from registry.api.openapi import document
 
-    from .test_openapi import check
+    from .api.test_openapi import check
 
     doc, path = document(), "/standards/{code}/versions/{version}/next"
     for response in (start(client, keeper), start(client, keeper), start(client, keeper, json={"bump": "x"}),

@@ -236,7 +236,7 @@ def test_a_failed_edit_keeps_the_text_and_shows_its_errors(client, corpus, peopl
 
 
 def test_the_checks_pages_have_their_headings_in_order(client, corpus, people):
-    from .test_web_portal import _Outline
+    from .web.test_portal import _Outline
 
     sign_in(client, people["body"])
     draft_url = post(client, "/portal/drafts/new", with_findings()).headers["Location"]

@@ -22,7 +22,7 @@ same tree with only the elements that carry meaning, the way a screen reader rea
 :func:`install` makes WeasyPrint's ``generate_pdf`` call :func:`add_tags` instead of its own; it
 is called by :mod:`registry.render.pdf`, the only other module that imports WeasyPrint. It reads
 WeasyPrint's box tree and the marked content WeasyPrint wrote while painting, which are internal
-to WeasyPrint 70 (the project pins ``weasyprint>=70,<71``); ``tests/test_render.py`` reads the tree
+to WeasyPrint 70 (the project pins ``weasyprint>=70,<71``); ``tests/render/test_pdf_print.py`` reads the tree
 of a real standard back.
 """
 

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from tests.api.conftest import CODE
 from tests.conftest import Tokens, close_app, make_test_app
-from tests.test_api import CODE
-from tests.test_web_pages import searchable
+from tests.web_helpers import searchable
 
 MAX_ANSWER = 256 * 1024
 LEAKS = ("Traceback", "File \"/", "/work/", "site-packages", ".venv", "registry/", "sqlalchemy", "werkzeug.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_api import versioned
+from tests.api.conftest import versioned
 
 from .conftest import assert_refused, check_response, counts
 

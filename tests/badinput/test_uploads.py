@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from tests.test_api import SAMPLE, versioned
+from tests.api.conftest import SAMPLE, versioned
 
 from .conftest import assert_refused, check_response, counts
 

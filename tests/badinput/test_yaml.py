@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_api import SAMPLE, versioned
+from tests.api.conftest import SAMPLE, versioned
 
 from .conftest import assert_refused, check_response, counts
 

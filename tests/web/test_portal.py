@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from .conftest import STANDARDS
-from .web_helpers import add_people, csrf, searchable, sign_in
+from ..conftest import STANDARDS
+from ..web_helpers import add_people, csrf, searchable, sign_in
 
 CODE = "4-04-05-05"
 HOSTILE = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "{{7*7}}"]
@@ -169,7 +169,7 @@ def test_refusals_on_the_review_page_take_their_status_from_the_error_table(clie
 def test_publishing_a_smaller_bump_than_the_diff_needs_takes_a_recorded_reason(client, corpus, people, app):
     """A requirement removed under a MINOR number (1.1 -> 1.2): the registrar is refused on the page,
     then publishes with a reason, which the audit trail keeps."""
-    from .test_api import without_requirement
+    from ..api.conftest import without_requirement
 
     body = app.test_client()
     sign_in(body, people["body"])

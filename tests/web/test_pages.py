@@ -9,8 +9,8 @@ import pytest
 
 from registry.db import write_session
 
-from .conftest import STANDARDS
-from .web_helpers import csrf, searchable
+from ..conftest import STANDARDS
+from ..web_helpers import csrf, searchable
 
 CODE = "4-04-05-05"
 EN = {"Accept-Language": "en"}

@@ -23,7 +23,7 @@ from registry.render import render_html, source_attachment_name
 from registry.render.pdf import render_pdf
 from tests.infos import info_for
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 CORPUS_FILE = ROOT / "standards" / "2-02-38-01" / "1.0.yaml"  # technical, directions, zh + en + fr
 
 

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from registry.api.requests import YAML_TYPES
 from registry.search.request import DEFAULT_PER_PAGE, MAX_RESULT_WINDOW
 
-from .conftest import STANDARDS, close_app, keep
+from ..conftest import STANDARDS, close_app, keep
 from .test_openapi import _make_app
 
 pytestmark = [

@@ -8,7 +8,7 @@ import pytest
 
 from registry.api.openapi import document
 
-from .test_api import CODE, assert_error, cesi, registrar, url  # noqa: F401  (fixtures)
+from .conftest import CODE, assert_error, url
 
 SUPERSCRIPT_TWO, ARABIC_THREE = "\u00b2", "\u0663"  # digits to str.isdigit, not to int()
 

@@ -25,8 +25,8 @@ from registry.db import read_session, write_session
 from registry.models import AuditEvent, SignInCounter, WebSession, utcnow
 from registry.services import throttle
 
-from .conftest import close_app, make_test_app
-from .web_helpers import PASSWORD, TOKEN, add_people, csrf, live_server, sign_in
+from ..conftest import close_app, make_test_app
+from ..web_helpers import PASSWORD, TOKEN, add_people, csrf, live_server, sign_in
 
 # --- redirects -----------------------------------------------------------------------------------
 

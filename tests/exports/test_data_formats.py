@@ -15,7 +15,7 @@ from registry.exports import FORMATS, RenderJob, VersionInfo, render
 from registry.exports.csv_matrix import FORMULA_TRIGGERS, TEXT_COLUMNS, columns, competency_matrix, plain
 from registry.loader import load_bytes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 STANDARDS = ROOT / "standards"
 BOM = b"\xef\xbb\xbf"
 
@@ -210,7 +210,7 @@ def test_render_covers_every_format():
     doc = load_bytes(source).data
     job = RenderJob(doc, source, VersionInfo.of_document(doc, source=source, base_url="http://x"))
     assert {name for name, spec in FORMATS.items() if spec.scope == "version"} == \
-        {"pdf", "html", "yaml", "json", "csv", "case.json"}  # a version's files; a level's are tests/test_formats_table.py's
+        {"pdf", "html", "yaml", "json", "csv", "case.json"}  # a version's files; a level's are tests/exports/test_formats_table.py's
     assert render("yaml", job) == source
     assert render("csv", job).startswith(BOM)
     assert json.loads(render("case.json", job))["CFDocument"]["version"] == "2.0"

@@ -1,5 +1,5 @@
 """Keepers of standards: assigned and transferred by registrars (command line and web), audited, and
-the only bodies whose drafts may change their standards. (The JSON API's side is in test_api.py.)"""
+the only bodies whose drafts may change their standards. (The JSON API's side is in tests/api/test_access.py.)"""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from registry.cli import main
 
-from .conftest import STANDARDS
-from .web_helpers import add_people, csrf, sign_in
+from ..conftest import STANDARDS
+from ..web_helpers import add_people, csrf, sign_in
 
 CODE = "2-02-38-09"
 

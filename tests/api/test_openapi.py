@@ -19,7 +19,7 @@ from registry.db import write_session
 from registry.services import accounts
 from registry.services.catalog import load_corpus
 
-from .conftest import STANDARDS, close_app, keep
+from ..conftest import STANDARDS, close_app, keep
 
 PREFIX = "/api/v1"
 METHODS = ("get", "put", "post", "delete", "patch")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from .conftest import STANDARDS
+from ..conftest import STANDARDS
 
 CODE, VERSION = "4-04-05-05", "2.0"
 
@@ -73,7 +73,7 @@ def test_the_verify_page_has_a_form_and_takes_a_pasted_hash(client, corpus):
 
 
 def upload(client, data: bytes, name: str = "document.pdf"):
-    from .web_helpers import csrf
+    from ..web_helpers import csrf
 
     token = csrf(client, "/verify")
     return client.post("/verify", data={"csrf_token": token, "file": (io.BytesIO(data), name)},
@@ -126,7 +126,7 @@ def test_a_pdf_without_a_source_and_bytes_that_are_no_pdf(client, corpus):
 
 
 def test_an_upload_over_the_limit_is_refused(db_url, corpus, tmp_path):
-    from .conftest import close_app, make_test_app
+    from ..conftest import close_app, make_test_app
 
     app = make_test_app(db_url, tmp_path, MAX_UPLOAD_BYTES=1000)
     try:

@@ -16,7 +16,7 @@ from registry.levels import level_view
 from registry.loader import load_bytes
 from registry.web.public import PAGE_SIZE
 
-from .conftest import STANDARDS
+from ..conftest import STANDARDS
 
 CODE = "4-04-05-05"
 ITEM = "R-L3-analysis-process-1"
