@@ -67,8 +67,10 @@ def _ascii_digits(value: Any) -> Any:
     """A query parameter's text as an integer: ASCII digits only (``²`` and ``٣`` are digits to
     ``str.isdigit`` but not a number anyone typed), and not more of them than any limit needs."""
     if isinstance(value, str):
-        if not (value.isascii() and value.isdigit()) or len(value) > 12:
+        if not (value.isascii() and value.isdigit()):
             raise ValueError("must be a whole number written with the digits 0-9")
+        if len(value) > 12:  # past every limit: int() of a huge string is work for nothing
+            raise ValueError("is far too large")
         return int(value)
     return value
 

@@ -328,10 +328,16 @@ class RenderWorker:
                 raise RenderFailed(f"the render took longer than {limit:g} s and was stopped",
                                    details={"limit": "time", "seconds": limit}) from None
             except EOFError:
-                # The child died mid-render (killed from outside, or crashed): a transient fault of
-                # the renderer, not of the document (running out of memory answers "memory" below).
                 code = _exit_code(self._proc)
                 self._replace()
+                if code is not None and -code in _DOCUMENT_CRASHES:
+                    # C code that cannot allocate under the memory limit ends the child itself (GLib's
+                    # g_error traps, malloc failures abort or fault): the document's doing, as a retry
+                    # of the same document would end the same way
+                    raise RenderFailed(f"the render needed more than {self.memory_mb} MB and was stopped",
+                                       details={"limit": "memory", "memory_mb": self.memory_mb,
+                                                "exit_code": code}) from None
+                # killed from outside (SIGKILL, SIGTERM, the kernel): a transient fault of the renderer
                 raise RenderUnavailable("the PDF renderer stopped during the render; retry later",
                                         details={"exit_code": code}) from None
             self._renders += 1
@@ -351,6 +357,10 @@ class RenderWorker:
             return reply["pdf"]
         finally:
             self._lock.release()
+
+
+#: how a child ends itself when the document's render fails in C (out of memory under the limit)
+_DOCUMENT_CRASHES = frozenset({signal.SIGTRAP, signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS})
 
 
 def _exit_code(proc) -> int | None:

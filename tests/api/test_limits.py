@@ -141,13 +141,13 @@ def test_a_publication_and_a_withdrawal_take_down_the_plain_copies_that_show_a_s
     def download(suffix: str):
         return fetch(client, f"/standards/{CODE}/1.1{suffix}")
 
-    for suffix in (".case.json", ".csv"):
+    for suffix in (".case.json", ".json"):
         assert download(suffix).status_code == 200
     assert (copies / "1.1.case.json").exists()
-    csv = (copies / "1.1.csv").read_bytes()
+    plain = (copies / "1.1.json").read_bytes()  # prints no standing
 
     publish(client, draft_in(client, "approved", cesi, registrar, reworded()), registrar)
-    assert not (copies / "1.1.case.json").exists() and (copies / "1.1.csv").read_bytes() == csv
+    assert not (copies / "1.1.case.json").exists() and (copies / "1.1.json").read_bytes() == plain
     again = download(".case.json")
     assert again.status_code == 200 and (copies / "1.1.case.json").read_bytes() == again.data
     assert "1.2" in again.get_data(as_text=True)  # the new copy names the successor

@@ -111,3 +111,12 @@ def status_pdfs(example):
     }
     pdfs = {status: pdf_in_process(doc, source, info) for status, info in infos.items()}
     return {"pdfs": pdfs, **{status: page_texts(pdf) for status, pdf in pdfs.items()}}
+
+
+@pytest.fixture(scope="module")
+def worker():
+    from registry.render.worker import RenderWorker
+
+    w = RenderWorker(timeout=120, warm=True).start()
+    yield w
+    w.close()

@@ -28,15 +28,6 @@ def pathological_document(doc: dict, work_contents: int, text: str = "能完成�
     return doc
 
 
-@pytest.fixture(scope="module")
-def worker():
-    from registry.render.worker import RenderWorker
-
-    w = RenderWorker(timeout=120, warm=True).start()
-    yield w
-    w.close()
-
-
 def test_worker_renders_warm_and_outside_the_process(worker, example):
     import os
 

@@ -174,7 +174,7 @@ def test_diff_page_shows_class_summary_and_changed_words_in_the_interface_langua
     # a moved item: same text, its old and new place (level, function, display number) side by side
     moved = re.search(r'<tr class="moved " data-item="R-L5-ops-maint-3" data-change="moved">.*?</tr>', english,
                       re.S).group(0)
-    before, after = (re.search(rf'<td class="{side}">(.*?)</td>', moved, re.S).group(1) for side in ("before", "after"))
+    before, after = (re.search(rf'<td class="{side}"[^>]*>(.*?)</td>', moved, re.S).group(1) for side in ("before", "after"))
     assert "3.2.3" in before and "1.1.4" in after and "<del>" not in moved
     # lists are readable text, not JSON with \u escapes
     keywords = re.search(r'<tr data-field="\$\.keywords">.*?</tr>', chinese, re.S).group(0)
@@ -188,7 +188,7 @@ def test_a_change_to_the_master_text_alone_shows_in_the_english_interface(client
     publish_variant(engine, lambda text: text.replace(old, "能利用设备、工具和数据接口等完成业务数据采集", 1))
     body = page(client, f"/standards/{CODE}/diff?from=2.0&to=3.0")
     row = re.search(r'<tr class="reworded " data-item="R-L5-collect-acq-1".*?</tr>', body, re.S).group(0)
-    before, after = (re.search(rf'<td class="{side}">(.*?)</td>', row, re.S).group(1) for side in ("before", "after"))
+    before, after = (re.search(rf'<td class="{side}"[^>]*>(.*?)</td>', row, re.S).group(1) for side in ("before", "after"))
     assert '<p class="lt" lang="zh-Hans">' in before and "<del>原始</del>" in before and "原始" not in after
     assert "Chinese" in before  # the language is named when it is not the interface's
     assert '<p class="lt" lang="en">' not in row  # the English text did not change: not shown as a change
