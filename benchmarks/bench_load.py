@@ -97,10 +97,14 @@ def limit_standard(code: str) -> bytes:
     doc.pop("aliases", None)
     text = {"zh": "能根据工作要求完成规定的工作内容，并记录和分析结果。",
             "en": "Can do the work as required and record the results."}
-    rows, per_row = 100, MAX_RENDER_ITEMS // 100 - 2  # each row: the work content, its requirements, one item
     sections = doc["work_requirements"]["sections"]
-    for k, section in enumerate(sections):  # the rows shared among the levels (each level keeps requirements)
+    for section in sections:
         section["functions"] = section["functions"][:1]
+        section["functions"][0]["work_contents"] = []
+    # each row: the work content, its requirements, one item; the basic requirements count too
+    rows = 100
+    per_row = (MAX_RENDER_ITEMS - count_items(doc)) // rows - 2
+    for k, section in enumerate(sections):  # the rows shared among the levels (each level keeps requirements)
         section["functions"][0]["work_contents"] = [
             {"id": f"WC-{k}-{i}", "number": f"1.{i + 1}",
              "name": {"zh": f"工作内容{k}-{i}", "en": f"Work content {k}-{i}"},
