@@ -6,12 +6,12 @@ from __future__ import annotations
 import io
 from typing import Annotated, Literal
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from pydantic import Field
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..declared import MAX_ID, NOT_BLANK, Body, Query, Whole
-from ..errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from ..errors import BadRequest, UnsupportedMediaType
 from ..lifecycle import DRAFT_STATES, STANDINGS
 from ..next_edition import BUMPS
 
@@ -30,18 +30,9 @@ NonBlank = Annotated[str, Field(pattern=NOT_BLANK)]
 
 
 def _body_bytes() -> bytes:
-    """The request body, never more than MAX_UPLOAD_BYTES (413 beyond, with a Content-Length or not).
-
-    Werkzeug refuses a Content-Length over the limit, but reads a body without one (chunked) only up
-    to the limit and stops there without a word: one more byte from the server's stream tells
-    whether the client sent more.
-    """
-    data = request.get_data(cache=False)
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if limit is not None and request.content_length is None and len(data) >= limit:
-        if request.environ["wsgi.input"].read(1):
-            raise PayloadTooLarge(f"the request body is larger than {limit} bytes", details={"limit": limit})
-    return data
+    """The request body: at most MAX_UPLOAD_BYTES, as Werkzeug refuses a longer Content-Length and
+    :func:`limit_streamed_bodies` a longer chunked body before any route runs."""
+    return request.get_data(cache=False)
 
 
 def limit_streamed_bodies(app: Flask) -> None:
