@@ -10,7 +10,7 @@ with its own SQLite catalog, on 127.0.0.1 only, and stops by itself:
 1. ``gen_corpus.py`` writes the corpus (2,000 standards), plus two standards at the render size limit
    (``MAX_RENDER_ITEMS`` table entries: the worst case a render accepts); ``registry load`` and
    ``registry reindex`` make the catalog and the index.
-2. ``registry serve --no-load --workers 2`` (gunicorn as users run it, default settings: the warm
+2. ``registry serve --no-load --workers 2 --threads 4`` (gunicorn as users run it, default settings: the warm
    renderer on), and beside it a bare Flask app that only ``send_file``'s the same PDF files under
    gunicorn with 2 workers (``bare_send_file.py``). ``--pdfs`` PDFs are rendered once beforehand, so the
    downloads of the mix are cached files.
@@ -330,9 +330,7 @@ def report(res: dict) -> str:
              f"Corpus: {res['prepare']['corpus']}. Catalog: SQLite; `registry load` {res['prepare']['catalog']['load_s']:.0f} s, "
              f"`registry reindex` {res['prepare']['rebuild']['wall']:.0f} s.", "",
              f"Server: `{res['serve_cmd']}` ("
-             + (f"experiment: gunicorn's threaded worker, {res['threads']} threads in each of {res['workers']} workers, "
-                "otherwise registry serve's settings" if res.get("threads") else
-                f"gunicorn as `registry serve` runs it: {res['workers']} sync workers")
+             + f"gunicorn as `registry serve` runs it: {res['workers']} workers of {res['threads']} threads (gthread)"
              + f", default settings, warm renderer on). Beside it: `{res['bare_cmd']}`. Locust {res['locust_version']} "
              f"(`benchmarks/locustfile.py`, FastHttpUser) with {res['users']} users, each waiting 0.5-1.5 s between "
              f"requests, on the same 2 cores as the servers: 60% search pages (`/search?q=...`, the 390 queries of "
@@ -408,9 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=8, help="Locust users [8]")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers [2]")
     parser.add_argument("--pdfs", type=int, default=20, help="PDFs in the mix, rendered beforehand [20]")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="experiment: gunicorn's threaded worker (--threads N) with registry serve's other "
-                             "settings, instead of registry serve itself [off]")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (registry serve --threads) [4]")
     parser.add_argument("--tmp", type=Path, default=None)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
@@ -431,23 +427,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         res["prepare"], corpus, script = prepare(args, tmp)
         port, bare_port = free_port(), free_port()
-        serve = [str(script), "serve", "--no-load", "--workers", str(args.workers), "--port", str(port)]
+        serve = [str(script), "serve", "--no-load", "--workers", str(args.workers), "--threads", str(args.threads),
+                 "--port", str(port)]
         res["serve_cmd"] = "registry " + shlex.join(serve[1:])
-        if args.threads:  # what registry serve runs, with threads
-            serve = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", str(args.threads),
-                     "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "--timeout", "90",
-                     "registry:create_app()"]
-            res["serve_cmd"] = shlex.join(["gunicorn", *serve[3:]])
         server = Process(serve, os.environ.copy(), tmp / "serve.log")
         server.port = port
         log("waiting for the server (index opened)")
         res["ready_s"] = server.wait(f"http://127.0.0.1:{port}/api/v1/search?q=data&per_page=1")
         exports = tmp / "exports"
         plan = make_plan(args, corpus, port, bare_port, exports, tmp)
-        bare_cmd = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--bind", f"127.0.0.1:{bare_port}",
+        bare_cmd = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", str(args.threads),
+                    "--bind", f"127.0.0.1:{bare_port}",
                     "--access-logfile", "-", "--chdir", str(HERE), "bare_send_file:app"]
         bare = Process(bare_cmd, dict(os.environ, BARE_DIR=str(exports)), tmp / "bare.log")
-        res["bare_cmd"] = f"BARE_DIR=exports gunicorn --workers {args.workers} --access-logfile - bare_send_file:app"
+        res["bare_cmd"] = (f"BARE_DIR=exports gunicorn --workers {args.workers} --threads {args.threads} "
+                          "--access-logfile - bare_send_file:app")
         bare.wait(plan["bare"] + plan["bare_pdf"][0])
         plan_path = tmp / "plan.json"
         plan_path.write_text(json.dumps(plan), "utf-8")

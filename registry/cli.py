@@ -121,9 +121,11 @@ def load(paths: tuple[str, ...]) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=None, type=int, help="gunicorn workers [default: one per core]")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="threads per worker: a request waiting for a PDF render holds one thread, not its worker")
 @click.option("--dev", is_flag=True, help="Flask's development server with the reloader, instead of gunicorn.")
 @click.option("--no-load", is_flag=True, help="Do not load REGISTRY_STANDARDS_DIR before serving.")
-def serve(host: str, port: int, workers: int | None, dev: bool, no_load: bool) -> None:
+def serve(host: str, port: int, workers: int | None, threads: int, dev: bool, no_load: bool) -> None:
     """Migrate the catalog, load the corpus, and serve the registry over HTTP."""
     import os
 
@@ -137,9 +139,13 @@ def serve(host: str, port: int, workers: int | None, dev: bool, no_load: bool) -
     # a PDF render may take REGISTRY_RENDER_TIMEOUT (then 422): gunicorn must not kill the worker first
     timeout = max(60, int(load_config()["RENDER_TIMEOUT"]) + 30)
     # registry.serving is also gunicorn's configuration: its hook prints the addresses once ready
-    argv = ["gunicorn", "--config", "python:registry.serving", "--workers", str(workers), "--bind", f"{host}:{port}",
-            "--access-logfile", "-", "--timeout", str(timeout), "registry:create_app()"]
-    click.echo(f"serve: starting gunicorn on http://{host}:{port} with {workers} worker(s)...", err=True)
+    # threaded workers (gunicorn's gthread): a render waits on its worker's render child (one render at a
+    # time per worker, the others queue), so with sync workers two renders held every worker and every
+    # page waited behind them; the searchers, sessions and render child are safe across threads
+    argv = ["gunicorn", "--config", "python:registry.serving", "--workers", str(workers), "--threads", str(threads),
+            "--bind", f"{host}:{port}", "--access-logfile", "-", "--timeout", str(timeout), "registry:create_app()"]
+    click.echo(f"serve: starting gunicorn on http://{host}:{port} with {workers} worker(s) of {threads} "
+               f"thread(s)...", err=True)
     os.execvp(sys.executable, [sys.executable, "-m", *argv])  # noqa: S606 - this interpreter, fixed arguments
 
 

@@ -159,6 +159,10 @@ def _diff_page(code: str):
                            old_doc=found.before.document)
 
 
+#: the values of each facet the search page lists (the most frequent first)
+FACET_VALUES_SHOWN = 12
+
+
 @bp.get("/search")
 def search():
     """Full-text search with facets, filters and highlighted snippets (the search service)."""
@@ -180,11 +184,12 @@ def search():
                               display_lang=lang(), as_of=as_of, cumulative=cumulative)
         result = service_for(current_app).search(query)
         with read_session(engine()) as session:  # the occupation facet names standards by their titles
-            codes = {f["value"] for f in result.facets.get("occupation", [])} | {h["code"] for h in result.hits}
-            titles = reading.occupation_titles(session, codes)
+            shown = result.facets.get("occupation", [])[:FACET_VALUES_SHOWN]
+            titles = reading.occupation_titles(session, {f["value"] for f in shown} | {h["code"] for h in result.hits})
+            codes = {f["value"] for f in result.facets.get("occupation", [])}
             directions = reading.direction_names(session, codes) if result.facets.get("direction") else {}
     return render_template("web/search.html", q=q, result=result, filters=filters, page=page, titles=titles,
-                           directions=directions, as_of=as_of, cumulative=cumulative)
+                           directions=directions, as_of=as_of, cumulative=cumulative, shown=FACET_VALUES_SHOWN)
 
 
 @bp.get("/search.csv")
