@@ -241,6 +241,14 @@ def server_port(server: Process) -> int:
     return server.port
 
 
+def use_folder(tmp: Path) -> None:
+    """The registry's settings for this run: its folder, and the defaults otherwise (SQLite, warm renderer on)."""
+    os.environ.update({"REGISTRY_DATA_DIR": str(tmp / "data"), "REGISTRY_EXPORTS_DIR": str(tmp / "exports"),
+                       "REGISTRY_LOG_LEVEL": "WARNING", "REGISTRY_SECRET_KEY": "bench-load-not-secret"})
+    for key in ("REGISTRY_DATABASE_URL", "REGISTRY_RENDER_WARM"):
+        os.environ.pop(key, None)
+
+
 def prepare(args, tmp: Path) -> tuple[dict, Path, Path]:
     import bench_search as bs
     import gen_corpus
@@ -256,10 +264,7 @@ def prepare(args, tmp: Path) -> tuple[dict, Path, Path]:
         (corpus / code / "1.0.yaml").write_bytes(limit_standard(code))
     data_dir = tmp / "data"
     data_dir.mkdir()
-    os.environ.update({"REGISTRY_DATA_DIR": str(data_dir), "REGISTRY_EXPORTS_DIR": str(tmp / "exports"),
-                       "REGISTRY_LOG_LEVEL": "WARNING", "REGISTRY_SECRET_KEY": "bench-load-not-secret"})
-    for key in ("REGISTRY_DATABASE_URL", "REGISTRY_RENDER_WARM"):  # the defaults: SQLite, warm renderer on
-        os.environ.pop(key, None)
+    use_folder(tmp)
     script = Path(sys.executable).with_name("registry")
     log("registry db upgrade, registry load")
     info["catalog"] = bs.step_catalog(script, corpus)
@@ -267,6 +272,15 @@ def prepare(args, tmp: Path) -> tuple[dict, Path, Path]:
     info["rebuild"] = bs.step_rebuild(script, data_dir)
     log(f"    {info['rebuild']['wall']:.1f} s")
     return info, corpus, script
+
+
+def reuse(tmp: Path) -> tuple[dict, Path, Path]:
+    """The corpus, catalog and index of a kept folder, without its exports (the renders start cold)."""
+    shutil.rmtree(tmp / "exports", ignore_errors=True)
+    use_folder(tmp)
+    info = json.loads((tmp / "prepare.json").read_text("utf-8"))
+    info["corpus"] += f" (prepared earlier in {tmp})"
+    return info, tmp / "corpus", Path(sys.executable).with_name("registry")
 
 
 def make_plan(args, corpus: Path, port: int, bare_port: int, exports: Path, tmp: Path) -> dict:
@@ -410,6 +424,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tmp", type=Path, default=None)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--prepared", type=Path, default=None,
+                        help="reuse a folder kept (--keep) by an earlier run with the same --count and --seed: "
+                             "its corpus, catalog and index; its PDFs are deleted first")
     add_write_flags(parser)
     args = parser.parse_args(argv)
     try:  # not imported here: importing locust monkey-patches this process (gevent)
@@ -421,11 +438,15 @@ def main(argv: list[str] | None = None) -> int:
                  "started": time.strftime("%Y-%m-%d %H:%M"), "load_start": loadavg(), "users": args.users,
                  "seconds": args.seconds, "render_seconds": args.render_seconds, "render_delay": args.render_delay,
                  "workers": args.workers, "threads": args.threads, "locust_version": locust_version}
-    tmp = Path(tempfile.mkdtemp(prefix="bench-load-", dir=args.tmp))
+    tmp = args.prepared or Path(tempfile.mkdtemp(prefix="bench-load-", dir=args.tmp))
     log(f"temporary folder {tmp}")
     server = bare = None
     try:
-        res["prepare"], corpus, script = prepare(args, tmp)
+        if args.prepared:  # a folder kept by an earlier run: its corpus, catalog and index, no PDF yet
+            res["prepare"], corpus, script = reuse(tmp)
+        else:
+            res["prepare"], corpus, script = prepare(args, tmp)
+            (tmp / "prepare.json").write_text(json.dumps(res["prepare"], default=str), "utf-8")
         port, bare_port = free_port(), free_port()
         serve = [str(script), "serve", "--no-load", "--workers", str(args.workers), "--threads", str(args.threads),
                  "--port", str(port)]
@@ -460,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
         for proc in (server, bare):
             if proc is not None:
                 proc.stop()
-        if args.keep:
+        if args.keep or args.prepared:
             log(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)

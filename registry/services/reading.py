@@ -6,7 +6,6 @@ clock says it is.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -222,55 +221,6 @@ def occupation_titles(session: Session, codes: set[str]) -> dict[str, dict[str, 
     rows = session.exec(select(Standard.code, Standard.title, Standard.title_en)
                         .where(Standard.code.in_(codes)))  # type: ignore[attr-defined]
     return {code: {"zh": title, "en": title_en or title} for code, title, title_en in rows}
-
-
-class _DirectionsBySource:
-    """The ``directions`` of documents, by the sha256 of their source: a version's bytes never change,
-    so an entry never goes stale, whichever database or process asked first. Bounded: past ``limit``
-    entries it starts again (a national catalog holds a few thousand latest versions)."""
-
-    def __init__(self, limit: int = 20_000) -> None:
-        self._limit = limit
-        self._known: dict[str, list] = {}
-        self._lock = threading.Lock()
-
-    def get(self, sha256: str) -> list | None:
-        return self._known.get(sha256)
-
-    def put(self, found: dict[str, list]) -> None:
-        with self._lock:
-            if len(self._known) + len(found) > self._limit:
-                self._known = {}
-            self._known.update(found)
-
-
-_directions = _DirectionsBySource()
-
-
-def direction_names(session: Session, codes: set[str]) -> dict[str, Any]:
-    """``{direction id: name}`` (a document's ``{"zh": ..., "en": ...}``) as the latest versions of the
-    standards ``codes`` name their directions, for naming a search's direction facet (the first name wins)."""
-    if not codes:
-        return {}
-    latest = (select(func.max(StandardVersion.id)).where(StandardVersion.code.in_(codes))  # type: ignore[attr-defined]
-              .group_by(StandardVersion.code))
-    rows = session.exec(select(StandardVersion.id, StandardVersion.sha256)
-                        .where(StandardVersion.id.in_(latest))  # type: ignore[attr-defined]
-                        .order_by(StandardVersion.id)).all()
-    missing = {row_id: sha for row_id, sha in rows if _directions.get(sha) is None}
-    if missing:
-        # only the documents' directions leave the database (JSON path: json_extract on SQLite, -> on
-        # PostgreSQL), and only for sources not seen before: reading them for every code of a search was
-        # most of a search page's time at national scale, even by a JSON path
-        directions = StandardVersion.document["directions"]  # type: ignore[index]
-        query = select(StandardVersion.id, directions).where(
-            StandardVersion.id.in_(missing))  # type: ignore[attr-defined]
-        _directions.put({missing[row_id]: listed or [] for row_id, listed in session.exec(query)})
-    names: dict[str, Any] = {}
-    for _row_id, sha in rows:
-        for direction in _directions.get(sha) or ():
-            names.setdefault(direction.get("id"), direction.get("name"))
-    return names
 
 
 #: items a feed entry names; the rest are counted

@@ -13,7 +13,7 @@ from ..exports.formats import FORMATS
 from ..lifecycle import STANDINGS
 from ..search.query import MAX_QUERY_CHARS
 from ..search.request import MAX_RESULT_WINDOW, SearchRequest, day_arg, filter_values
-from ..services import exports, reading, verification
+from ..services import exports, facet_names, reading, verification
 from ..vocabulary import STANDARD_TYPES
 from . import bp
 from .common import CODE, VERSION_NAME, clock, engine, lang
@@ -187,7 +187,7 @@ def search():
             shown = result.facets.get("occupation", [])[:FACET_VALUES_SHOWN]
             titles = reading.occupation_titles(session, {f["value"] for f in shown} | {h["code"] for h in result.hits})
             codes = {f["value"] for f in result.facets.get("occupation", [])}
-            directions = reading.direction_names(session, codes) if result.facets.get("direction") else {}
+            directions = facet_names.direction_names(session, codes) if result.facets.get("direction") else {}
     return render_template("web/search.html", q=q, result=result, filters=filters, page=page, titles=titles,
                            directions=directions, as_of=as_of, cumulative=cumulative, shown=FACET_VALUES_SHOWN)
 

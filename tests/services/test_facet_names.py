@@ -1,11 +1,11 @@
-"""Read-only use cases: the names a search page gives its facets (both backends)."""
+"""The names a search page gives its direction facet: the latest versions' (both backends)."""
 
 from __future__ import annotations
 
 import re
 
 from registry.db import read_session, write_session
-from registry.services import catalog, reading
+from registry.services import catalog, facet_names
 from registry.services.context import SYSTEM
 
 from ..conftest import STANDARDS
@@ -23,13 +23,13 @@ def publish_renamed(engine, zh: str) -> None:
 
 def test_direction_names_come_from_each_standards_latest_version(engine, corpus):
     with read_session(engine) as session:
-        assert reading.direction_names(session, {CODE})["analysis"]["zh"] == "大数据分析方向"
-        assert reading.direction_names(session, set()) == {}
-        assert reading.direction_names(session, {"9-99-99-99"}) == {}
+        assert facet_names.direction_names(session, {CODE})["analysis"]["zh"] == "大数据分析方向"
+        assert facet_names.direction_names(session, set()) == {}
+        assert facet_names.direction_names(session, {"9-99-99-99"}) == {}
     # remembered by the source's sha256, so a new version's names are read, never an older one's
     publish_renamed(engine, "海量数据分析方向")
     with read_session(engine) as session:
-        names = reading.direction_names(session, {CODE, "4-04-05-05"})
+        names = facet_names.direction_names(session, {CODE, "4-04-05-05"})
     assert names["analysis"] == {"zh": "海量数据分析方向", "en": "Big-data analysis"}
 
 
