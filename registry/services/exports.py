@@ -15,7 +15,7 @@ recorded and served from memory, and nothing half-written is left.
 Besides the content-addressed files, ``standards/<code>/<version>.<ext>`` under the exports folder
 holds the current file in the default language, so the folder can be served by any web server.
 The copies that print a standing are dropped when a standing may have changed (a publication, a
-withdrawal, a new day: see :func:`connect`); the next download, or ``registry export --all``,
+withdrawal, a new day: ``services.plain_copies``); the next download, or ``registry export --all``,
 writes them again.
 
 A level row of the table (the level sheet, the generated documents) is addressed the same way, with
@@ -34,7 +34,6 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -46,13 +45,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from ..clock import Clock
-from ..db import catalog_id, read_session, write_session
+from ..db import read_session, write_session
 from ..errors import BadRequest, NotFound
 from ..exports.formats import FORMATS, LEVEL, LEVEL_SUFFIXES, SUFFIXES, VERSION, RenderJob, render
 from ..exports.info import VersionInfo
 from ..levels import Scope, UnknownScope
 from ..models import IssuedFile, StandardVersion
-from . import events
 from .files import atomic_write, no_space
 from .standing import LIGHT_COLUMNS, History, history_of
 
@@ -204,7 +202,7 @@ def _address(code: str, version: str, sha256: str, fmt: str, lang: str | None, p
 # --- what the catalog says about a standard, reused for a moment ---------------------------------
 
 #: Seconds a process reuses a standard's version rows for the download URLs. A change committed by
-#: this process forgets them at once (:func:`connect`); one made by another process is seen within
+#: this process forgets them at once (``plain_copies.connect``); one made by another process is seen within
 #: this time. The standing itself is computed from them on every request, for today.
 LOOKUP_TTL = 1.0
 _LOOKUPS_KEPT = 4096
@@ -353,36 +351,6 @@ def store(exports_dir: Path, export: Export, data: bytes) -> Path:
 def folder(configured: str) -> Path:
     """The exports folder of a configuration value, resolved once per process."""
     return Path(configured).resolve()
-
-
-# --- after a change ---------------------------------------------------------------------------------
-
-
-def forget_status_copies(exports_dir: Path, code: str) -> None:
-    """Delete the plain copies (``standards/<code>/<version>.pdf``, ``.html``, ``.case.json``) that
-    print a standing: a web server that serves the folder must not go on offering a superseded PDF
-    that says it is in force. The next download (or ``registry export --all``) writes them again."""
-    suffixes = tuple(spec.suffix for spec in FORMATS.values() if spec.prints_standing)
-    try:
-        copies = [path for path in (exports_dir / "standards" / code).iterdir() if path.name.endswith(suffixes)]
-    except FileNotFoundError:
-        return
-    for path in copies:
-        path.unlink(missing_ok=True)
-
-
-def connect(engine: Engine, exports_dir: Path):
-    """Keep this process's exports right after changes to ``engine``'s catalog: forget the rows it
-    reuses, and drop the plain copies whose standing may have changed. Returns the receiver; keep a
-    reference to it for as long as it should stay connected (signals hold receivers weakly)."""
-    def receiver(_sender, code: str | None = None, codes: Iterable[str] = (), **_values) -> None:
-        forget_lookups()
-        for changed in ([code] if code else list(codes)):
-            forget_status_copies(exports_dir, changed)
-
-    for signal in events.STANDING_CHANGED:
-        signal.connect(receiver, sender=catalog_id(engine))
-    return receiver
 
 
 # --- drafts ---------------------------------------------------------------------------------------
