@@ -215,14 +215,14 @@ def forget_lookups() -> None:
         _lookups.clear()
 
 
-def _version_rows(engine: Engine, code: str) -> tuple:
+def _version_rows(engine: Engine, code: str, *, fresh: bool = False) -> tuple:
     """The light rows of every version of ``code`` (empty for an unknown standard): one indexed
-    query, reused for :data:`LOOKUP_TTL` seconds."""
+    query, reused for :data:`LOOKUP_TTL` seconds (unless ``fresh``)."""
     key = (str(engine.url), code)
     now = time.monotonic()
     with _lookups_lock:
         cached = _lookups.get(key)
-    if cached is not None and cached[0] > now:
+    if cached is not None and cached[0] > now and not fresh:
         return cached[1]
     with read_session(engine) as session:
         rows = tuple(session.exec(select(*LIGHT_COLUMNS).where(StandardVersion.code == code)))
@@ -234,9 +234,11 @@ def _version_rows(engine: Engine, code: str) -> tuple:
     return rows
 
 
-def standing_now(engine: Engine, clock: Clock, code: str) -> History:
+def standing_now(engine: Engine, clock: Clock, code: str, *, fresh: bool = False) -> History:
     """The versions of ``code`` with their standings today (NotFound for an unknown standard)."""
-    rows = _version_rows(engine, code)
+    rows = _version_rows(engine, code, fresh=fresh)
+    if not rows and not fresh:  # a standard another process has just published: not in the rows reused
+        rows = _version_rows(engine, code, fresh=True)
     if not rows:
         raise NotFound(f"no standard with code {code!r}")
     return history_of(code, rows, clock, clock.today())
@@ -245,6 +247,9 @@ def standing_now(engine: Engine, clock: Clock, code: str) -> History:
 def version_info(engine: Engine, clock: Clock, code: str, version: str, base_url: str) -> tuple[Any, VersionInfo]:
     """The light row of a version and what its files print today."""
     hist = standing_now(engine, clock, code)
+    if not any(row.version == version for row in hist.rows):
+        # a version another process has just published (its 201 already sent) is not a 404 for a moment
+        hist = standing_now(engine, clock, code, fresh=True)
     row = hist.row(version)
     return row, VersionInfo.of_version(row, hist.standing(version), base_url, day=hist.day)
 
