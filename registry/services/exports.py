@@ -202,8 +202,9 @@ def _address(code: str, version: str, sha256: str, fmt: str, lang: str | None, p
 # --- what the catalog says about a standard, reused for a moment ---------------------------------
 
 #: Seconds a process reuses a standard's version rows for the download URLs. A change committed by
-#: this process forgets them at once (``plain_copies.connect``); one made by another process is seen within
-#: this time. The standing itself is computed from them on every request, for today.
+#: this process forgets them at once (``plain_copies.connect``); one made by another process is seen
+#: within this time, except a version (or standard) the rows lack, which is looked up again at once.
+#: The standing itself is computed from them on every request, for today.
 LOOKUP_TTL = 1.0
 _LOOKUPS_KEPT = 4096
 _lookups: OrderedDict[tuple, tuple[float, tuple]] = OrderedDict()
