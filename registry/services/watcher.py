@@ -79,8 +79,12 @@ class StandingWatcher:
         self._thread = threading.Thread(target=self._run, name="standing-watcher", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop looking, and wait for a look under way to end: its connection must go back to the pool
+        before the engine is disposed, or it is left open."""
         self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
 
     def _run(self) -> None:
         while True:  # the first look at once: it catches up with what happened before this process
