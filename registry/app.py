@@ -63,18 +63,21 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | N
 def _connect_receivers(app: Flask, engine: Engine, config: Mapping[str, Any]) -> None:
     """What follows a change of standing in this process (``services.events``); and, outside tests,
     the watcher that notices new days and other machines' changes (``REGISTRY_WATCH_INTERVAL``)."""
-    from .services import exports, watcher
+    from .services import exports, plain_copies, watcher
 
+    folder = exports.folder(config["EXPORTS_DIR"])
     # kept on the app: the signals hold receivers weakly, so they live as long as the app
-    receivers = app.extensions["registry.receivers"] = [exports.connect(engine, exports.folder(config["EXPORTS_DIR"]))]
+    receivers = app.extensions["registry.receivers"] = [plain_copies.connect(engine, folder)]
     if config["FAULT_PUBLISH_DELAY"]:
         from .services import faults
 
         receivers.append(faults.hold_publications(engine, config["FAULT_PUBLISH_DELAY"],
                                                   config["FAULT_PUBLISH_POINT"]))
     if config["WATCH_INTERVAL"] > 0:
+        since = plain_copies.seen(folder)  # resume where the exports folder's copies were last made right
         app.extensions[watcher.EXTENSION] = watcher.StandingWatcher(engine, app.extensions["registry.clock"],
-                                                                    config["WATCH_INTERVAL"])
+                                                                    config["WATCH_INTERVAL"], since_seq=since.seq,
+                                                                    since_day=since.day)
         app.extensions[watcher.EXTENSION].start()
 
 

@@ -15,7 +15,7 @@ def catalog_engine(migrate: bool = True):
     from .config import load_config
     from .db import engine_from_config
     from .migrate import upgrade
-    from .services import exports
+    from .services import exports, plain_copies
 
     config = load_config()
     engine = engine_from_config(config)
@@ -24,7 +24,7 @@ def catalog_engine(migrate: bool = True):
     if migrate:
         upgrade(engine)
     # the signals hold receivers weakly: keep this one for the command's life
-    context.meta["registry.receiver"] = exports.connect(engine, exports.folder(config["EXPORTS_DIR"]))
+    context.meta["registry.receiver"] = plain_copies.connect(engine, exports.folder(config["EXPORTS_DIR"]))
     return engine
 
 

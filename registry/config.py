@@ -51,8 +51,9 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
                                    "exports folder's plain copies; 0 turns the watcher off."),
     "FAULT_PUBLISH_DELAY": (0.0, float, "Test-only fault injection: seconds to sleep inside the publish transaction."),
     "FAULT_PUBLISH_POINT": ("versions", str, "Test-only: where FAULT_PUBLISH_DELAY holds the publish open: "
-                                             "'versions' (the version rows written) or 'commit' (every row "
-                                             "written, just before COMMIT)."),
+                                             "'versions' (the version rows written), 'commit' (every row "
+                                             "written, just before COMMIT) or 'committed' (just after COMMIT, "
+                                             "before what it causes)."),
 }
 
 PREFIX = "REGISTRY_"

@@ -6,7 +6,10 @@ transaction never has to upgrade a read lock into a write lock halfway, which is
 "database is locked" under concurrent writers. Read transactions stay deferred and concurrent.
 
 PostgreSQL connections get a ``lock_timeout`` and a ``statement_timeout``, so a request stuck
-behind a lock answers 503 (retry) instead of hanging its worker.
+behind a lock answers 503 (retry) instead of hanging its worker. While the server cannot be reached
+(stopped, restarting) a request answers 503 too (``DatabaseUnavailable``); the pool checks each
+connection before use (``pool_pre_ping``) and drops every connection when one is found cut, so the
+app works again as soon as the server is back, without a restart.
 
 The append-only logs (``change_log`` and ``audit_event``) are written with
 :func:`append_in_commit_order`: their rows are inserted as the last statements of the
@@ -22,10 +25,10 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
-from .errors import Conflict, ServiceUnavailable
+from .errors import Conflict, DatabaseUnavailable, ServiceUnavailable
 
 #: PostgreSQL advisory lock serialising the inserts into the append-only logs (see below)
 LOG_ORDER_LOCK = 7321002
@@ -35,6 +38,9 @@ _AFTER = "registry.after_commit_ordered"
 #: PostgreSQL SQLSTATEs that mean "busy, retry": lock_not_available (lock_timeout), query_canceled
 #: (statement_timeout), deadlock_detected, serialization_failure
 _BUSY_SQLSTATES = frozenset({"55P03", "57014", "40P01", "40001"})
+#: PostgreSQL SQLSTATE classes and codes that mean "the server is out of reach, retry": connection
+#: exceptions (08xxx), the server shutting down, crashed or starting up (57P01, 57P02, 57P03)
+_UNREACHABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 _UNIQUE_SQLSTATE = "23505"
 _SQLITE_UNIQUE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
 
@@ -116,12 +122,29 @@ def _translated_errors() -> Iterator[None]:
     except OperationalError as exc:
         if _is_busy(exc):
             raise ServiceUnavailable("the catalog is busy; retry shortly") from exc
+        if _is_unreachable(exc):
+            raise DatabaseUnavailable("the catalog's database cannot be reached; retry shortly") from exc
+        raise
+    except DBAPIError as exc:  # psycopg's InterfaceError on a connection closed under it, for one
+        if _is_unreachable(exc):
+            raise DatabaseUnavailable("the catalog's database cannot be reached; retry shortly") from exc
         raise
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:
     return (getattr(exc.orig, "sqlstate", None) == _UNIQUE_SQLSTATE
             or getattr(exc.orig, "sqlite_errorname", None) in _SQLITE_UNIQUE)
+
+
+def _is_unreachable(exc: DBAPIError) -> bool:
+    """A lost or refused connection to PostgreSQL (SQLite is a file: nothing to reach)."""
+    if exc.connection_invalidated:  # SQLAlchemy saw a disconnect (and has emptied the pool)
+        return True
+    if not getattr(exc.orig, "__module__", "").startswith("psycopg"):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    # no SQLSTATE: the client could not connect at all (refused, reset); the server never answered
+    return sqlstate is None or sqlstate.startswith(_UNREACHABLE_SQLSTATES)
 
 
 def _is_busy(exc: OperationalError) -> bool:

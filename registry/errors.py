@@ -97,3 +97,10 @@ class ServiceUnavailable(RegistryError):
     """A transient overload (the write lock could not be had in time): retry later."""
 
     code = "service_unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The catalog's database cannot be reached (stopped, restarting, the connection cut): retry later.
+    The engine reconnects by itself once it is back."""
+
+    code = "database_unavailable"

@@ -111,6 +111,34 @@ def test_a_status_change_by_another_process_is_served_within_the_lookup_ttl(app,
     assert b"Withdrawn: elsewhere" in after.data
 
 
+def test_a_version_another_process_has_just_published_downloads_at_once(app, client, db_url, corpus, monkeypatch):
+    """Its publisher has answered 201: a download of the new version (or of a new standard) from any
+    process works at once, even while that process reuses what the catalog said a moment before."""
+    from sqlalchemy.engine import make_url
+
+    from registry.db import make_engine
+    from registry.loader import load_bytes
+    from registry.services.context import SYSTEM
+
+    monkeypatch.setattr(exports, "LOOKUP_TTL", 3600.0)  # "a moment" as long as the test takes
+    assert fetch(client, "/standards/2-02-38-03/1.1.json").status_code == 200  # the standard's rows reused now
+    assert fetch(client, "/standards/2-02-38-98/1.0.json").status_code == 404  # and a standard not yet published
+    new_version = (STANDARDS / "2-02-38-03" / "1.1.yaml").read_bytes().replace(b'\nversion: "1.1"', b'\nversion: "1.2"')
+    new_standard = (VALID / "example.yaml").read_bytes().replace(b"\ncode: 2-02-38-02", b"\ncode: 2-02-38-98", 1)
+    # another process: the same catalog under another URL, so none of this process's receivers hear its commits
+    url = make_url(db_url)
+    elsewhere = make_engine(url.update_query_dict({"timeout": "30"} if url.get_backend_name() == "sqlite" else
+                                                  {"application_name": "elsewhere"}).render_as_string(False))
+    try:
+        with write_session(elsewhere) as session:
+            catalog.publish(session, load_bytes(new_version.replace("能".encode(), "能够".encode(), 1)), SYSTEM)
+            assert catalog.publish(session, load_bytes(new_standard), SYSTEM).created
+    finally:
+        elsewhere.dispose()
+    assert fetch(client, "/standards/2-02-38-03/1.2.json").status_code == 200
+    assert fetch(client, "/standards/2-02-38-98/1.0.json").status_code == 200
+
+
 def test_export_all_renders_what_is_missing_and_skips_the_rest(app, engine, corpus):
     folder = _exports(app)
     report = export_all(engine, folder, clock=Clock(), formats=["csv", "yaml"], base_url="http://x", jobs=2)

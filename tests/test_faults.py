@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,60 +15,18 @@ from registry.db import make_engine, read_session
 from registry.models import AuditEvent, ChangeLog, Draft, StandardVersion
 
 from .conftest import STANDARDS
+from .live_server import LiveServer
 
 SOURCE = (STANDARDS / "2-02-38-03" / "1.1.yaml").read_bytes()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    """gunicorn serving the app on the test catalog, in its own process group (so it can be killed)."""
-
-    def __init__(self, db_url: str, tmp_path: Path, publish_delay: float = 0.0, publish_point: str = "versions"):
-        self.port = _free_port()
-        env = {**os.environ, "REGISTRY_DATABASE_URL": db_url, "REGISTRY_DATA_DIR": str(tmp_path / "instance"),
-               "REGISTRY_EXPORTS_DIR": str(tmp_path / "exports"), "REGISTRY_FAULT_PUBLISH_DELAY": str(publish_delay),
-               "REGISTRY_FAULT_PUBLISH_POINT": publish_point, "REGISTRY_LOG_LEVEL": "WARNING",
-               "REGISTRY_RENDER_WARM": "0", "REGISTRY_SEARCH_CHECK_ON_START": "0"}  # these tests never search
-        self.log_path = tmp_path / f"server-{self.port}.log"
-        self.log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind",
-             f"127.0.0.1:{self.port}", "--graceful-timeout", "1", "registry:create_app()"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if self.request("GET", "/api/v1/standards?per_page=1")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.1)
-        self.kill()
-        raise AssertionError("the server did not start:\n" + (tmp_path / f"server-{self.port}.log").read_text())
-
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-                timeout: float = 30):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request(method, path, body=body, headers=headers or {})
-            response = conn.getresponse()
-            data = response.read()
-            return response.status, dict(response.getheaders()), data
-        finally:
-            conn.close()
-
-    def kill(self) -> None:
-        """SIGKILL the master and its workers: no shutdown code runs."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(timeout=60)
-        self.log.close()
+def live_server(db_url: str, tmp_path: Path, publish_delay: float = 0.0, publish_point: str = "versions") -> LiveServer:
+    """gunicorn serving the app on the test catalog, with the publish fault injection as asked."""
+    env = {"REGISTRY_DATABASE_URL": db_url, "REGISTRY_DATA_DIR": str(tmp_path / "instance"),
+           "REGISTRY_EXPORTS_DIR": str(tmp_path / "exports"), "REGISTRY_FAULT_PUBLISH_DELAY": str(publish_delay),
+           "REGISTRY_FAULT_PUBLISH_POINT": publish_point,
+           "REGISTRY_SEARCH_CHECK_ON_START": "0"}  # these tests never search
+    return LiveServer(env, tmp_path / f"server-{len(list(tmp_path.glob('server-*.log')))}.log", start_limit=60)
 
 
 @pytest.fixture
@@ -82,7 +34,7 @@ def server_factory(db_url, tmp_path):
     servers: list[LiveServer] = []
 
     def start(**kwargs) -> LiveServer:
-        server = LiveServer(db_url, tmp_path, **kwargs)
+        server = live_server(db_url, tmp_path, **kwargs)
         servers.append(server)
         return server
 

@@ -6,17 +6,20 @@ The apps run on a clock the test moves (``registry.clock.Clock``): nothing sleep
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from registry.clock import Clock
-from registry.db import read_session, write_session
+from registry.db import make_engine, read_session, write_session
 from registry.loader import load_bytes
-from registry.models import SQLModel
+from registry.models import ChangeLog, SQLModel
 from registry.services import catalog
 from registry.services.context import SYSTEM
+from registry.services.plain_copies import Seen
 
 from .conftest import STANDARDS, close_app, make_test_app
 
@@ -205,3 +208,60 @@ def test_search_follows_the_day_and_finds_what_was_in_force_on_a_date(apps, cloc
     assert client.get("/api/v1/search", query_string={"q": "数据", "as_of": "2027-13-01"}).status_code == 400
     page = client.get("/search", query_string={"q": "数据", "code": CODE, "as_of": "2022-01-01"})
     assert page.status_code == 200 and 'value="2022-01-01"' in page.get_data(as_text=True)
+
+
+def _within(condition, what: str, seconds: float = 60.0) -> None:
+    """Wait until ``condition()`` holds (a generous limit: the watcher runs in a thread of its own)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {seconds:g} s: {what}")
+        time.sleep(0.02)
+
+
+def _killed_then_restarted(db_url, folder, clock, url: str, while_down) -> Path:
+    """A process (its watcher on) has looked at the catalog and issued ``url``; it stops with nothing
+    more run (as a SIGKILL leaves it), ``while_down()`` happens, and a new process starts on the same
+    exports folder. Returns the plain copy of ``url``."""
+    from registry.services.plain_copies import seen
+
+    first = make_test_app(db_url, folder, clock=clock, WATCH_INTERVAL=0.05)
+    try:
+        engine = first.extensions["registry.engine"]
+        with read_session(engine) as session:
+            head = session.execute(select(func.max(ChangeLog.seq))).scalar_one()
+        _within(lambda: seen(folder / "exports") == Seen(head, clock.today()), "the first look marked in the folder")
+        assert fetch(first.test_client(), url).status_code == 200
+    finally:
+        close_app(first)
+    copy = folder / "exports" / "standards" / url.split("/", 2)[2]
+    assert copy.exists()
+    while_down()
+    second = make_test_app(db_url, folder, clock=clock, WATCH_INTERVAL=0.05)
+    try:
+        _within(lambda: not copy.exists(), f"the next process drops the plain copy {copy.name}")
+    finally:
+        close_app(second)
+    return copy
+
+
+def test_a_withdrawal_committed_by_a_process_killed_before_its_receivers_ran_is_acted_on_at_the_next_start(
+        apps, clock, tmp_path, db_url):
+    """A SIGKILL just after COMMIT: the withdrawal is in the catalog, but its process never dropped the
+    plain copy that says "in force"; the next process's watcher starts from the folder's mark, not from now."""
+    def killed_after_commit() -> None:
+        elsewhere = make_engine(db_url)  # none of the app's receivers are connected to it
+        try:
+            with write_session(elsewhere) as session:
+                catalog.withdraw(session, "4-04-05-05", "2.0", SYSTEM, "an error")
+        finally:
+            elsewhere.dispose()
+
+    _killed_then_restarted(db_url, tmp_path / "three", clock, "/standards/4-04-05-05/2.0.html", killed_after_commit)
+
+
+def test_a_day_that_began_while_no_process_ran_is_acted_on_at_the_next_start(apps, clock, tmp_path, db_url):
+    """The server down over the night 1.2 comes into force: 1.1's copy that says "in force" is dropped at
+    the next start."""
+    _killed_then_restarted(db_url, tmp_path / "three", clock, f"/standards/{CODE}/1.1.html",
+                           lambda: clock.set(START))

@@ -27,6 +27,7 @@ STATUS: dict[type[e.RegistryError], int] = {
     e.UnsupportedMediaType: 415,
     e.TooManyAttempts: 429,
     e.ServiceUnavailable: 503,
+    e.DatabaseUnavailable: 503,
     RenderFailed: 422,
     RenderAssetError: 500,
 }
@@ -37,6 +38,16 @@ def status_of(error: e.RegistryError) -> int:
         if cls in STATUS:
             return STATUS[cls]
     return 500
+
+
+def status_headers(status: int) -> dict[str, str]:
+    """The headers a domain error's status calls for, on pages and API alike: a 401 says how to
+    authenticate, a 503 when to retry."""
+    if status == 401:
+        return {"WWW-Authenticate": 'Bearer realm="registry"'}
+    if status == 503:
+        return {"Retry-After": "1"}
+    return {}
 
 
 def error_body(code: str, message: str, details=None):
@@ -61,10 +72,7 @@ def register_error_handlers(app: Flask) -> None:
     def _domain(error: e.RegistryError):
         status = status_of(error)
         response = jsonify(error_body(error.code, error.message, error.details))
-        if status == 401:
-            response.headers["WWW-Authenticate"] = 'Bearer realm="registry"'
-        if status == 503:
-            response.headers["Retry-After"] = "1"
+        response.headers.update(status_headers(status))
         return response, status
 
     @app.errorhandler(HTTPException)

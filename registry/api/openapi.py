@@ -44,8 +44,9 @@ ERRORS: dict[int, tuple[str, str]] = {
                             "with `file` null)."),
     428: ("PreconditionRequired", "The route needs an If-Match header."),
     500: ("InternalError", "An unexpected error; it has been logged."),
-    503: ("ServiceUnavailable", "The service is busy (the catalog's write lock could not be had in time, or the "
-                                "search index is being built); retry after Retry-After seconds."),
+    503: ("ServiceUnavailable", "The service is busy (the catalog's write lock could not be had in time, the "
+                                "search index is being built, or the catalog's database cannot be reached: "
+                                "database_unavailable); retry after Retry-After seconds."),
 }
 #: headers an error response of that status always carries
 ERROR_HEADERS: dict[int, tuple[str, ...]] = {401: ("WWW-Authenticate",), 503: ("Retry-After",)}

@@ -153,7 +153,8 @@ def _child_main(memory_mb: int, warm: bool) -> int:
     while True:
         try:
             request = _read_frame_blocking(requests)
-        except EOFError:
+            _write_frame(replies, {"taken": True})  # the parent tells a death before this from one mid-render
+        except (EOFError, BrokenPipeError):
             return 0
         try:
             stats: dict = {}
@@ -288,6 +289,25 @@ class RenderWorker:
 
     # -- rendering
 
+    def _hand_over(self, request: dict) -> None:
+        """Give the child ``request`` and wait until it says it took it. A child that died while idle
+        (killed from outside) is replaced once: its pipe is broken, or (killed a moment before, not yet
+        reaped) it closes its output without taking the request. Only a death after that is a render's."""
+        for attempt in (1, 2):
+            self._await_ready()
+            assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None
+            try:
+                _write_frame(self._proc.stdin, request)
+                deadline = time.monotonic() + self.start_timeout
+                if _read_frame_until(self._proc.stdout.fileno(), deadline).get("taken"):
+                    return
+            except (OSError, EOFError) as error:  # BrokenPipeError, TimeoutError (a child that does not read)
+                if attempt == 2:
+                    self._replace()
+                    raise RenderUnavailable(f"the PDF renderer did not take the render ({type(error).__name__}); "
+                                            "retry later") from None
+            self._replace()
+
     def render_pdf(self, html: str, *, attachments: Sequence[tuple[str, bytes]] = (),
                    timeout: float | None = None, options: dict | None = None) -> bytes:
         """Render ``html`` in the child; see :func:`registry.render.pdf.render_pdf`.
@@ -308,17 +328,7 @@ class RenderWorker:
                 if self._proc is not None:
                     self.restarts += 1
                 self._spawn()
-            self._await_ready()
-            request = {"html": html, "attachments": list(attachments), "options": options or {}}
-            try:
-                assert self._proc is not None and self._proc.stdin is not None
-                _write_frame(self._proc.stdin, request)
-            except (BrokenPipeError, OSError):
-                # The child died while idle (killed from outside): one fresh try.
-                self._replace()
-                self._await_ready()
-                assert self._proc is not None and self._proc.stdin is not None
-                _write_frame(self._proc.stdin, request)
+            self._hand_over({"html": html, "attachments": list(attachments), "options": options or {}})
             started = time.monotonic()
             try:
                 assert self._proc.stdout is not None

@@ -9,7 +9,8 @@ the catalog's URL, ``db.catalog_id``), never at import time. Each receiver does 
 exports drop the plain copies that print a standing, for example.
 
 Signals carry keyword arguments: ``code`` (and ``version``) of what changed; ``day_began`` carries
-``day`` and the ``codes`` whose standings changed that day; ``catalog_changed`` the ``codes``.
+``day`` and the ``codes`` whose standings changed that day; ``catalog_changed`` the ``codes``,
+``seq`` (the last change-log entry seen) and ``day`` (the day it was seen on).
 """
 
 from __future__ import annotations

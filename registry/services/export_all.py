@@ -58,7 +58,7 @@ def _plan(engine, clock: Clock, day: date, exports_dir: Path, formats: Iterable[
             if path.exists():
                 fresh += 1
                 copy = exports_dir / export.mirror_relpath
-                if export.mirrored and not copy.exists():  # see exports.forget_status_copies
+                if export.mirrored and not copy.exists():  # see plain_copies.forget_status_copies
                     atomic_write(copy, path.read_bytes())
             else:
                 todo.append((version_id, fmt, info, scope))

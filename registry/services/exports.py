@@ -15,7 +15,7 @@ recorded and served from memory, and nothing half-written is left.
 Besides the content-addressed files, ``standards/<code>/<version>.<ext>`` under the exports folder
 holds the current file in the default language, so the folder can be served by any web server.
 The copies that print a standing are dropped when a standing may have changed (a publication, a
-withdrawal, a new day: see :func:`connect`); the next download, or ``registry export --all``,
+withdrawal, a new day: ``services.plain_copies``); the next download, or ``registry export --all``,
 writes them again.
 
 A level row of the table (the level sheet, the generated documents) is addressed the same way, with
@@ -34,7 +34,6 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -46,13 +45,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from ..clock import Clock
-from ..db import catalog_id, read_session, write_session
+from ..db import read_session, write_session
 from ..errors import BadRequest, NotFound
 from ..exports.formats import FORMATS, LEVEL, LEVEL_SUFFIXES, SUFFIXES, VERSION, RenderJob, render
 from ..exports.info import VersionInfo
 from ..levels import Scope, UnknownScope
 from ..models import IssuedFile, StandardVersion
-from . import events
 from .files import atomic_write, no_space
 from .standing import LIGHT_COLUMNS, History, history_of
 
@@ -204,8 +202,9 @@ def _address(code: str, version: str, sha256: str, fmt: str, lang: str | None, p
 # --- what the catalog says about a standard, reused for a moment ---------------------------------
 
 #: Seconds a process reuses a standard's version rows for the download URLs. A change committed by
-#: this process forgets them at once (:func:`connect`); one made by another process is seen within
-#: this time. The standing itself is computed from them on every request, for today.
+#: this process forgets them at once (``plain_copies.connect``); one made by another process is seen
+#: within this time, except a version (or standard) the rows lack, which is looked up again at once.
+#: The standing itself is computed from them on every request, for today.
 LOOKUP_TTL = 1.0
 _LOOKUPS_KEPT = 4096
 _lookups: OrderedDict[tuple, tuple[float, tuple]] = OrderedDict()
@@ -217,14 +216,14 @@ def forget_lookups() -> None:
         _lookups.clear()
 
 
-def _version_rows(engine: Engine, code: str) -> tuple:
+def _version_rows(engine: Engine, code: str, *, fresh: bool = False) -> tuple:
     """The light rows of every version of ``code`` (empty for an unknown standard): one indexed
-    query, reused for :data:`LOOKUP_TTL` seconds."""
+    query, reused for :data:`LOOKUP_TTL` seconds (unless ``fresh``)."""
     key = (str(engine.url), code)
     now = time.monotonic()
     with _lookups_lock:
         cached = _lookups.get(key)
-    if cached is not None and cached[0] > now:
+    if cached is not None and cached[0] > now and not fresh:
         return cached[1]
     with read_session(engine) as session:
         rows = tuple(session.exec(select(*LIGHT_COLUMNS).where(StandardVersion.code == code)))
@@ -236,9 +235,11 @@ def _version_rows(engine: Engine, code: str) -> tuple:
     return rows
 
 
-def standing_now(engine: Engine, clock: Clock, code: str) -> History:
+def standing_now(engine: Engine, clock: Clock, code: str, *, fresh: bool = False) -> History:
     """The versions of ``code`` with their standings today (NotFound for an unknown standard)."""
-    rows = _version_rows(engine, code)
+    rows = _version_rows(engine, code, fresh=fresh)
+    if not rows and not fresh:  # a standard another process has just published: not in the rows reused
+        rows = _version_rows(engine, code, fresh=True)
     if not rows:
         raise NotFound(f"no standard with code {code!r}")
     return history_of(code, rows, clock, clock.today())
@@ -247,6 +248,9 @@ def standing_now(engine: Engine, clock: Clock, code: str) -> History:
 def version_info(engine: Engine, clock: Clock, code: str, version: str, base_url: str) -> tuple[Any, VersionInfo]:
     """The light row of a version and what its files print today."""
     hist = standing_now(engine, clock, code)
+    if not any(row.version == version for row in hist.rows):
+        # a version another process has just published (its 201 already sent) is not a 404 for a moment
+        hist = standing_now(engine, clock, code, fresh=True)
     row = hist.row(version)
     return row, VersionInfo.of_version(row, hist.standing(version), base_url, day=hist.day)
 
@@ -353,36 +357,6 @@ def store(exports_dir: Path, export: Export, data: bytes) -> Path:
 def folder(configured: str) -> Path:
     """The exports folder of a configuration value, resolved once per process."""
     return Path(configured).resolve()
-
-
-# --- after a change ---------------------------------------------------------------------------------
-
-
-def forget_status_copies(exports_dir: Path, code: str) -> None:
-    """Delete the plain copies (``standards/<code>/<version>.pdf``, ``.html``, ``.case.json``) that
-    print a standing: a web server that serves the folder must not go on offering a superseded PDF
-    that says it is in force. The next download (or ``registry export --all``) writes them again."""
-    suffixes = tuple(spec.suffix for spec in FORMATS.values() if spec.prints_standing)
-    try:
-        copies = [path for path in (exports_dir / "standards" / code).iterdir() if path.name.endswith(suffixes)]
-    except FileNotFoundError:
-        return
-    for path in copies:
-        path.unlink(missing_ok=True)
-
-
-def connect(engine: Engine, exports_dir: Path):
-    """Keep this process's exports right after changes to ``engine``'s catalog: forget the rows it
-    reuses, and drop the plain copies whose standing may have changed. Returns the receiver; keep a
-    reference to it for as long as it should stay connected (signals hold receivers weakly)."""
-    def receiver(_sender, code: str | None = None, codes: Iterable[str] = (), **_values) -> None:
-        forget_lookups()
-        for changed in ([code] if code else list(codes)):
-            forget_status_copies(exports_dir, changed)
-
-    for signal in events.STANDING_CHANGED:
-        signal.connect(receiver, sender=catalog_id(engine))
-    return receiver
 
 
 # --- drafts ---------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from ..db import catalog_id, run_after_appends
@@ -15,13 +16,14 @@ from . import events
 
 log = logging.getLogger("registry.services.catalog")  # where the tests listen for the announcement
 
-POINTS = ("versions", "commit")
+POINTS = ("versions", "commit", "committed")
 
 
 def hold_publications(engine: Engine, seconds: float, point: str = "versions"):
     """Hold every publication on ``engine``'s catalog open for ``seconds`` at ``point``: ``versions``
-    (its version rows written) or ``commit`` (every row written, logs included, just before COMMIT).
-    Returns the receiver; keep a reference to it while it should act."""
+    (its version rows written), ``commit`` (every row written, logs included, just before COMMIT) or
+    ``committed`` (just after COMMIT, before anything the commit causes: the exports' plain copies
+    dropped, the response). Returns the receiver; keep a reference to it while it should act."""
     if point not in POINTS:
         raise ValueError(f"fault point must be one of {POINTS}, not {point!r}")
 
@@ -33,6 +35,9 @@ def hold_publications(engine: Engine, seconds: float, point: str = "versions"):
 
         if point == "commit":
             run_after_appends(session, hold)
+        elif point == "committed":
+            # first among the session's after-commit listeners, so before db.on_commit's callbacks
+            event.listen(session, "after_commit", hold, once=True, insert=True)
         else:
             hold()
 

@@ -3,6 +3,11 @@ registry's time zone (a version comes into force, or its last day passes), and p
 withdrawals committed by other processes or machines (the catalog's change log). It sends the
 signals of ``services.events``; the receivers (the exports' plain copies, cached rows) do the rest.
 No request waits for it, and it writes nothing to the catalog.
+
+A process's watcher starts from where the exports folder's plain copies were last brought up to date
+(``services.plain_copies``), and takes its first look at once: what happened while no process
+watched (a process killed between a commit and its receivers, a night with the server down) is
+acted on at the next start.
 """
 
 from __future__ import annotations
@@ -39,11 +44,14 @@ def changed_between(engine: Engine, clock: Clock, before: date, after: date) -> 
 
 
 class StandingWatcher:
-    def __init__(self, engine: Engine, clock: Clock, interval: float = INTERVAL):
+    """``since_seq``, ``since_day``: the change-log entry and the day already acted on (default: now)."""
+
+    def __init__(self, engine: Engine, clock: Clock, interval: float = INTERVAL, *, since_seq: int | None = None,
+                 since_day: date | None = None):
         self.engine, self.clock, self.interval = engine, clock, interval
         self.sender = catalog_id(engine)
-        self.day = clock.today()
-        self.seq = self._head()
+        self.day = since_day or clock.today()
+        self.seq = self._head() if since_seq is None else since_seq
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -64,18 +72,25 @@ class StandingWatcher:
                                         .order_by(ChangeLog.seq)))
         if entries:
             self.seq = entries[-1].seq
-            events.catalog_changed.send(self.sender, codes=sorted({e.code for e in entries}))
+            events.catalog_changed.send(self.sender, codes=sorted({e.code for e in entries}), seq=self.seq,
+                                        day=self.day)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="standing-watcher", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop looking, and wait for a look under way to end: its connection must go back to the pool
+        before the engine is disposed, or it is left open."""
         self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while True:  # the first look at once: it catches up with what happened before this process
             try:
                 self.check()
             except Exception:  # the catalog unreachable, say: look again next time
                 log.warning("standing watcher: could not look at the catalog", exc_info=True)
+            if self._stop.wait(self.interval):
+                return

@@ -112,8 +112,11 @@ def status_of(error: RegistryError) -> int:
 
 def error_page(error: RegistryError):
     """A domain error raised by a page, as an HTML page with the status of the one error table."""
+    from ..api.errors import status_headers
+
     status = status_of(error)
-    return render_template("web/error.html", message=error.message, status=status), status
+    # the same headers as the API's answer: a 503 page says when to retry
+    return render_template("web/error.html", message=error.message, status=status), status, status_headers(status)
 
 
 def http_error_page(error: HTTPException):

@@ -96,15 +96,16 @@ def test_a_render_child_killed_mid_render_is_a_503_and_the_next_render_works(exa
     source, doc = example
     html = html_of(doc, status_info=info_for(source), standalone=False, for_pdf=True)
     worker = RenderWorker(timeout=120, warm=False).start()
-    original = worker_module._write_frame
+    original = worker_module._read_frame_until
 
-    def killed_meanwhile(stream, obj):  # the child is killed once it has the document
-        original(stream, obj)
-        if isinstance(obj, dict) and "html" in obj:
+    def killed_meanwhile(fd, deadline):  # the child is killed once it says it has taken the document
+        frame = original(fd, deadline)
+        if frame.get("taken"):
             os.kill(worker.pid, signal.SIGKILL)
+        return frame
 
     try:
-        monkeypatch.setattr(worker_module, "_write_frame", killed_meanwhile)
+        monkeypatch.setattr(worker_module, "_read_frame_until", killed_meanwhile)
         with pytest.raises(RenderUnavailable) as caught:
             worker.render_pdf(html)
         assert caught.value.details["exit_code"] == -signal.SIGKILL

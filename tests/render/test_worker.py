@@ -60,6 +60,53 @@ def test_a_warm_worker_started_long_before_its_first_render_is_used(example):
         worker.close()
 
 
+def test_a_child_killed_while_idle_just_before_a_render_is_replaced_and_the_render_works(example):
+    """The child dies (SIGKILL from outside) while the request is already in its pipe but not yet
+    read: it never started the render, so the render goes to a fresh child instead of failing (the
+    child is stopped first so that the kill lands exactly there)."""
+    import fcntl
+    import os
+    import signal
+    import struct
+    import termios
+    import threading
+    import time
+
+    from registry.render.worker import RenderWorker
+
+    source, doc = example
+    html = render_html(doc, lang="en", status_info=info_for(source), standalone=False, for_pdf=True)
+    worker = RenderWorker(timeout=120, warm=False).start()
+    outcome: dict = {}
+    try:
+        assert worker.render_pdf(html).startswith(b"%PDF-")  # ready and idle, waiting for a request
+        pid = worker.pid
+        os.kill(pid, signal.SIGSTOP)
+        thread = threading.Thread(target=lambda: outcome.update(pdf=_render_or_error(worker, html)))
+        thread.start()
+        pending = os.open(f"/proc/{pid}/fd/0", os.O_RDONLY | os.O_NONBLOCK)  # the child's request pipe
+        try:
+            deadline = time.monotonic() + 60
+            while struct.unpack("i", fcntl.ioctl(pending, termios.FIONREAD, b"\0" * 4))[0] == 0:
+                assert time.monotonic() < deadline, "the request never reached the child's pipe"
+                time.sleep(0.01)
+        finally:
+            os.close(pending)
+        os.kill(pid, signal.SIGKILL)
+        thread.join(120)
+        assert isinstance(outcome["pdf"], bytes) and outcome["pdf"].startswith(b"%PDF-"), outcome
+        assert worker.pid != pid
+    finally:
+        worker.close()
+
+
+def _render_or_error(worker, html: str):
+    try:
+        return worker.render_pdf(html)
+    except Exception as error:  # noqa: BLE001 - the test shows what it got instead of a PDF
+        return error
+
+
 def test_pathological_document_hits_the_time_limit_and_the_caller_lives_on(worker, example):
     source, doc = example
     huge = render_html(pathological_document(doc, 3000), lang="en", status_info=info_for(source),
