@@ -154,6 +154,22 @@ def sqlite_templates(tmp_path_factory):
     return {False: empty, True: full}
 
 
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory, sqlite_templates) -> Path:
+    """The index of the sample corpus, built once (from the SQLite template) with two processes."""
+    from registry.db import make_engine
+    from registry.search.service import reindex
+
+    folder = tmp_path_factory.mktemp("search-template")
+    catalog = folder / "catalog.sqlite3"
+    catalog.write_bytes(sqlite_templates[True].read_bytes())
+    engine = make_engine(f"sqlite:///{catalog}")
+    report = reindex(engine, folder, procs=2)
+    engine.dispose()
+    assert report["documents"] > 2000 and report["procs"] == 2
+    return folder / "index"
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request, tmp_path):
     """A fresh, migrated catalog on each backend: empty, or with the corpus when the test asks for it."""

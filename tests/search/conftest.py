@@ -1,8 +1,9 @@
 """Fixtures of the search tests.
 
 Every API test runs on SQLite and PostgreSQL (the ``app`` fixture, made by ``create_app``). Building
-the index of the sample corpus is the slow part, so it is built once per session and copied into each
-test's data folder; tests that are about building it (missing, corrupt, reindex) start from nothing.
+the index of the sample corpus is the slow part, so it is built once per session (``corpus_index`` in
+tests/conftest.py) and copied into each test's data folder; tests that are about building it (missing,
+corrupt, reindex) start from nothing.
 """
 
 from __future__ import annotations
@@ -15,22 +16,6 @@ import pytest
 from tests.conftest import close_app, make_test_app
 
 from .helpers import CODE, copy_index
-
-
-@pytest.fixture(scope="session")
-def corpus_index(tmp_path_factory, sqlite_templates) -> Path:
-    """The index of the sample corpus, built once (from the SQLite template) with two processes."""
-    from registry.db import make_engine
-    from registry.search.service import reindex
-
-    folder = tmp_path_factory.mktemp("search-template")
-    catalog = folder / "catalog.sqlite3"
-    catalog.write_bytes(sqlite_templates[True].read_bytes())
-    engine = make_engine(f"sqlite:///{catalog}")
-    report = reindex(engine, folder, procs=2)
-    engine.dispose()
-    assert report["documents"] > 2000 and report["procs"] == 2
-    return folder / "index"
 
 
 @pytest.fixture
