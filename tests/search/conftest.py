@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import close_app, make_test_app
+from tests.conftest import STANDARDS, close_app, make_test_app
 
 from .helpers import CODE, copy_index
 
@@ -44,6 +44,46 @@ def make_app(db_url, tmp_path):
     yield build
     for application in made:
         close_app(application)
+
+
+@pytest.fixture
+def one_standard(db_url) -> str:
+    """The empty catalog with one standard's two versions published (CODE 1.0 and 1.1): what the tests
+    of rebuilding an index need (a rebuild is what they test, not its size), rebuilt in a tenth of the
+    corpus's time. Returns ``db_url``."""
+    from registry.db import make_engine
+    from registry.services.catalog import load_corpus
+
+    engine = make_engine(db_url)
+    outcomes = load_corpus(engine, [str(STANDARDS / CODE)])
+    engine.dispose()
+    assert [o.status for o in outcomes] == ["published", "published"], outcomes
+    return db_url
+
+
+@pytest.fixture
+def built_index(one_standard, tmp_path):
+    """Builds the index of ``one_standard`` into a data folder (``started`` by default), as an app that
+    ran before left it; returns the index's folder."""
+    from registry.db import make_engine
+    from registry.search.service import index_dir, reindex
+
+    def build(name: str = "started") -> Path:
+        engine = make_engine(one_standard)
+        try:
+            reindex(engine, tmp_path / name, procs=1)
+        finally:
+            engine.dispose()
+        return index_dir({"DATA_DIR": tmp_path / name})
+
+    return build
+
+
+@pytest.fixture
+def started_index(built_index) -> Path:
+    """The index of ``one_standard`` in the data folder ``started`` (built before ``slow_catalog`` holds
+    the catalog back, when a test lists it first)."""
+    return built_index()
 
 
 @pytest.fixture
