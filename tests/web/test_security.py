@@ -119,13 +119,19 @@ def test_a_session_past_its_lifetime_ends(client, engine):
     assert client.get("/portal/").status_code == 302
 
 
-def test_passwords_are_hashed_with_argon2(engine):
+def test_passwords_are_hashed_with_argon2(engine, cheap_password_hashes):
+    from argon2 import Type
+
     from registry.models import Account
 
     add_people(engine)
     with read_session(engine) as session:
         hashes = [a.password_hash for a in session.exec(select(Account))]
     assert all(h.startswith("$argon2id$") and PASSWORD not in h for h in hashes)
+    # the registry's own work factor (the suite's accounts use a cheap one: tests/conftest.py):
+    # RFC 9106's second recommended option, 64 MiB and 3 passes, at the least
+    registry = cheap_password_hashes
+    assert registry.type is Type.ID and registry.memory_cost >= 64 * 1024 and registry.time_cost >= 3
 
 
 def test_the_secret_key_is_shared_through_the_data_dir(db_url, tmp_path):
