@@ -66,13 +66,15 @@ def searchable(app, corpus_index=None) -> None:
     (seconds each time); what the test changed in the catalog since is then applied from the change log,
     as a running server does. The rebuild itself is tested in tests/search/test_service.py.
     """
-    import shutil
+    from pathlib import Path
 
-    from registry.search.service import index_dir, service_for
+    from registry.search.service import service_for
+
+    from .search.helpers import copy_index
 
     service = service_for(app)
     if corpus_index is not None:
-        shutil.copytree(corpus_index, index_dir({"DATA_DIR": app.config["REGISTRY_DATA_DIR"]}), symlinks=True)
+        copy_index(corpus_index, Path(app.config["REGISTRY_DATA_DIR"]))
     service.start(wait=0)
     assert service.wait_ready(120)
     service.catch_up()  # every change in the catalog so far is searchable (the thread would apply it soon)
