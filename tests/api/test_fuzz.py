@@ -128,25 +128,7 @@ def _leftovers():
 
 
 @pytest.fixture(scope="module")
-def _own_segment_names():
-    """Whoosh names a new segment from the global ``random``, which Hypothesis (under Schemathesis) seeds
-    afresh for each case it draws: the in-process server's catch-up could then name a segment after one it
-    had already written (an AssertionError in Whoosh, a 500 on a search). Here the server's segments take
-    their names from a generator of their own, as in a server process, where nothing reseeds ``random``."""
-    import random
-
-    from whoosh.codec.base import Segment
-    from whoosh.util import IDCHARS
-
-    own = random.Random()
-    original = Segment.__dict__["_random_id"]
-    Segment._random_id = classmethod(lambda cls, size=16: "".join(own.choice(IDCHARS) for _ in range(size)))
-    yield
-    Segment._random_id = original
-
-
-@pytest.fixture(scope="module")
-def live_app(tmp_path_factory, _leftovers, _own_segment_names):
+def live_app(tmp_path_factory, _leftovers):
     """The app on a small catalog, served over HTTP on the loopback: (base URL, app)."""
     from werkzeug.serving import WSGIRequestHandler, make_server
 
