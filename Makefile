@@ -46,9 +46,11 @@ serve: install
 	$(BIN)/registry serve --host $(HOST) --port $(PORT)
 
 # The suite runs every catalog test on SQLite and on a private PostgreSQL server (scripts/postgres.sh).
+# Two workers; worksteal: an idle worker takes queued tests from the busy one, so a few long tests (the
+# browser's, the renderer's) do not leave one worker running alone at the end.
 test: install check
 	scripts/postgres.sh start
-	REGISTRY_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" $(BIN)/python -m pytest -n 2
+	REGISTRY_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" $(BIN)/python -m pytest -n 2 --dist worksteal
 
 # Static checks, part of `make test` (so CI fails with them): ruff (rules in pyproject.toml), bandit
 # (no high-severity finding; settings in pyproject.toml), known vulnerabilities in the locked set.

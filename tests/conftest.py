@@ -15,6 +15,32 @@ def example_bytes() -> bytes:
     return (VALID / "example.yaml").read_bytes()
 
 
+# --- passwords ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes():
+    """Argon2id at its smallest work factor for the accounts of this process's tests; yields the
+    registry's own hasher.
+
+    The registry's parameters (64 MiB, 3 passes) cost 60-200 ms a hash or check, and the suite makes
+    and checks over a thousand passwords: that was most of the web tests' time. Nothing the tests check
+    depends on the work factor (hashes are Argon2id, the limits on attempts, a miss checked against a
+    dummy hash); the registry's parameters are checked by test_passwords_are_hashed_with_argon2, and
+    servers the suite starts as processes of their own keep them.
+    """
+    from argon2 import PasswordHasher
+
+    from registry.services import people
+
+    production = people._hasher
+    people._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    people._dummy_hash.cache_clear()
+    yield production
+    people._hasher = production
+    people._dummy_hash.cache_clear()
+
+
 # --- the catalog, on both backends ----------------------------------------------------------------
 
 import os
@@ -152,6 +178,22 @@ def sqlite_templates(tmp_path_factory):
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
     return {False: empty, True: full}
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory, sqlite_templates) -> Path:
+    """The index of the sample corpus, built once (from the SQLite template) with two processes."""
+    from registry.db import make_engine
+    from registry.search.service import reindex
+
+    folder = tmp_path_factory.mktemp("search-template")
+    catalog = folder / "catalog.sqlite3"
+    catalog.write_bytes(sqlite_templates[True].read_bytes())
+    engine = make_engine(f"sqlite:///{catalog}")
+    report = reindex(engine, folder, procs=2)
+    engine.dispose()
+    assert report["documents"] > 2000 and report["procs"] == 2
+    return folder / "index"
 
 
 @pytest.fixture(params=BACKENDS)

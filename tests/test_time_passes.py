@@ -178,17 +178,14 @@ def test_another_machines_publication_drops_this_machines_plain_copies(apps, clo
     assert not copy.exists()
 
 
-def test_search_follows_the_day_and_finds_what_was_in_force_on_a_date(apps, clock):
+def test_search_follows_the_day_and_finds_what_was_in_force_on_a_date(apps, clock, corpus_index):
     """Search's "current" is decided when it runs: 1.2 (announced for June) is not searched before its
     day, is on it, and ``as_of`` finds the requirements in force on any day."""
-    from registry.search.service import service_for
+    from .web_helpers import searchable
 
     app, _ = apps
     client = app.test_client()
-    service = service_for(app)
-    service.start(wait=0)
-    assert service.wait_ready(120)
-    service.catch_up()  # the announced version is in the index (the test does not wait for the thread)
+    searchable(app, corpus_index)  # the announced version is in the index (the test does not wait for the thread)
 
     def versions(**params) -> set[str]:
         body = client.get("/api/v1/search", query_string={"q": "数据", "code": CODE, "per_page": 100, **params})

@@ -20,12 +20,12 @@ LEAKS = ("Traceback", "File \"/", "/work/", "site-packages", ".venv", "registry/
 
 
 @pytest.fixture(scope="module")
-def bad_app(sqlite_templates, tmp_path_factory):
+def bad_app(sqlite_templates, corpus_index, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("badinput")
     catalog = tmp / "registry.sqlite3"
     catalog.write_bytes(sqlite_templates[True].read_bytes())
     application = make_test_app(f"sqlite:///{catalog}", tmp, MAX_UPLOAD_BYTES=256 * 1024)
-    searchable(application)  # the index is built in the background: searches answer 503 until then
+    searchable(application, corpus_index)  # searches answer 503 until the index is there
     yield application
     close_app(application)
 

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import pytest
 
 from ..conftest import BACKENDS, ROOT, STANDARDS, close_app, make_test_app
-from ..web_helpers import PASSWORD, add_people, live_server
+from ..web_helpers import PASSWORD, add_people, live_server, searchable
 
 #: Debian's Chromium, exactly: Playwright's own browser builds cannot be downloaded on these machines
 CHROMIUM = Path("/usr/bin/chromium")
@@ -58,8 +58,6 @@ def version_3() -> str:
 @pytest.fixture(scope="module", params=BACKENDS)
 def server(request, tmp_path_factory, sqlite_templates):
     """The app with the corpus, on one backend, served on a free loopback port."""
-    from registry.search.service import service_for
-
     folder = tmp_path_factory.mktemp(f"e2e-{request.param}")
     if request.param == "sqlite":
         db = folder / "registry.sqlite3"
@@ -69,9 +67,7 @@ def server(request, tmp_path_factory, sqlite_templates):
         url = request.getfixturevalue("postgres_catalog").reset(True)
     app = make_test_app(url, folder, RENDER_WARM=1)  # a warm PDF renderer, as in production
     people = add_people(app.extensions["registry.engine"], "body-a", keeps=(CODE,))
-    search = service_for(app)
-    search.start(wait=0)
-    assert search.wait_ready(120)  # the index is built in the background: wait for it
+    searchable(app, request.getfixturevalue("corpus_index"))  # else searches answer 503 until it is built
     with live_server(app) as base:
         app.config["REGISTRY_BASE_URL"] = base
         yield SimpleNamespace(base=base, people=people, backend=request.param, app=app)

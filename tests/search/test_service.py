@@ -1,5 +1,8 @@
 """The search service (registry.search.service): wired into the app, the index checked at start, a
-missing or damaged one rebuilt in the background by one process, searches answered meanwhile."""
+missing or damaged one rebuilt in the background by one process, searches answered meanwhile.
+
+The tests of rebuilding run on a catalog of one standard (``one_standard``, two versions): the same
+rebuild as of the corpus, in a tenth of its time."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import API, copy_index, ids, random_bytes, search, service_of, unavailable
+from .helpers import API, ids, random_bytes, search, service_of, unavailable
 
 
 def test_search_is_a_documented_route_of_the_app(sclient, corpus):
@@ -22,7 +25,7 @@ def test_search_is_a_documented_route_of_the_app(sclient, corpus):
     assert {"200", "400", "503"} <= set(operation["responses"])
 
 
-def test_the_index_is_checked_at_app_start_and_a_missing_one_rebuilt_with_a_log_line(make_app, corpus, caplog):
+def test_the_index_is_checked_at_app_start_and_a_missing_one_rebuilt_with_a_log_line(make_app, one_standard, caplog):
     caplog.set_level(logging.INFO, logger="registry.search")
     application = make_app()
     # detected while the app was created, before any request
@@ -32,7 +35,8 @@ def test_the_index_is_checked_at_app_start_and_a_missing_one_rebuilt_with_a_log_
     assert search(application.test_client(), q="数据清洗")["total"] > 0
 
 
-def test_a_rebuild_runs_in_the_background_and_searches_answer_503_until_it_is_done(make_app, corpus, slow_catalog):
+def test_a_rebuild_runs_in_the_background_and_searches_answer_503_until_it_is_done(make_app, one_standard,
+                                                                                   slow_catalog):
     application = make_app()  # returns although the rebuild waits for the catalog (slow_catalog)
     client = application.test_client()
     assert "being rebuilt" in unavailable(client, q="数据清洗")["message"]  # served meanwhile: 503
@@ -41,9 +45,8 @@ def test_a_rebuild_runs_in_the_background_and_searches_answer_503_until_it_is_do
     assert search(client, q="数据清洗")["total"] > 0
 
 
-def test_while_an_index_of_an_older_format_is_rebuilt_searches_use_it(make_app, corpus, corpus_index, slow_catalog,
-                                                                      tmp_path, monkeypatch, caplog):
-    copy_index(corpus_index, tmp_path / "started")
+def test_while_an_index_of_an_older_format_is_rebuilt_searches_use_it(make_app, started_index, slow_catalog,
+                                                                      monkeypatch, caplog):
     monkeypatch.setattr("registry.search.whoosh.generations.FORMAT_VERSION", 99)  # this code writes a newer format
     caplog.set_level(logging.WARNING, logger="registry.search.service")
     application = make_app()
@@ -57,7 +60,7 @@ def test_while_an_index_of_an_older_format_is_rebuilt_searches_use_it(make_app, 
     service_of(application).index.check()  # the new generation is of the new format
 
 
-def test_one_process_per_index_directory_rebuilds(make_app, corpus, caplog):
+def test_one_process_per_index_directory_rebuilds(make_app, one_standard, caplog):
     caplog.set_level(logging.INFO, logger="registry.search")
     first, second = make_app("shared"), make_app("shared")  # two workers of one machine
     assert service_of(first).wait_ready(120) and service_of(second).wait_ready(120)
@@ -83,9 +86,9 @@ def _damage(generation: Path, kind: str) -> None:
 
 
 @pytest.mark.parametrize("damage", ["truncate-toc", "delete-segment", "zero-segment", "random-bytes", "dangling-link"])
-def test_a_damaged_index_is_detected_at_start_and_rebuilt_with_a_log_line(make_app, corpus, corpus_index, tmp_path,
+def test_a_damaged_index_is_detected_at_start_and_rebuilt_with_a_log_line(make_app, one_standard, built_index,
                                                                           caplog, damage):
-    target = copy_index(corpus_index, tmp_path / "started")
+    target = built_index()
     _damage(target / os.readlink(target / "current"), damage)
     caplog.set_level(logging.WARNING)
     application = make_app()
@@ -96,9 +99,9 @@ def test_a_damaged_index_is_detected_at_start_and_rebuilt_with_a_log_line(make_a
 
 
 @pytest.mark.parametrize("files", ["MAIN_*.seg", "MAIN_*.mirror_docs.npy"])  # Whoosh's files, and the mirrors
-def test_random_bytes_in_a_segment_while_serving_give_503_and_a_rebuild(make_app, corpus, corpus_index, tmp_path,
+def test_random_bytes_in_a_segment_while_serving_give_503_and_a_rebuild(make_app, one_standard, built_index,
                                                                         caplog, files):
-    target = copy_index(corpus_index, tmp_path / "started")
+    target = built_index()
     application = make_app()
     client = application.test_client()
     before = ids(search(client, q="数据清洗", per_page=50))
@@ -149,9 +152,8 @@ def _harm(generation: Path, harm: str) -> None:
 
 @pytest.mark.parametrize("harm", ["delete-generation", "delete-segment", "delete-toc", "delete-mirrors",
                                   "delete-checksums", "truncate-toc", "garbage-checksums"])
-def test_part_of_the_index_deleted_or_damaged_while_serving_gives_503_and_a_rebuild(make_app, corpus, corpus_index,
-                                                                                    tmp_path, harm):
-    target = copy_index(corpus_index, tmp_path / "started")
+def test_part_of_the_index_deleted_or_damaged_while_serving_gives_503_and_a_rebuild(make_app, built_index, harm):
+    target = built_index()
     application = make_app()
     client = application.test_client()
     before = ids(search(client, q="数据清洗", per_page=50))

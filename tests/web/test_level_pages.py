@@ -186,12 +186,10 @@ def test_generated_documents_are_served_recorded_and_verified(client, corpus):
 
 
 @pytest.fixture
-def searchable(app, corpus):
-    from registry.search.service import service_for
+def searchable(app, corpus, corpus_index):
+    from ..web_helpers import searchable as ready
 
-    service = service_for(app)
-    service.start(wait=0)
-    assert service.wait_ready(120)
+    ready(app, corpus_index)
     return app
 
 

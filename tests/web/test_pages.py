@@ -38,8 +38,8 @@ def publish_variant(engine, edit, version: str = "3.0") -> None:
                                  f"/standards/{CODE}/diff?from=1.0&to=2.0", "/search?q=annotation", "/login",
                                  "/standards?sector=artificial-intelligence", "/standards?by=occupation",
                                  "/standards?group=2-02-38"])
-def test_public_pages_render_with_security_headers(app, client, corpus, url):
-    searchable(app)
+def test_public_pages_render_with_security_headers(app, client, corpus, url, corpus_index):
+    searchable(app, corpus_index)
     response = client.get(url)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     headers = response.headers
@@ -149,8 +149,8 @@ def test_lang_in_the_address_shows_that_language_and_remembers_it(client, corpus
     assert f'name="next" value="/standards/{CODE}"' in page(client, f"/standards/{CODE}?lang=en")
 
 
-def test_anonymous_pages_need_no_session_cookie(app, client, corpus):
-    searchable(app)
+def test_anonymous_pages_need_no_session_cookie(app, client, corpus, corpus_index):
+    searchable(app, corpus_index)
     for url in ("/", "/standards", f"/standards/{CODE}", "/search?q=annotation"):
         assert "Set-Cookie" not in client.get(url).headers, url
 
@@ -197,16 +197,16 @@ def test_a_change_to_the_master_text_alone_shows_in_the_english_interface(client
 # --- search --------------------------------------------------------------------------------------
 
 
-def test_search_results_follow_the_interface_language(app, client, corpus):
-    searchable(app)
+def test_search_results_follow_the_interface_language(app, client, corpus, corpus_index):
+    searchable(app, corpus_index)
     english, chinese = (page(client, "/search?q=数据标注&kind=standard", h) for h in (EN, ZH))
     assert "National Occupational Skill Standard for Artificial Intelligence Trainers" in english
     assert "人工智能训练师国家职业技能标准" in chinese
     assert "Artificial Intelligence Trainers" not in chinese
 
 
-def test_search_facets_have_labels_in_both_languages(app, client, corpus):
-    searchable(app)
+def test_search_facets_have_labels_in_both_languages(app, client, corpus, corpus_index):
+    searchable(app, corpus_index)
     chinese = page(client, "/search?q=数据标注", ZH)
     assert "<mark>" in chinese and "细化结果" in chinese
     facets = re.search(r'<aside aria-labelledby="facets-h" class="facets">(.*?)</aside>', chinese, re.S).group(1)

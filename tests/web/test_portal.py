@@ -215,10 +215,10 @@ class _Outline:
         Parser().feed(text)
 
 
-def test_pages_have_one_h1_headings_in_order_and_a_label_on_every_control(client, corpus, people, app):
+def test_pages_have_one_h1_headings_in_order_and_a_label_on_every_control(client, corpus, people, app, corpus_index):
     """Screen-reader users move by headings and hear each field's label: no skipped heading level,
     one h1 per page, and every input, select and textarea named by a label (or aria-label)."""
-    searchable(app)
+    searchable(app, corpus_index)
     body = app.test_client()
     sign_in(body, people["body"])
     registrar = app.test_client()
