@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from _machine import loadavg, status_kb
+from _machine import cpu_model, loadavg, status_kb
 from _yardstick import calibrate
 
 #: the benchmarks folder, the repository, and the entry point every child process runs (``--worker NAME``)
@@ -109,16 +109,7 @@ def machine_info() -> dict:
         except Exception:
             return "?"
 
-    cpu = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"cpu": cpu, "nproc": os.cpu_count(), "host": platform.node(), "kernel": platform.release(),
+    return {"cpu": cpu_model(), "nproc": os.cpu_count(), "host": platform.node(), "kernel": platform.release(),
             "python": platform.python_version(), "whoosh": v("Whoosh-Reloaded"), "jieba": v("jieba"),
             "opencc": v("OpenCC"), "gunicorn": v("gunicorn"), "flask": v("Flask"), "sqlite": sqlite3.sqlite_version,
             "memory_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
