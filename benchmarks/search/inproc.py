@@ -172,7 +172,6 @@ def profile_section(res: dict) -> list[str]:
     """Where the time goes: the cProfile pass per query type (none with --no-profile)."""
     lines: list[str] = []
     w = lines.append
-    # profile
     prof = res["inproc"].get("profile")
     if prof:
         w("### Where the time goes (cProfile, in-process)")

@@ -187,7 +187,6 @@ def recall_section(res: dict, queries: list[dict]) -> list[str]:
     w = lines.append
     a = res["analysis"]
     by_id = {q["id"]: q for q in queries}
-    # recall
     w("### Hits compared with FTS5")
     w("")
     w("FTS5 gets the same documents (`registry.search.documents.document_from`: every current requirement and knowledge "

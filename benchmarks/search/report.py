@@ -70,7 +70,6 @@ def header_section(res: dict, queries: list[dict]) -> list[str]:
         w("Wiring not in place yet, worked around in the benchmark: " + "; ".join(res["workarounds"]) + ".")
     w("")
 
-    # targets
     t = res["targets"]
     w("| target | measured | result |")
     w("|---|---|---|")
@@ -84,7 +83,6 @@ def build_section(res: dict) -> list[str]:
     """The full index build: the project's rebuild beside the bare writers and FTS5."""
     lines: list[str] = []
     w = lines.append
-    # index build
     rb = res["rebuild"]
     w("### Full index build")
     w("")
@@ -178,7 +176,6 @@ def latency_section(res: dict, queries: list[dict]) -> list[str]:
     w = lines.append
     a = res["analysis"]
     by_id = {q["id"]: q for q in queries}
-    # latency
     w("### Query latency (ms)")
     w("")
     w("In-process: `SearchService.search` (query, top 10, total, facets, snippets; its maintenance thread "
@@ -260,7 +257,6 @@ def memory_section(res: dict) -> list[str]:
     w = lines.append
     rb = res["rebuild"]
     ipr = res["inproc"]
-    # memory
     w("### Memory")
     w("")
     mem = res.get("http", {}).get("memory_after_queries", [])

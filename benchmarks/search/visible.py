@@ -183,7 +183,6 @@ def visible_section(res: dict) -> list[str]:
     """The publish-to-visible trials (none when --trials 0)."""
     lines: list[str] = []
     w = lines.append
-    # publish to visible
     if res.get("visible"):
         v = res["visible"]
         w("### Publish to visible")
