@@ -70,6 +70,7 @@ def header_section(res: dict, queries: list[dict]) -> list[str]:
         w("Wiring not in place yet, worked around in the benchmark: " + "; ".join(res["workarounds"]) + ".")
     w("")
 
+    # the targets, each passed or failed
     t = res["targets"]
     w("| target | measured | result |")
     w("|---|---|---|")
