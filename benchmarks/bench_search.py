@@ -41,9 +41,9 @@ The query set is fixed: ``--make-queries`` regenerates benchmarks/search_queries
 generator's vocabulary with a fixed seed (same file every time); the benchmark only reads it.
 
 Heavy steps run in child processes of this script (``--worker NAME``) so that each one's memory and
-time are its own. This file is the entry point (command line, workers); the steps are in the package
-benchmarks/search/, one module per job. The machine may be shared: the load average and a CPU yardstick are printed at
-the start and the end; rerun when both are low.
+time are its own. This file is the entry point (command line, workers); the steps are in the
+package benchmarks/search/, one module per job. The machine may be shared: the load average and a
+CPU yardstick are printed at the start and the end; rerun when both are low.
 """
 
 from __future__ import annotations
