@@ -22,6 +22,18 @@ def machine() -> str:
     return f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), else what ``platform`` says, else "?"."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
 def status_kb(pid: int | str, key: str) -> int:
     """A ``kB`` field of /proc/PID/status (``VmRSS``, ``VmHWM``, ``RssAnon``...), 0 when unknown."""
     try:

@@ -49,7 +49,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from _machine import loadavg, tree_rss_kb, verdict  # noqa: E402
+from _machine import cpu_model, loadavg, tree_rss_kb, verdict  # noqa: E402
 from _results import add_write_flags, write_section  # noqa: E402
 from _yardstick import calibrate, reference_speed  # noqa: E402,F401  (bv.calibrate: used by the others)
 
@@ -579,22 +579,13 @@ def machine() -> dict:
         js, jrs = version("jsonschema"), version("jsonschema-rs")
     except Exception:  # pragma: no cover
         js = jrs = "?"
-    cpu = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
     libyaml = "?"
     try:
         from yaml import _yaml
         libyaml = _yaml.get_version_string()
     except Exception:
         pass
-    return {"cpu": cpu, "nproc": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)),
+    return {"cpu": cpu_model(), "nproc": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)),
             "python": platform.python_version(), "pyyaml": yaml.__version__, "libyaml": libyaml,
             "jsonschema": js, "jsonschema_rs": jrs, "load_start": loadavg(), "kernel": platform.release(),
             "calibration_start_s": calibrate(), "reference_mbps_start": reference_speed()}
