@@ -13,6 +13,7 @@ breaks the schema accepted, no valid one refused, and an ``Allow`` header on eve
 from __future__ import annotations
 
 import gc
+import logging
 import re
 import threading
 import time
@@ -137,6 +138,8 @@ def live_app(tmp_path_factory, _leftovers):
             pass
 
     app = _make_app(tmp_path_factory.mktemp("fuzz"), [str(folder) for folder in CORPUS])
+    app.extensions["fuzz.server_errors"] = errors = _ServerErrors()
+    logging.getLogger("registry").addHandler(errors)
     keep(app.extensions["registry.engine"], "mohrss", ["2-02-38-03"])
     _wait_for_the_index(app)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
@@ -147,7 +150,20 @@ def live_app(tmp_path_factory, _leftovers):
     finally:
         server.shutdown()
         thread.join()
+        logging.getLogger("registry").removeHandler(errors)
         close_app(app)
+
+
+class _ServerErrors(logging.Handler):
+    """What the server logged at ERROR (with its traceback): a failure's cause is on the server's side."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(self.format(record))
 
 
 def _wait_for_the_index(app, patience: float = 300.0) -> None:
@@ -230,7 +246,9 @@ def test_schemathesis_with_every_check_over_every_operation_finds_nothing(live_a
     assert outcome["tested"]["coverage"] == outcome["tested"]["fuzzing"] == outcome["taking"]
     assert MUST_RUN <= outcome["checks"]
     assert not outcome["errors"], "\n".join(outcome["errors"])
-    assert not outcome["failures"], f"{len(outcome['failures'])} failures:\n" + "\n\n".join(outcome["failures"][:20])
+    assert not outcome["failures"], (f"{len(outcome['failures'])} failures:\n" + "\n\n".join(outcome["failures"][:20])
+                                     + "\n\nlogged by the server:\n" + "\n".join(live_app[1].extensions[
+                                         "fuzz.server_errors"].records[-5:]))
 
 
 def test_schemathesis_finds_a_broken_contract(live_app, monkeypatch):

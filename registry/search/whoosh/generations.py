@@ -35,6 +35,7 @@ from whoosh.index import IndexError as WhooshIndexError
 from .. import postings
 from ..documents import facet_bytes
 from ..interfaces import IndexDamaged, IndexProblem
+from .names import install as install_unique_names
 from .schema import schema
 
 #: Bump when the schema, the analyzers or the document mapping change: older indexes are rebuilt.
@@ -80,6 +81,7 @@ def open_index(path: str | Path):
     """The index in ``path``, its files read with ``pread``-like calls rather than memory-mapped: Whoosh
     copies each memory-mapped part it opens into a private buffer (every searcher would hold a copy
     of the whole index), while reads leave the data in the page cache, shared by every process."""
+    install_unique_names()
     return FileStorage(str(path), supports_mmap=False).open_index(INDEX_NAME, schema=schema())
 
 

@@ -36,6 +36,7 @@ from ..locks import file_lock
 from ..records import VersionRecord
 from .generations import META_ID, OPEN_ERRORS, Generations, open_index, quiet_files, toc_mark
 from .mirrors import mirror_of
+from .names import install as install_unique_names
 from .schema import schema
 
 log = logging.getLogger(__name__)
@@ -405,6 +406,7 @@ class Views:
         return built
 
     def _overlay_of(self, record: VersionRecord) -> tuple[Any, list[Part]]:
+        install_unique_names()
         ram = PrivateRamStorage().create_index(schema())
         writer = ram.writer()
         for doc in document_from(record):

@@ -22,6 +22,7 @@ from ..interfaces import ChangeFeed
 from ..records import Removal, VersionRecord
 from .generations import INDEX_NAME, meta_doc, open_index, record_checksums
 from .mirrors import mirror_before_listing, write_mirrors
+from .names import install as install_unique_names
 from .schema import schema
 
 #: below this many versions a rebuild runs in one process (starting workers costs more than it saves)
@@ -70,6 +71,7 @@ def build(target: Path, feed: ChangeFeed, seq: int, procs: int) -> int:
     from whoosh.writing import SegmentWriter
 
     segmenter()  # load once before forking: the workers share it
+    install_unique_names()
     ix = windex.create_in(str(target), schema(), indexname=INDEX_NAME)
     if procs <= 1:
         writer = ix.writer(limitmb=256)
