@@ -29,7 +29,7 @@ from ..records import Changes, Removal, VersionRecord
 from ..request import SearchRequest, SearchResult
 from ..request import check as check_request
 from . import searching
-from .generations import Generations, check_format, may_be_damage, open_index, stored_meta
+from .generations import Generations, check_format, may_be_damage, open_index, quiet_files, stored_meta
 from .views import Views
 from .writing import build, commit, default_procs
 
@@ -83,8 +83,9 @@ class WhooshIndex:
         try:
             if path is None:
                 raise IndexProblem("missing")
-            ix = open_index(path)
-            unlisted = self.generations.verify(path, ix._read_toc().segments, full=True)
+            with quiet_files():  # a damaged TOC: Whoosh leaves its file open when it fails to read it
+                ix = open_index(path)
+                unlisted = self.generations.verify(path, ix._read_toc().segments, full=True)
         except IndexProblem as problem:
             reason = str(problem)
         except Exception as error:
