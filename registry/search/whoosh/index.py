@@ -11,6 +11,7 @@ generation under ``build.lock``, replays what was published meanwhile, and swaps
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import shutil
@@ -80,17 +81,22 @@ class WhooshIndex:
         mark = (str(path), self.views.generation)
         if self._sound.get(mark, -math.inf) > time.monotonic() - 60:
             return
-        try:
-            if path is None:
-                raise IndexProblem("missing")
-            with quiet_files():  # a damaged TOC: Whoosh leaves its file open when it fails to read it
+        # the files Whoosh leaves open when it fails on a damaged TOC are freed with the error, inside
+        with quiet_files():
+            try:
+                if path is None:
+                    raise IndexProblem("missing")
                 ix = open_index(path)
                 unlisted = self.generations.verify(path, ix._read_toc().segments, full=True)
-        except IndexProblem as problem:
-            reason = str(problem)
-        except Exception as error:
-            reason = f"unreadable ({type(error).__name__}: {error})"
-        else:
+            except IndexProblem as problem:
+                reason = str(problem)
+            except Exception as error:
+                reason = f"unreadable ({type(error).__name__}: {error})"
+            else:
+                reason = None
+            if reason is not None:
+                gc.collect()  # the error's frames may hold the half-opened files in a cycle
+        if reason is None:
             if not unlisted:
                 self._sound = {mark: time.monotonic()}
                 return

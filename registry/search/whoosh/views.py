@@ -291,17 +291,19 @@ class Views:
         """A view of the latest generation of the same directory, reusing an idle searcher's readers."""
         for _ in range(5):
             previous = None
-            try:
-                toc = view.ix._read_toc()
-                self.generations.verify(Path(view.path), toc.segments, full=False)
-                previous = view.take_idle()
-                searcher = open_searcher(view.ix, toc, previous)
-                previous = None
-                return self._make(view.ix, toc, view.path, searcher)
-            except OPEN_ERRORS:
-                if previous is not None:
-                    previous.close()
-                time.sleep(0.02)
+            with quiet_files():  # a damaged TOC: Whoosh leaves its file open when it fails to read it
+                try:
+                    toc = view.ix._read_toc()
+                    self.generations.verify(Path(view.path), toc.segments, full=False)
+                    previous = view.take_idle()
+                    searcher = open_searcher(view.ix, toc, previous)
+                    previous = None
+                    return self._make(view.ix, toc, view.path, searcher)
+                except OPEN_ERRORS:
+                    if previous is not None:
+                        previous.close()
+                gc.collect()
+            time.sleep(0.02)
         return self._open()
 
     def discard(self) -> None:
