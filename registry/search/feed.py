@@ -39,8 +39,10 @@ class CatalogFeed:
         return (_feed_from_url, (self.engine.url.render_as_string(hide_password=False),))
 
     def head(self) -> int:
+        from ..services.catalog import change_log_head
+
         with read_session(self.engine) as session:
-            return session.exec(select(func.max(ChangeLog.seq))).one() or 0
+            return change_log_head(session)
 
     def changes(self, after: int, limit: int) -> tuple[list[VersionRecord | Removal], int]:
         """The current state of every version named by the entries after ``after`` (at most ``limit``)."""

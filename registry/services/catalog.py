@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
@@ -45,6 +46,12 @@ def require_valid(report: Report) -> LoadedDocument:
 class PublishResult:
     version: StandardVersion
     created: bool
+
+
+def change_log_head(session: Session) -> int:
+    """The last change-log entry's ``seq`` (0 for an empty catalog): every publication and withdrawal
+    appends one in its own transaction, so an unchanged head means an unchanged catalog."""
+    return session.exec(select(func.max(ChangeLog.seq))).one() or 0
 
 
 def publish(session: Session, loaded: LoadedDocument, actor: Actor, *, bump_reason: str | None = None,

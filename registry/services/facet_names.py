@@ -22,7 +22,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
-from ..models import ChangeLog, StandardVersion
+from ..models import StandardVersion
+from .catalog import change_log_head
 
 #: sources whose directions are remembered at most (a national catalog has a few thousand latest versions)
 REMEMBERED_SOURCES = 20_000
@@ -38,7 +39,7 @@ class _Memory:
 
     def latest(self, session: Session) -> list[tuple[str, str]]:
         engine = session.get_bind()
-        head = session.exec(select(func.max(ChangeLog.seq))).one() or 0
+        head = change_log_head(session)
         with self._lock:
             known = self._latest.get(engine)
         if known is not None and known[0] == head:

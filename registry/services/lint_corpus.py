@@ -11,14 +11,14 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from ..clock import Clock
 from ..db import read_session
 from ..errors import NotFound
-from ..models import ChangeLog, StandardVersion
+from ..models import StandardVersion
+from .catalog import change_log_head
 from .standing import histories, history
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def published_documents(session: Session, clock: Clock) -> list[tuple[dict, None
 
 def catalog_state(session: Session, clock: Clock) -> tuple[int, object]:
     """The last change-log entry and the day: the corpus changes only when one of them does."""
-    return session.exec(select(func.max(ChangeLog.seq))).one() or 0, clock.today()
+    return change_log_head(session), clock.today()
 
 
 def standard_document(session: Session, code: str, version: str | None = None, clock: Clock | None = None) -> dict:

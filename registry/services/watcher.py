@@ -16,7 +16,6 @@ import logging
 import threading
 from datetime import date
 
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -24,6 +23,7 @@ from ..clock import Clock
 from ..db import catalog_id, read_session
 from ..models import ChangeLog
 from . import events
+from .catalog import change_log_head
 from .standing import histories
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class StandingWatcher:
 
     def _head(self) -> int:
         with read_session(self.engine) as session:
-            return session.exec(select(func.max(ChangeLog.seq))).one() or 0
+            return change_log_head(session)
 
     def check(self) -> None:
         """One look: signal a new day, and the standards changed in the catalog since the last look."""
