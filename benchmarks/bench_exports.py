@@ -8,7 +8,7 @@ a. ``registry export --all`` over the sample corpus (``standards/``): ``--jobs 1
 b. The same over a synthetic corpus of ``--count`` standards (``gen_corpus.py``, default 200).
    The speed-up is the wall time of ``--jobs 1`` over that of ``--jobs 2``.
 c. Cached PDF downloads through the registry (``/standards/{code}/{version}.pdf``, the largest
-   standard, already rendered) under gunicorn with 2 sync workers, next to a bare Flask app whose
+   standard, already rendered) under gunicorn as ``registry serve`` runs it (2 threaded workers), next to a bare Flask app whose
    one route only ``send_file``'s the same file (``bare_send_file.py``) under the same gunicorn
    settings, both up at once, in rounds (the order swapped every round); ``wrk -t2 --latency`` for
    ``--seconds`` at 8 and 32 connections. Needs ``wrk`` (Debian package ``wrk``: ``scripts/system-packages.sh wrk``).
@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _machine import loadavg, machine  # noqa: E402
 from _results import add_write_flags, report  # noqa: E402
+from search.server import serve_threads  # noqa: E402
 
 BIN = Path(sys.executable).parent
 REGISTRY = str(BIN / "registry")
@@ -112,14 +113,17 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn with 2 sync workers, no access log, in its own process group."""
+    """gunicorn as ``registry serve`` starts it (its configuration module, threaded workers of its default
+    ``--threads``), 2 workers, no access log, in its own process group. The bare app gets the same."""
 
     def __init__(self, app: str, env: dict, chdir: Path = ROOT, workers: int = 2):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.started = time.perf_counter()
+        self.threads = serve_threads()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
+            [sys.executable, "-m", "gunicorn", "--config", "python:registry.serving", "--workers", str(workers),
+             "--threads", str(self.threads), "--bind", f"127.0.0.1:{self.port}",
              "--timeout", "120", "--chdir", str(chdir), app],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
@@ -297,7 +301,7 @@ def main() -> int:
             code, version = LARGEST
             lines += [f"Cached PDF downloads (`/standards/{code}/{version}.pdf`, {downloads['bytes']:,} bytes) "
                       "through the registry, and the same file from a bare Flask route that only `send_file`'s "
-                      f"it; gunicorn, 2 sync workers, no access log, both up at once; {downloads['rounds']} rounds, in each "
+                      f"it; gunicorn as `registry serve` runs it (2 workers of {serve_threads()} threads), no access log, both up at once; {downloads['rounds']} rounds, in each "
                       "every connection count on both servers, the order swapped every round; the run with the "
                       f"median req/s is shown; `wrk -t2 -cN -d{args.seconds}s --latency` on the same 2 cores "
                       f"(load {downloads['load']}):", "",
@@ -317,7 +321,7 @@ def main() -> int:
                       f"Target >= {RATIO_TARGET:.0%}: {met}.", ""]
         if "d" in parts:
             first = bench_first_pdf(sample, args.idle)
-            lines += ["The first PDF after a server start (gunicorn, 2 workers, empty exports folder; the largest "
+            lines += ["The first PDF after a server start (gunicorn as `registry serve` runs it, 2 workers, empty exports folder; the largest "
                       f"standard, then `{OTHER[0]}/{OTHER[1]}.pdf`), asked for as soon as the server answers and "
                       f"after {args.idle} s idle:", "",
                       "| renderer | asked | server answers after s | first PDF s | second PDF s |",
