@@ -47,23 +47,24 @@ serve: install
 
 # The suite runs every catalog test on SQLite and on a private PostgreSQL server (scripts/postgres.sh).
 # Two workers; worksteal: an idle worker takes queued tests from the busy one, so a few long tests (the
-# browser's, the renderer's) do not leave one worker running alone at the end.
-test: install check
+# browser's, the renderer's) do not leave one worker running alone at the end. The static checks run beside
+# the suite in a session of their own (the audit mostly waits on PyPI; stopped with the suite if it is
+# interrupted), their output printed after it; either failing fails `make test`.
+test: install
 	scripts/postgres.sh start
-	REGISTRY_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" $(BIN)/python -m pytest -n 2 --dist worksteal
+	@log=$$(mktemp); BIN=$(BIN) setsid scripts/static-checks >"$$log" 2>&1 & checks=$$!; \
+	trap 'kill -- -$$checks 2>/dev/null; rm -f "$$log"' EXIT; trap 'exit 130' INT TERM; \
+	REGISTRY_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" $(BIN)/python -m pytest -n 2 --dist worksteal; \
+	suite=$$?; wait $$checks; checked=$$?; \
+	echo "--- static checks (make check): $$([ $$checked = 0 ] && echo passed || echo FAILED)"; cat "$$log"; \
+	[ $$suite = 0 ] && [ $$checked = 0 ]
 
-# Static checks, part of `make test` (so CI fails with them): ruff (rules in pyproject.toml), bandit
-# (no high-severity finding; settings in pyproject.toml), known vulnerabilities in the locked set.
-check: lint security audit
+# Static checks, part of `make test` (so CI fails with them): scripts/static-checks says what each runs.
+check: install
+	BIN=$(BIN) scripts/static-checks
 
-lint: install
-	$(BIN)/ruff check registry tests benchmarks scripts/pip-progress scripts/audit-deps
-
-security: install
-	$(BIN)/bandit --quiet -c pyproject.toml -r registry --severity-level high
-
-audit: install
-	$(BIN)/python scripts/audit-deps
+lint security audit: install
+	BIN=$(BIN) scripts/static-checks $@
 
 # Re-resolve the locked set from pyproject.toml's ranges in a throw-away virtualenv (needs the package
 # index) and write it to constraints.txt; review the diff, then `make install` installs it.

@@ -27,10 +27,12 @@ import logging
 import os
 import pickle
 import select
+import shutil
 import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -195,6 +197,7 @@ class RenderWorker:
         self.python = python
         self._lock = threading.Lock()          # one render at a time
         self._proc: subprocess.Popen | None = None
+        self._tmp: str | None = None           # the child's temporary folder (its TMPDIR)
         self._ready: dict | None = None
         self._renders = 0
         self._spawned_at = 0.0
@@ -205,7 +208,12 @@ class RenderWorker:
     # -- life cycle
 
     def _spawn(self) -> None:
-        env = dict(os.environ)
+        # WeasyPrint writes each process's fonts (megabytes) to a folder of its own that only the
+        # process's exit removes: a child killed (time or memory limit, recycled after max_renders)
+        # would leave it behind in /tmp. The child's folder is made here and removed once it is reaped.
+        self._kill()  # a previous child that ended by itself: its pipes and folder
+        self._tmp = tempfile.mkdtemp(prefix="registry-render-")
+        env = dict(os.environ, TMPDIR=self._tmp)
         self._proc = subprocess.Popen(
             [self.python, "-m", "registry.render.worker", "--child", "--memory-mb", str(self.memory_mb),
              *(() if self.warm else ("--no-warm",))],
@@ -240,7 +248,10 @@ class RenderWorker:
 
     def _kill(self) -> None:
         proc, self._proc, self._ready = self._proc, None, None
+        tmp, self._tmp = self._tmp, None
         if proc is None:
+            if tmp is not None:  # Popen failed
+                shutil.rmtree(tmp, ignore_errors=True)
             return
         try:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -259,6 +270,8 @@ class RenderWorker:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not wait
             pass
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def _replace(self) -> None:
         """Kill the child and start a new one (it warms up while the caller gets its error)."""
@@ -323,7 +336,7 @@ class RenderWorker:
             raise RenderUnavailable("the PDF renderer is busy; retry later")
         try:
             if os.getpid() != self._owner_pid:  # forked: the child belongs to the parent process
-                self._proc, self._ready, self._owner_pid = None, None, os.getpid()
+                self._proc, self._tmp, self._ready, self._owner_pid = None, None, None, os.getpid()
             if self._proc is None or self._proc.poll() is not None:
                 if self._proc is not None:
                     self.restarts += 1

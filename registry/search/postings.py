@@ -100,10 +100,25 @@ class Mirror:
     positions: np.ndarray
     lengths: dict[str, np.ndarray]
     field_lengths: dict[str, int]
+    #: the files read through memory maps (:func:`read_mirror`): path -> (inode, size) when mapped
+    mapped: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False, compare=False)
     _value_codes: dict[str, tuple[np.ndarray, dict[str, int]]] = field(default_factory=dict, init=False,
                                                                        repr=False, compare=False)
     _members: dict[tuple[str, frozenset[str]], np.ndarray] = field(default_factory=dict, init=False, repr=False,
                                                                    compare=False)
+
+    def cut_short(self) -> str | None:
+        """The name of a mapped file cut short in place since it was mapped (same inode, smaller), else
+        None. Reading a map past its file's end kills the process (SIGBUS) instead of raising: the
+        caller checks before it reads (a ``stat`` per file)."""
+        for path, (inode, size) in self.mapped.items():
+            try:
+                info = os.stat(path)
+            except FileNotFoundError:
+                continue  # unlinked (an old generation removed): its maps stay readable
+            if info.st_ino == inode and info.st_size < size:
+                return os.path.basename(path)
+        return None
 
     def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray | None, int]:
         """(documents, weights, first scored posting) of a term: no documents when it is absent, no
@@ -297,17 +312,25 @@ def read_mirror(directory: Path, prefix: str) -> Mirror | None:
             meta = json.load(handle)
     except FileNotFoundError:
         return None
-    arrays = {name: np.load(directory / f"{prefix}.mirror_{name}.npy", mmap_mode="r", allow_pickle=False)
-              for name in _ARRAYS}
-    lengths = {name: np.load(directory / f"{prefix}.mirror_len_{name}.npy", mmap_mode="r", allow_pickle=False)
-               for name in meta["field_lengths"]}
+    mapped: dict[str, tuple[int, int]] = {}
+
+    def mapping(name: str) -> str:
+        path = str(directory / f"{prefix}.{name}")
+        info = os.stat(path)
+        mapped[path] = (info.st_ino, info.st_size)
+        return path
+
+    def array(name: str) -> np.ndarray:
+        return np.load(mapping(name), mmap_mode="r", allow_pickle=False)
+
+    arrays = {name: array(f"mirror_{name}.npy") for name in _ARRAYS}
+    lengths = {name: array(f"mirror_len_{name}.npy") for name in meta["field_lengths"]}
     terms: dict[tuple[str, str], int] | TermIds
     if "terms" in meta:  # written by format 6 (a generation still served while its successor is built)
         terms = {tuple(key.split(_KEY_SEP, 1)): i for i, key in enumerate(meta["terms"])}  # type: ignore[misc]
     else:
         trie = marisa_trie.Trie()
-        trie.mmap(str(directory / f"{prefix}.mirror_terms.marisa"))
-        terms = TrieTermIds(trie, np.load(directory / f"{prefix}.mirror_term_numbers.npy", mmap_mode="r",
-                                          allow_pickle=False))
+        trie.mmap(mapping("mirror_terms.marisa"))
+        terms = TrieTermIds(trie, array("mirror_term_numbers.npy"))
     return Mirror(int(meta["doc_count"]), terms, lengths=lengths, field_lengths=meta["field_lengths"],  # type: ignore[arg-type]
-                  **arrays)
+                  mapped=mapped, **arrays)

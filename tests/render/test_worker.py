@@ -60,6 +60,33 @@ def test_a_warm_worker_started_long_before_its_first_render_is_used(example):
         worker.close()
 
 
+def test_recycled_children_leave_no_font_files_behind(example, tmp_path, monkeypatch):
+    """WeasyPrint keeps each process's fonts (megabytes) in a temporary folder that only the process's
+    own exit removes; the worker kills its children (recycled after max_renders, over a limit), and
+    none of them may leave files in the temporary directory, nor the worker once closed."""
+    import tempfile
+
+    from registry.render.worker import RenderWorker
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    source, doc = example
+    html = render_html(doc, lang="en", status_info=info_for(source), standalone=False, for_pdf=True)
+    worker = RenderWorker(max_renders=2, warm=False)
+    try:
+        pids = set()
+        for _ in range(2):  # two children, each recycled after its second render
+            assert worker.render_pdf(html).startswith(b"%PDF-")
+            assert list(tmp_path.rglob("weasyprint-*/*")), "the child keeps no fonts in the temporary directory"
+            assert worker.render_pdf(html).startswith(b"%PDF-")
+            pids.add(worker.last_stats["worker_pid"])
+            assert not list(tmp_path.rglob("weasyprint-*")), "the recycled child's fonts are left behind"
+        assert len(pids) == 2
+    finally:
+        worker.close()
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_child_killed_while_idle_just_before_a_render_is_replaced_and_the_render_works(example):
     """The child dies (SIGKILL from outside) while the request is already in its pipe but not yet
     read: it never started the render, so the render goes to a fresh child instead of failing (the

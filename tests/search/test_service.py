@@ -7,6 +7,7 @@ rebuild as of the corpus, in a tenth of its time."""
 from __future__ import annotations
 
 import logging
+import mmap
 import os
 import shutil
 import time
@@ -115,6 +116,26 @@ def test_random_bytes_in_a_segment_while_serving_give_503_and_a_rebuild(make_app
         time.sleep(0.05)
     assert "being rebuilt" in unavailable(client, q="数据清洗", per_page=50)["message"]
     assert any("does not match its checksum" in r.getMessage() for r in caplog.records), caplog.text
+    assert service_of(application).wait_ready(120)
+    assert ids(search(client, q="数据清洗", per_page=50)) == before
+
+
+def test_mirrors_cut_short_in_place_while_serving_give_503_at_once(make_app, built_index):
+    """The mirrors are memory-mapped: one truncated in place (same inode) kills the process with SIGBUS
+    when a search reads past its new end. The next search must see it shorter and answer 503, then the
+    rebuilt index answers as before."""
+    target = built_index()
+    application = make_app(SEARCH_CATCH_UP_MS=600_000)  # the thread's stat of the files comes too late to help
+    client = application.test_client()
+    before = ids(search(client, q="数据清洗", per_page=50))
+    cut = sorted((target / os.readlink(target / "current")).glob("MAIN_*.mirror_*"))
+    assert max(path.stat().st_size for path in cut) > 2 * mmap.PAGESIZE  # reads past the end fault
+    for path in cut:
+        with open(path, "r+b") as handle:
+            handle.truncate(20)
+    response = client.get(API, query_string={"q": "数据清洗", "per_page": 50})
+    assert response.status_code == 503, response.get_data(as_text=True)[:300]
+    assert response.headers["Retry-After"]
     assert service_of(application).wait_ready(120)
     assert ids(search(client, q="数据清洗", per_page=50)) == before
 

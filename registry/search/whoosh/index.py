@@ -266,7 +266,7 @@ class WhooshIndex:
         node = parse_query(request.q.strip())
         for attempt in (1, 2):
             try:
-                view = self.views.current(force=attempt == 2)
+                view = self.views.searchable(force=attempt == 2)
                 with view.lease() as searcher:
                     if overlay:
                         return searching.run_with_overlay(self.views, view, searcher, request, node, overlay)

@@ -114,6 +114,17 @@ class View:
             if searcher is not None:
                 searcher.close()
 
+    def check_mapped(self) -> None:
+        """Raise :class:`IndexDamaged` if a file the segments' mirrors read through memory maps was cut
+        short in place since it was mapped: reading past its new end would kill the process (SIGBUS).
+
+        A ``stat`` per file, before each search. A file cut during a search can still kill the process:
+        this narrows the window from the life of the maps to the search under way."""
+        for part in self.layout.parts:
+            cut = part.segment.mirror.cut_short()
+            if cut is not None:
+                raise IndexDamaged(f"damaged ({cut} was cut short while in use)")
+
     def take_idle(self) -> Searcher | None:
         with self._guard:
             return self._idle.pop() if self._idle else None
@@ -306,9 +317,12 @@ class Views:
             time.sleep(0.02)
         return self._open()
 
-    def discard(self) -> None:
-        """Drop the opened generation (its files are damaged): the next search opens it again."""
+    def discard(self, view: View | None = None) -> None:
+        """Drop the opened generation (its files are damaged): the next search opens it again. With
+        ``view``, only if that is still the one opened (another thread may have replaced it since)."""
         with self._lock:
+            if view is not None and self._view is not view:
+                return
             view, self._view = self._view, None
             self._segments.clear()  # the memory maps of a dropped generation go with it
         if view is not None:
@@ -370,6 +384,17 @@ class Views:
             except IndexDamaged:
                 self.discard()
                 raise
+
+    def searchable(self, force: bool = False) -> View:
+        """The current view (:meth:`current`), its memory-mapped files checked first: one cut short in
+        place is :class:`IndexDamaged`, and the view is dropped before anything reads past its end."""
+        view = self.current(force)
+        try:
+            view.check_mapped()
+        except IndexDamaged:
+            self.discard(view)
+            raise
+        return view
 
     def close(self) -> None:
         """Close the opened generation's files (when this process opened them)."""
