@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -208,16 +209,41 @@ def db_url(request, tmp_path):
     yield request.getfixturevalue("postgres_catalog").reset(with_corpus)
 
 
+@functools.cache
+def compiled_templates():
+    """The page templates' compiled code, kept for this test process (a Jinja bytecode cache).
+
+    Every test makes its own app, so its own Jinja environment, which compiled each template it rendered
+    again: a large share of the web tests' time. Jinja checks each entry against the template's source
+    (an edited template is compiled again), and the templates render exactly as they do uncached."""
+    import jinja2
+
+    class Compiled(jinja2.BytecodeCache):
+        def __init__(self) -> None:
+            self.code: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket) -> None:
+            if bucket.key in self.code:
+                bucket.bytecode_from_string(self.code[bucket.key])
+
+        def dump_bytecode(self, bucket) -> None:
+            self.code[bucket.key] = bucket.bytecode_to_string()
+
+    return Compiled()
+
+
 def make_test_app(db_url: str, tmp_path, *, clock=None, **overrides):
     """An app on the test's catalog, its state in tmp_path; close it with :func:`close_app`.
     ``clock``: a ``registry.clock.Clock`` the test moves to any day (default: the real one)."""
     from registry import create_app
 
-    return create_app(clock=clock, test_config={"DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "instance"),
-                       "EXPORTS_DIR": str(tmp_path / "exports"), "LOG_LEVEL": "WARNING",
-                       "RENDER_WARM": 0, "SEARCH_CHECK_ON_START": 0,  # search starts at its first use
-                       "WATCH_INTERVAL": 0,  # tests look for a new day themselves (watcher.check)
-                       **overrides})
+    application = create_app(clock=clock, test_config={
+        "DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "instance"), "EXPORTS_DIR": str(tmp_path / "exports"),
+        "LOG_LEVEL": "WARNING", "RENDER_WARM": 0, "SEARCH_CHECK_ON_START": 0,  # search starts at its first use
+        "WATCH_INTERVAL": 0,  # tests look for a new day themselves (watcher.check)
+        **overrides})
+    application.jinja_env.bytecode_cache = compiled_templates()
+    return application
 
 
 def close_app(application) -> None:
