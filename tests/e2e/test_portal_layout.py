@@ -1,7 +1,8 @@
 """End-to-end, in Chromium at 1280 and 390 px: the portal shows a text's problems where they are on a
 short, navigable page, and the next edition is started from a version's page; nothing overflows the
 viewport (checked on every element's bounding box), and each state is photographed
-(``portal-*.png`` under $REGISTRY_SCREENSHOTS_DIR)."""
+(``portal-*.png`` under $REGISTRY_SCREENSHOTS_DIR). On SQLite only, as test_layout_a11y.py: the layout does
+not depend on the catalog's backend, and starting the next version on both is tests/test_next_version.py's."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 
 import pytest
 
-from ..conftest import BACKENDS, STANDARDS
+from ..conftest import STANDARDS
 from ..web_helpers import PASSWORD
 from .test_browser import CODE, SCREENSHOTS, browser, click, server, shot  # noqa: F401 (fixtures browser, server)
 
@@ -65,6 +66,7 @@ def in_view(page, locator) -> bool:
         box["x"] + box["width"] <= viewport["width"] + 0.5
 
 
+@pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("size", SIZES)
 def test_three_errors_give_a_short_page_that_leads_to_each_error(server, browser, size):  # noqa: F811
     page = sign_in(browser, server, size)
@@ -107,10 +109,11 @@ def test_three_errors_give_a_short_page_that_leads_to_each_error(server, browser
     line = page.evaluate("location.hash")
     assert re.fullmatch(r"#L\d+", line) and page.locator(f"details.whole-file {line}").is_visible()
     fits(page, "whole file")
-    if server.backend == BACKENDS[0]:  # the screen at the line, not the 1,756 lines of the page
-        page.screenshot(path=str(SCREENSHOTS / f"portal-problems-file-{size}.png"))
+    page.screenshot(path=str(SCREENSHOTS / f"portal-problems-file-{size}.png"))  # the screen at the line, not
+    # the 1,756 lines of the page
 
 
+@pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("size,bump", [("desktop", "minor"), ("phone", "major")])
 def test_the_next_edition_and_the_number_its_changes_need(server, browser, size, bump):  # noqa: F811
     page = sign_in(browser, server, size)
