@@ -206,6 +206,9 @@ def test_search_upload_and_review_with_the_keyboard_alone(server, browser):  # n
     with page.expect_navigation():
         page.keyboard.press("Enter")
     page.goto(server.base + "/portal/drafts/new")
+    # Playwright asks the browser to intercept file choosers without waiting for it to be done: listening from
+    # here, before the Tab presses, the interception is in place when Space opens the chooser
+    page.on("filechooser", lambda chooser: None)
     _tab_to(page, "#file")
     text = (STANDARDS / CODE / "2.0.yaml").read_text("utf-8").replace("level_scheme: skill-grades",
                                                                       "level_scheme: no-such", 1)

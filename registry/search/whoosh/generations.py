@@ -21,6 +21,7 @@ import struct
 import tempfile
 import threading
 import time
+import traceback
 import warnings
 import zlib
 from collections.abc import Iterator
@@ -72,7 +73,10 @@ def quiet_files() -> Iterator[None]:
         warnings.simplefilter("ignore", ResourceWarning)
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
+            # the error's frames hold what Whoosh opened (a damaged TOC's file): freed here, while the
+            # warning is ignored, not when the caller drops the error
+            traceback.clear_frames(exc.__traceback__)
             gc.collect()
             raise
 
@@ -82,7 +86,8 @@ def open_index(path: str | Path):
     copies each memory-mapped part it opens into a private buffer (every searcher would hold a copy
     of the whole index), while reads leave the data in the page cache, shared by every process."""
     install_unique_names()
-    return FileStorage(str(path), supports_mmap=False).open_index(INDEX_NAME, schema=schema())
+    with quiet_files():  # opening reads the TOC: a damaged one is left open by Whoosh when it fails
+        return FileStorage(str(path), supports_mmap=False).open_index(INDEX_NAME, schema=schema())
 
 
 def toc_mark(path: str | Path, generation: int) -> tuple[int, int]:
