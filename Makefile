@@ -15,7 +15,7 @@ EXTRAS := test,postgres,check
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install serve test check lint security audit lock clean system-packages fonts
+.PHONY: install serve test screenshots check lint security audit lock clean system-packages fonts
 
 # The virtualenv is rebuilt when the dependencies change: every package at the version constraints.txt
 # pins (the locked set), the project built with the pinned setuptools. The editable install is a plain
@@ -49,15 +49,27 @@ serve: install
 # Two workers; worksteal: an idle worker takes queued tests from the busy one, so a few long tests (the
 # browser's, the renderer's) do not leave one worker running alone at the end. The static checks run beside
 # the suite in a session of their own (the audit mostly waits on PyPI; stopped with the suite if it is
-# interrupted), their output printed after it; either failing fails `make test`.
+# interrupted), their output printed after it; either failing fails `make test`. PYTHONDONTWRITEBYTECODE is
+# cleared for the suite: its dozens of Python processes (servers, workers, render children) then read the
+# project's compiled modules from __pycache__ (git-ignored) instead of each compiling them again.
 test: install
 	scripts/postgres.sh start
 	@log=$$(mktemp); BIN=$(BIN) setsid scripts/static-checks >"$$log" 2>&1 & checks=$$!; \
 	trap 'kill -- -$$checks 2>/dev/null; rm -f "$$log"' EXIT; trap 'exit 130' INT TERM; \
-	REGISTRY_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" $(BIN)/python -m pytest -n 2 --dist worksteal; \
+	REGISTRY_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" PYTHONDONTWRITEBYTECODE= \
+		$(BIN)/python -m pytest -n 2 --dist worksteal; \
 	suite=$$?; wait $$checks; checked=$$?; \
 	echo "--- static checks (make check): $$([ $$checked = 0 ] && echo passed || echo FAILED)"; cat "$$log"; \
 	[ $$suite = 0 ] && [ $$checked = 0 ]
+
+# Full-page screenshots of every page the browser tests visit (the main pages in both languages at three widths,
+# the portal's screens), to look at: the browser tests with $(SHOTS) as REGISTRY_SCREENSHOTS_DIR. `make test`
+# photographs only a page whose layout check fails.
+SHOTS ?= $(CURDIR)/test-artifacts/screenshots
+screenshots: install
+	scripts/postgres.sh start
+	REGISTRY_TEST_POSTGRES_URL="$$(scripts/postgres.sh url)" REGISTRY_SCREENSHOTS_DIR=$(SHOTS) \
+		PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 2 --dist worksteal tests/e2e
 
 # Static checks, part of `make test` (so CI fails with them): scripts/static-checks says what each runs.
 check: install

@@ -93,8 +93,14 @@ class PostgresCatalog:
     """One migrated database per test session, reset between tests.
 
     CREATE DATABASE takes seconds here, so tests do not get a database each: they get this one,
-    truncated, and (when they ask for the corpus) refilled from rows captured once.
+    truncated, and (when they ask for the corpus) refilled from rows captured once. Only a test that
+    tried to write needs that: a trigger on every table counts the statements that insert, update,
+    delete or truncate (before each runs, so a failed insert that used up a serial id counts too) on a
+    sequence of the suite's own, which no transaction waits on or rolls back. A reset after a test that
+    only read, to what the catalog already holds, has nothing to do.
     """
+
+    WATCH = "registry_test"  # the schema of the counting sequence and function (the models' tables are in public)
 
     def __init__(self, base):
         from registry.db import make_engine
@@ -109,41 +115,67 @@ class PostgresCatalog:
         self.engine = make_engine(self.url)
         upgrade(self.engine)
         self.snapshot: list | None = None
+        self.holds: tuple[bool, int] | None = None  # (the corpus or empty, the write count) after the last reset
+        with self.engine.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {self.WATCH}; CREATE SEQUENCE {self.WATCH}.writes; "
+                              f"CREATE FUNCTION {self.WATCH}.count_write() RETURNS trigger LANGUAGE plpgsql AS "
+                              f"$$ BEGIN PERFORM nextval('{self.WATCH}.writes'); RETURN NULL; END $$"))
+            for table in self.tables():
+                conn.execute(text(f'CREATE TRIGGER {self.WATCH}_write BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE '
+                                  f'ON "{table.name}" FOR EACH STATEMENT EXECUTE FUNCTION {self.WATCH}.count_write()'))
 
     def tables(self):
         from sqlmodel import SQLModel
 
         return SQLModel.metadata.sorted_tables
 
+    def _writes(self) -> int | None:
+        """The write count, or None when it cannot be trusted (a table lost its trigger: dropped and made
+        again) or the server is out of reach (a test restarted it)."""
+        try:
+            with self.engine.connect() as conn:
+                watched = conn.execute(text("SELECT count(*) FROM pg_trigger WHERE tgname = :name"),
+                                       {"name": f"{self.WATCH}_write"}).scalar_one()
+                count = conn.execute(text(f"SELECT last_value + is_called::int FROM {self.WATCH}.writes")).scalar_one()
+        except Exception:  # noqa: BLE001 - any doubt means the full reset
+            return None
+        return count if watched == len(self.tables()) else None
+
     def reset(self, with_corpus: bool) -> str:
+        if self.holds is not None and self.holds == (with_corpus, self._writes()):
+            return self.url  # nothing tried to write since the catalog held just this
         self.engine.dispose()
         names = ", ".join(f'"{t.name}"' for t in self.tables())
         with self.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        if with_corpus:
-            if self.snapshot is None:
-                _load_sample_corpus(self.url)
-                with self.engine.connect() as conn:
-                    self.snapshot = [(t, [dict(r._mapping) for r in conn.execute(t.select())]) for t in self.tables()]
-                return self.url
-            with self.engine.begin() as conn:
-                for table, rows in self.snapshot:
-                    if rows:
-                        # self-references (a version's predecessor) are filled in after every row exists
-                        own = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
-                        conn.execute(table.insert(), [{**r, **{c: None for c in own}} for r in rows])
-                        for column in own:
-                            pk = table.primary_key.columns.values()[0]
-                            conn.execute(table.update().where(pk == bindparam("_pk")).values({column: bindparam("_v")}),
-                                         [{"_pk": r[pk.name], "_v": r[column]} for r in rows if r[column] is not None]
-                                         or [{"_pk": -1, "_v": None}])
-                        for column in table.primary_key.columns:
-                            if column.autoincrement is True or (column.type.python_type is int):
-                                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', "
-                                                  f"'{column.name}'), (SELECT max(\"{column.name}\") FROM "
-                                                  f"\"{table.name}\"))"))
+        if with_corpus and self.snapshot is None:
+            _load_sample_corpus(self.url)
+            with self.engine.connect() as conn:
+                self.snapshot = [(t, [dict(r._mapping) for r in conn.execute(t.select())]) for t in self.tables()]
+        elif with_corpus:
+            self._refill()
         self.engine.dispose()
+        writes = self._writes()
+        self.holds = None if writes is None else (with_corpus, writes)
         return self.url
+
+    def _refill(self) -> None:
+        with self.engine.begin() as conn:
+            for table, rows in self.snapshot:
+                if rows:
+                    # self-references (a version's predecessor) are filled in after every row exists
+                    own = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
+                    conn.execute(table.insert(), [{**r, **{c: None for c in own}} for r in rows])
+                    for column in own:
+                        pk = table.primary_key.columns.values()[0]
+                        conn.execute(table.update().where(pk == bindparam("_pk")).values({column: bindparam("_v")}),
+                                     [{"_pk": r[pk.name], "_v": r[column]} for r in rows if r[column] is not None]
+                                     or [{"_pk": -1, "_v": None}])
+                    for column in table.primary_key.columns:
+                        if column.autoincrement is True or (column.type.python_type is int):
+                            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', "
+                                              f"'{column.name}'), (SELECT max(\"{column.name}\") FROM "
+                                              f"\"{table.name}\"))"))
 
     def close(self):
         self.engine.dispose()
@@ -186,13 +218,31 @@ def fresh_db_url(request, tmp_path):
     admin.dispose()
 
 
-@pytest.fixture(scope="session")
-def sqlite_templates(tmp_path_factory):
-    """Migrated SQLite files, empty and with the corpus, copied for each test (loading is the slow part)."""
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """The folder ``name`` filled by ``build(folder)`` once for the whole run: the first test process to
+    need it builds it under a lock; the others (xdist's workers share the parent of their temporary
+    folders) wait for it and reuse it. A build that failed left no mark, so the next one tries again."""
+    import fcntl
+    import shutil
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not (folder / ".built").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            (folder / ".built").touch()
+    return folder
+
+
+def _build_sqlite_templates(folder: Path) -> None:
     from registry.db import make_engine
     from registry.migrate import upgrade
 
-    folder = tmp_path_factory.mktemp("sqlite-templates")
     empty, full = folder / "empty.sqlite3", folder / "corpus.sqlite3"
     engine = make_engine(f"sqlite:///{empty}")
     upgrade(engine)
@@ -205,23 +255,30 @@ def sqlite_templates(tmp_path_factory):
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
-    return {False: empty, True: full}
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory):
+    """Migrated SQLite files, empty and with the corpus, copied for each test (loading is the slow part)."""
+    folder = built_once(tmp_path_factory, "sqlite-templates", _build_sqlite_templates)
+    return {False: folder / "empty.sqlite3", True: folder / "corpus.sqlite3"}
 
 
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory, sqlite_templates) -> Path:
-    """The index of the sample corpus, built once (from the SQLite template) with two processes."""
+    """The index of the sample corpus, built once for the run (from the SQLite template) with two processes."""
     from registry.db import make_engine
     from registry.search.service import reindex
 
-    folder = tmp_path_factory.mktemp("search-template")
-    catalog = folder / "catalog.sqlite3"
-    catalog.write_bytes(sqlite_templates[True].read_bytes())
-    engine = make_engine(f"sqlite:///{catalog}")
-    report = reindex(engine, folder, procs=2)
-    engine.dispose()
-    assert report["documents"] > 2000 and report["procs"] == 2
-    return folder / "index"
+    def build(folder: Path) -> None:
+        catalog = folder / "catalog.sqlite3"
+        catalog.write_bytes(sqlite_templates[True].read_bytes())
+        engine = make_engine(f"sqlite:///{catalog}")
+        report = reindex(engine, folder, procs=2)
+        engine.dispose()
+        assert report["documents"] > 2000 and report["procs"] == 2
+
+    return built_once(tmp_path_factory, "search-template", build) / "index"
 
 
 @pytest.fixture(params=BACKENDS)

@@ -1,9 +1,12 @@
 """End-to-end: the pages in headless Chromium (Debian's /usr/bin/chromium) against a live server on a
-loopback port, once on SQLite and once on PostgreSQL.
+loopback port. The flow that writes (draft, review, publication, withdrawal) runs on SQLite and on
+PostgreSQL; the flows that only read run on SQLite, since the browser sees the same pages from either
+(tests/web renders every page on both backends).
 
 A missing Playwright or Chromium fails these tests: they are part of the suite, never skipped.
-Full-page screenshots of the main pages (test_layout_a11y.py: both languages, three widths) are saved under
-$REGISTRY_SCREENSHOTS_DIR (default test-artifacts/screenshots, git-ignored).
+Full-page screenshots of the pages visited (test_layout_a11y.py: the main pages in both languages, three
+widths) are saved under $REGISTRY_SCREENSHOTS_DIR when it is set (`make screenshots` sets it to
+test-artifacts/screenshots, git-ignored); without it only a page whose layout check failed is photographed.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from ..web_helpers import PASSWORD, add_people, live_server, searchable
 
 #: Debian's Chromium, exactly: Playwright's own browser builds cannot be downloaded on these machines
 CHROMIUM = Path("/usr/bin/chromium")
+#: screenshots are for people to look at (docs/screenshots.md): taken when asked for, and of a page that failed
+SCREENSHOTS_ASKED = bool(os.environ.get("REGISTRY_SCREENSHOTS_DIR"))
 SCREENSHOTS = Path(os.environ.get("REGISTRY_SCREENSHOTS_DIR") or ROOT / "test-artifacts" / "screenshots")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
@@ -53,6 +58,10 @@ def version_3() -> str:
              f"                    zh: {ADDED[1]}\n                    en: {ADDED[2]}\n")
     assert REMOVED not in text and last in text
     return text.replace(last, last + added, 1)
+
+
+#: a flow that only reads: on SQLite (see the module)
+READING = pytest.mark.parametrize("server", [BACKENDS[0]], indirect=True)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -118,11 +127,18 @@ def pdf_texts(data: bytes) -> list[str]:
     return [p.extract_text() or "" for p in pypdf.PdfReader(io.BytesIO(data)).pages]
 
 
-def shot(server, page, name: str) -> None:
-    """A full-page screenshot (once: on the first backend)."""
-    if server.backend == BACKENDS[0]:
+def photograph(page, name: str, *, full_page: bool = True, failed: bool = False) -> None:
+    """Save a screenshot as ``<name>.png`` under SCREENSHOTS when they were asked for, or when a check of
+    the page ``failed`` (what the failure message describes, to look at)."""
+    if SCREENSHOTS_ASKED or failed:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def shot(server, page, name: str) -> None:
+    """A full-page screenshot when asked for (once: on the first backend)."""
+    if server.backend == BACKENDS[0]:
+        photograph(page, name)
 
 
 def click(page, target) -> None:
@@ -233,6 +249,7 @@ def _check_item_changes(page) -> None:
 # --- reading ---------------------------------------------------------------------------------------
 
 
+@READING
 def test_trainer_searches_in_chinese_and_english_and_filters_by_level(server, browser):
     page = new_page(browser, "zh", phone=True)
     page.goto(server.base + "/")
@@ -257,6 +274,7 @@ def test_trainer_searches_in_chinese_and_english_and_filters_by_level(server, br
     assert hits.locator(".level[data-level='L4']").count() > 0
 
 
+@READING
 def test_hr_downloads_the_pdf_and_verifies_it(server, browser):
     page = new_page(browser)
     page.goto(f"{server.base}/standards/{CODE}")
@@ -273,6 +291,7 @@ def test_hr_downloads_the_pdf_and_verifies_it(server, browser):
     assert page.locator("p.version-line").get_attribute("data-status") == "in-force"
 
 
+@READING
 def test_browse_by_sector_and_by_occupation(server, browser):
     page = new_page(browser, "zh")
     page.goto(f"{server.base}/standards")
@@ -302,6 +321,7 @@ def _check_the_feed(server, browser) -> None:
     assert "Replaced by the 2025 national standard." in withdrawn.findtext(f"{ATOM}summary")
 
 
+@READING
 def test_pages_read_and_switch_language_without_javascript(server, browser):
     page = new_page(browser, "en", javascript=False)
     for path in ("/", "/standards", f"/standards/{CODE}", f"/standards/{CODE}/diff?from=1.0&to=2.0",
@@ -347,4 +367,5 @@ def _submitted_draft(server) -> int:
 def test_screenshots_are_where_the_readme_says():
     readme = (ROOT / "README.md").read_text("utf-8")
     assert "REGISTRY_SCREENSHOTS_DIR" in readme and "test-artifacts/screenshots" in readme
+    assert "make screenshots" in readme and re.search(r"(?m)^screenshots: ", (ROOT / "Makefile").read_text())
     assert "test-artifacts/" in (ROOT / ".gitignore").read_text()

@@ -6,8 +6,8 @@ markers included, never overlap; at 390 px a requirement table is one card per w
 its "After" side on the screen, and the search's facets are folded behind a button with the first result on
 the first screen;
 axe-core (node_modules/axe-core, `make install`) finds no violation of impact serious or critical (at 1280 and
-390 px). Each page is photographed (``layout-<page>-<lang>-<width>.png`` under $REGISTRY_SCREENSHOTS_DIR;
-docs/screenshots.md lists what was looked at). One server (SQLite: layout does not depend on the catalog's
+390 px). Each page is photographed (``layout-<page>-<lang>-<width>.png`` under $REGISTRY_SCREENSHOTS_DIR,
+with `make screenshots`, or when a check of it fails; docs/screenshots.md lists what was looked at). One server (SQLite: layout does not depend on the catalog's
 backend) and one browser for the module.
 
 Keyboard: search, the portal's upload and the review's actions are done with the keyboard alone.
@@ -21,7 +21,7 @@ import pytest
 
 from ..conftest import ROOT, STANDARDS
 from ..web_helpers import PASSWORD
-from .test_browser import CODE, LOCALES, SCREENSHOTS, _current_sha256, _submitted_draft, browser, server  # noqa: F401
+from .test_browser import CODE, LOCALES, _current_sha256, _submitted_draft, browser, photograph, server  # noqa: F401
 from .test_portal_layout import OVERFLOW
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -87,6 +87,8 @@ def _context(browser, lang: str, width: int):  # noqa: F811
     context = browser.new_context(locale=LOCALES[lang], bypass_csp=True,
                                   viewport={"width": width, "height": 844 if width == PHONE else 900})
     context.set_default_timeout(90_000)
+    if width != 768:  # where axe runs: with each document, instead of sent over the protocol for each page
+        context.add_init_script(path=str(AXE))
     return context
 
 
@@ -161,8 +163,7 @@ def test_every_main_page_fits_reflows_and_passes_axe(server, browser, axe_source
             failures.append(f"{where}: the error page has no search box")
         if width != 768:
             failures += [f"{where}: axe: {v}" for v in _axe(page)]
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"layout-{name}-{lang}-{width}.png"), full_page=True)
+        photograph(page, f"layout-{name}-{lang}-{width}", failed=any(f.startswith(where) for f in failures))
     for page in pages.values():
         page.context.close()
     assert not failures, "\n".join(failures)

@@ -86,7 +86,15 @@ def _damage(generation: Path, kind: str) -> None:
         shutil.rmtree(generation)
 
 
-@pytest.mark.parametrize("damage", ["truncate-toc", "delete-segment", "zero-segment", "random-bytes", "dangling-link"])
+def _each_on_sqlite_one_on_postgresql(kinds: list[str]) -> list[tuple[str, str]]:
+    """(backend, kind): every kind of damage on SQLite, the first also on PostgreSQL. The damage is to
+    the index's files, the same whatever the catalog; the catalog only feeds the rebuild, and reading
+    the rebuild from each backend is what the PostgreSQL case adds."""
+    return [("sqlite", kind) for kind in kinds] + [("postgresql", kinds[0])]
+
+
+@pytest.mark.parametrize("db_url, damage", _each_on_sqlite_one_on_postgresql(
+    ["truncate-toc", "delete-segment", "zero-segment", "random-bytes", "dangling-link"]), indirect=["db_url"])
 def test_a_damaged_index_is_detected_at_start_and_rebuilt_with_a_log_line(make_app, one_standard, built_index,
                                                                           caplog, damage):
     target = built_index()
@@ -99,7 +107,8 @@ def test_a_damaged_index_is_detected_at_start_and_rebuilt_with_a_log_line(make_a
     assert search(application.test_client(), q="数据清洗")["total"] > 0
 
 
-@pytest.mark.parametrize("files", ["MAIN_*.seg", "MAIN_*.mirror_docs.npy"])  # Whoosh's files, and the mirrors
+@pytest.mark.parametrize("db_url, files", _each_on_sqlite_one_on_postgresql(  # Whoosh's files, and the mirrors
+    ["MAIN_*.seg", "MAIN_*.mirror_docs.npy"]), indirect=["db_url"])
 def test_random_bytes_in_a_segment_while_serving_give_503_and_a_rebuild(make_app, one_standard, built_index,
                                                                         caplog, files):
     target = built_index()
@@ -171,8 +180,9 @@ def _harm(generation: Path, harm: str) -> None:
             path.write_bytes(b"\x00garbage{")
 
 
-@pytest.mark.parametrize("harm", ["delete-generation", "delete-segment", "delete-toc", "delete-mirrors",
-                                  "delete-checksums", "truncate-toc", "garbage-checksums"])
+@pytest.mark.parametrize("db_url, harm", _each_on_sqlite_one_on_postgresql(
+    ["delete-generation", "delete-segment", "delete-toc", "delete-mirrors", "delete-checksums", "truncate-toc",
+     "garbage-checksums"]), indirect=["db_url"])
 def test_part_of_the_index_deleted_or_damaged_while_serving_gives_503_and_a_rebuild(make_app, built_index, harm):
     target = built_index()
     application = make_app()

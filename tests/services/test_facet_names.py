@@ -33,12 +33,12 @@ def test_direction_names_come_from_each_standards_latest_version(engine, corpus)
     assert names["analysis"] == {"zh": "海量数据分析方向", "en": "Big-data analysis"}
 
 
-def test_the_search_page_names_a_direction_as_the_latest_version_does(app, client, engine, corpus):
+def test_the_search_page_names_a_direction_as_the_latest_version_does(app, client, engine, corpus, corpus_index):
     from registry.search.service import service_for
 
     from ..web_helpers import searchable
 
-    searchable(app)
+    searchable(app, corpus_index)
     before = client.get("/search?q=数据", headers={"Accept-Language": "zh"}).get_data(as_text=True)
     assert ">大数据分析方向</a>" in before
     publish_renamed(engine, "海量数据分析方向")
