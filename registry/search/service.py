@@ -84,12 +84,14 @@ class SearchService:
 
     # -- the maintenance thread
 
-    def start(self, *, wait: float = START_WAIT) -> str | None:
+    def start(self, *, wait: float | None = None) -> str | None:
         """Check the index and start this process's maintenance thread (again after a fork).
 
         A missing, damaged or out-of-date index is rebuilt in that thread, with a log line; this
-        waits up to ``wait`` seconds for the rebuild. Returns the problem found, or None.
+        waits up to ``wait`` seconds (START_WAIT, read at each call) for the rebuild. Returns the problem
+        found, or None.
         """
+        wait = START_WAIT if wait is None else wait
         with self._guard:
             if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
                 return None
