@@ -60,6 +60,14 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, clock: Clock | N
     return app
 
 
+#: the modules create_app imports as it runs (lazily, so that importing this module stays light): a
+#: server's master imports them before it forks its workers (registry.serving.on_starting)
+SERVED_MODULES = ("registry.api", "registry.api.case", "registry.api.errors", "registry.api.lint",
+                  "registry.api.requests", "registry.api.search", "registry.migrate", "registry.render.worker",
+                  "registry.search.service", "registry.services.exports", "registry.services.plain_copies",
+                  "registry.services.watcher", "registry.web")
+
+
 def _connect_receivers(app: Flask, engine: Engine, config: Mapping[str, Any]) -> None:
     """What follows a change of standing in this process (``services.events``); and, outside tests,
     the watcher that notices new days and other machines' changes (``REGISTRY_WATCH_INTERVAL``)."""

@@ -6,8 +6,9 @@ and how long it took, so that the app processes start on a ready catalog and ind
 every worker, no warning on a normal first start).
 
 This module is also the gunicorn configuration that ``registry serve`` hands to gunicorn
-(``--config python:registry.serving``): its :func:`post_worker_init` hook prints the addresses to
-open once the first worker has built its app and can answer.
+(``--config python:registry.serving``): its :func:`on_starting` hook imports the app's modules in the
+master before the workers fork, and :func:`post_worker_init` prints the addresses to open once the first
+worker has built its app and can answer.
 """
 
 from __future__ import annotations
@@ -68,6 +69,18 @@ def prepare_catalog(engine, load: bool) -> None:
         say(f"search: the index is {problem}; building it from the catalog...")
         report = reindex(engine, config["DATA_DIR"])
         say(f"search: {report['documents']} documents indexed ({time.monotonic() - started:.1f} s)")
+
+
+def on_starting(server) -> None:
+    """gunicorn hook, in the master before it forks the workers: import the app's modules (only the
+    modules: no app, engine, connection or thread), so that each worker starts with them loaded instead
+    of importing them again, and shares their memory with the others until it writes to it."""
+    import importlib
+
+    from .app import SERVED_MODULES
+
+    for name in SERVED_MODULES:
+        importlib.import_module(name)
 
 
 def post_worker_init(worker) -> None:

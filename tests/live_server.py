@@ -24,7 +24,8 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """``gunicorn registry:create_app()`` with two workers on 127.0.0.1, configured by ``env``
+    """``gunicorn registry:create_app()`` with two workers on 127.0.0.1, with `registry serve`'s gunicorn
+    configuration (registry.serving), configured by ``env``
     (``REGISTRY_*`` settings), its output in ``log_path``. Started by the constructor, which waits
     until it answers (at most ``start_limit`` seconds); :meth:`kill` ends it with SIGKILL."""
 
@@ -35,7 +36,8 @@ class LiveServer:
         self._log = open(log_path, "ab")
         settings = {"REGISTRY_LOG_LEVEL": "WARNING", "REGISTRY_RENDER_WARM": "0", **env}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{self.port}",
+            [sys.executable, "-m", "gunicorn", "--config", "python:registry.serving", "--workers", "2", "--threads", "4",
+             "--bind", f"127.0.0.1:{self.port}",
              "--graceful-timeout", "1", "--timeout", "120", "registry:create_app()"],
             env={**os.environ, **settings}, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
             cwd=ROOT)
