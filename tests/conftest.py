@@ -73,11 +73,16 @@ def url_builders_compiled_once():
 
 import os
 import uuid
+from collections.abc import Iterator
 
 from sqlalchemy import bindparam, create_engine, text
 from sqlalchemy.engine import make_url
 
 BACKENDS = ("sqlite", "postgresql")
+#: for a test whose subject is a rendered file (a PDF's pages, a format's headers, the renderer's limits),
+#: which reads the catalog as every other download does: on SQLite only. Reading and writing the catalog
+#: are tested on both backends; rendering a PDF twice over the same rows would test nothing more.
+RENDERED_ON_SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def postgres_base_url() -> str:
@@ -265,7 +270,7 @@ def sqlite_templates(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def corpus_index(tmp_path_factory, sqlite_templates) -> Path:
+def corpus_index(tmp_path_factory, sqlite_templates) -> Iterator[Path]:
     """The index of the sample corpus, built once for the run (from the SQLite template) with two processes."""
     from registry.db import make_engine
     from registry.search.service import reindex
@@ -278,7 +283,16 @@ def corpus_index(tmp_path_factory, sqlite_templates) -> Path:
         engine.dispose()
         assert report["documents"] > 2000 and report["procs"] == 2
 
-    return built_once(tmp_path_factory, "search-template", build) / "index"
+    index = built_once(tmp_path_factory, "search-template", build) / "index"
+    before = _file_marks(index)
+    yield index
+    # tests link their apps' indexes to these files (tests/search/helpers.link_index): none may change one
+    assert _file_marks(index) == before, "a test changed the session's index in place: it needs copy_index"
+
+
+def _file_marks(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")
+            if p.is_file() and not p.is_symlink() and "lock" not in p.name.lower()}
 
 
 @pytest.fixture(params=BACKENDS)

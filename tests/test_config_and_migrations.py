@@ -105,8 +105,9 @@ while not os.path.exists(go):
 """
 
 
-def _race(tmp_path, prepare: str, act: str, processes: int = 4) -> list[subprocess.CompletedProcess]:
-    """Run ``prepare`` in several Python processes, then ``act`` in all of them at once."""
+def _race(tmp_path, prepare: str, act: str, processes: int = 3) -> list[subprocess.CompletedProcess]:
+    """Run ``prepare`` in several Python processes, then ``act`` in all of them at once (three: one that
+    migrates and two that wait for it, one of them while the other is already waiting)."""
     script, go = RACER.format(prepare=prepare, act=act), tmp_path / "go"
     env = {**os.environ, "REGISTRY_LOG_LEVEL": "WARNING", "REGISTRY_RENDER_WARM": "0",
            "REGISTRY_SEARCH_CHECK_ON_START": "0"}

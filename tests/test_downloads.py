@@ -16,7 +16,7 @@ from registry.services import catalog, exports
 from registry.services.context import Actor
 from registry.services.export_all import export_all
 
-from .conftest import STANDARDS, VALID
+from .conftest import RENDERED_ON_SQLITE, STANDARDS, VALID
 
 REGISTRAR = Actor("registrar:test", "registrar")
 DATA_FORMATS = ["csv", "json", "yaml", "case.json"]
@@ -235,6 +235,7 @@ def test_pdf_and_html_downloads_are_rendered_once_then_cached(app, client, corpu
     assert latest.status_code == 302 and latest.headers["Location"].endswith(f"/standards/4-04-05-05/2.0.{fmt}")
 
 
+@RENDERED_ON_SQLITE
 def test_a_download_in_the_visitors_language(app, client, corpus):
     """?lang= picks the translation under the master text; it is part of the cache address."""
     default = fetch(client, "/standards/4-04-05-05/2.0.html")
@@ -292,6 +293,7 @@ def _huge_version(rows: int, items: int) -> bytes:
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False).encode()
 
 
+@RENDERED_ON_SQLITE
 def test_a_pathological_standard_gets_a_clear_error_and_the_web_worker_lives_on(app, client, engine):
     """Huge tables within the schema's limits: past the render time limit the PDF is refused (422,
     with the limit), the render process is replaced, and the next request is served."""
@@ -311,6 +313,7 @@ def test_a_pathological_standard_gets_a_clear_error_and_the_web_worker_lives_on(
     assert fetch(client, "/standards/2-02-38-02/2.0.html").status_code == 200  # the HTML needs no render worker
 
 
+@RENDERED_ON_SQLITE
 def test_a_standard_over_the_size_limit_is_refused_before_rendering(app, client, engine):
     from registry.render import MAX_RENDER_ITEMS
 

@@ -62,19 +62,19 @@ def searchable(app, corpus_index=None) -> None:
     """Wait for the search index, which a new app builds in the background.
 
     ``corpus_index`` (the session's index of the sample corpus, for an app on a copy of the corpus
-    catalog): copied into the app's data folder first, so the app opens it instead of rebuilding it
-    (seconds each time); what the test changed in the catalog since is then applied from the change log,
-    as a running server does. The rebuild itself is tested in tests/search/test_service.py.
+    catalog): linked into the app's data folder first (tests/search/helpers.link_index), so the app opens
+    it instead of rebuilding it (seconds each time); what the test changed in the catalog since is then
+    applied from the change log, as a running server does. The rebuild itself is tested in tests/search/test_service.py.
     """
     from pathlib import Path
 
     from registry.search.service import service_for
 
-    from .search.helpers import copy_index
+    from .search.helpers import link_index
 
     service = service_for(app)
     if corpus_index is not None:
-        copy_index(corpus_index, Path(app.config["REGISTRY_DATA_DIR"]))
+        link_index(corpus_index, Path(app.config["REGISTRY_DATA_DIR"]))
     service.start(wait=0)
     assert service.wait_ready(120)
     service.catch_up()  # every change in the catalog so far is searchable (the thread would apply it soon)

@@ -1,7 +1,7 @@
 """End-to-end: the pages in headless Chromium (Debian's /usr/bin/chromium) against a live server on a
-loopback port. The flow that writes (draft, review, publication, withdrawal) runs on SQLite and on
-PostgreSQL; the flows that only read run on SQLite, since the browser sees the same pages from either
-(tests/web renders every page on both backends).
+loopback port. Every flow, the one that writes (draft, review, publication, withdrawal) and those that
+only read, runs on SQLite: the browser sees the same pages from either backend, and tests/web and tests/api
+render every page and make every write on both.
 
 A missing Playwright or Chromium fails these tests: they are part of the suite, never skipped.
 Full-page screenshots of the pages visited (test_layout_a11y.py: the main pages in both languages, three
@@ -20,7 +20,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ..conftest import BACKENDS, ROOT, STANDARDS, close_app, make_test_app
+from ..conftest import ROOT, STANDARDS, close_app, make_test_app
 from ..web_helpers import PASSWORD, add_people, live_server, searchable
 
 #: Debian's Chromium, exactly: Playwright's own browser builds cannot be downloaded on these machines
@@ -60,26 +60,18 @@ def version_3() -> str:
     return text.replace(last, last + added, 1)
 
 
-#: a flow that only reads: on SQLite (see the module)
-READING = pytest.mark.parametrize("server", [BACKENDS[0]], indirect=True)
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="module")
 def server(request, tmp_path_factory, sqlite_templates):
-    """The app with the corpus, on one backend, served on a free loopback port."""
-    folder = tmp_path_factory.mktemp(f"e2e-{request.param}")
-    if request.param == "sqlite":
-        db = folder / "registry.sqlite3"
-        db.write_bytes(sqlite_templates[True].read_bytes())
-        url = f"sqlite:///{db}"
-    else:
-        url = request.getfixturevalue("postgres_catalog").reset(True)
-    app = make_test_app(url, folder, RENDER_WARM=1)  # a warm PDF renderer, as in production
+    """The app with the corpus (SQLite, see the module), served on a free loopback port."""
+    folder = tmp_path_factory.mktemp("e2e")
+    db = folder / "registry.sqlite3"
+    db.write_bytes(sqlite_templates[True].read_bytes())
+    app = make_test_app(f"sqlite:///{db}", folder, RENDER_WARM=1)  # a warm PDF renderer, as in production
     people = add_people(app.extensions["registry.engine"], "body-a", keeps=(CODE,))
     searchable(app, request.getfixturevalue("corpus_index"))  # else searches answer 503 until it is built
     with live_server(app) as base:
         app.config["REGISTRY_BASE_URL"] = base
-        yield SimpleNamespace(base=base, people=people, backend=request.param, app=app)
+        yield SimpleNamespace(base=base, people=people, app=app)
     close_app(app)
 
 
@@ -133,12 +125,6 @@ def photograph(page, name: str, *, full_page: bool = True, failed: bool = False)
     if SCREENSHOTS_ASKED or failed:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
-
-
-def shot(server, page, name: str) -> None:
-    """A full-page screenshot when asked for (once: on the first backend)."""
-    if server.backend == BACKENDS[0]:
-        photograph(page, name)
 
 
 def click(page, target) -> None:
@@ -249,7 +235,6 @@ def _check_item_changes(page) -> None:
 # --- reading ---------------------------------------------------------------------------------------
 
 
-@READING
 def test_trainer_searches_in_chinese_and_english_and_filters_by_level(server, browser):
     page = new_page(browser, "zh", phone=True)
     page.goto(server.base + "/")
@@ -274,7 +259,6 @@ def test_trainer_searches_in_chinese_and_english_and_filters_by_level(server, br
     assert hits.locator(".level[data-level='L4']").count() > 0
 
 
-@READING
 def test_hr_downloads_the_pdf_and_verifies_it(server, browser):
     page = new_page(browser)
     page.goto(f"{server.base}/standards/{CODE}")
@@ -291,7 +275,6 @@ def test_hr_downloads_the_pdf_and_verifies_it(server, browser):
     assert page.locator("p.version-line").get_attribute("data-status") == "in-force"
 
 
-@READING
 def test_browse_by_sector_and_by_occupation(server, browser):
     page = new_page(browser, "zh")
     page.goto(f"{server.base}/standards")
@@ -321,7 +304,6 @@ def _check_the_feed(server, browser) -> None:
     assert "Replaced by the 2025 national standard." in withdrawn.findtext(f"{ATOM}summary")
 
 
-@READING
 def test_pages_read_and_switch_language_without_javascript(server, browser):
     page = new_page(browser, "en", javascript=False)
     for path in ("/", "/standards", f"/standards/{CODE}", f"/standards/{CODE}/diff?from=1.0&to=2.0",

@@ -109,7 +109,6 @@ def axe_source():
     return AXE
 
 
-@pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_main_page_fits_reflows_and_passes_axe(server, browser, axe_source, lang, width):  # noqa: F811
@@ -182,7 +181,6 @@ def _tab_to(page, selector: str, limit: int = 60) -> None:
     raise AssertionError(f"{selector} is not reachable with the Tab key")
 
 
-@pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 def test_search_upload_and_review_with_the_keyboard_alone(server, browser):  # noqa: F811
     context = _context(browser, "en", 1280)
     page = context.new_page()

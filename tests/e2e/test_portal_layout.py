@@ -12,7 +12,7 @@ import pytest
 
 from ..conftest import STANDARDS
 from ..web_helpers import PASSWORD
-from .test_browser import CODE, browser, click, photograph, server, shot  # noqa: F401 (fixtures browser, server)
+from .test_browser import CODE, browser, click, photograph, server  # noqa: F401 (fixtures browser, server)
 
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
@@ -66,7 +66,6 @@ def in_view(page, locator) -> bool:
         box["x"] + box["width"] <= viewport["width"] + 0.5
 
 
-@pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("size", SIZES)
 def test_three_errors_give_a_short_page_that_leads_to_each_error(server, browser, size):  # noqa: F811
     page = sign_in(browser, server, size)
@@ -80,7 +79,7 @@ def test_three_errors_give_a_short_page_that_leads_to_each_error(server, browser
     height = page.evaluate("document.documentElement.scrollHeight")
     assert height < 9000, height  # was one 56,000 px table
     fits(page, "problems")
-    shot(server, page, f"portal-problems-{size}")
+    photograph(page, f"portal-problems-{size}")
     cards = page.locator("article.problem[data-severity=error]")
     assert cards.count() == 3
     for i in range(3):
@@ -113,7 +112,6 @@ def test_three_errors_give_a_short_page_that_leads_to_each_error(server, browser
     # lines of the page
 
 
-@pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("size,bump", [("desktop", "minor"), ("phone", "major")])
 def test_the_next_edition_and_the_number_its_changes_need(server, browser, size, bump):  # noqa: F811
     page = sign_in(browser, server, size)
@@ -130,7 +128,7 @@ def test_the_next_edition_and_the_number_its_changes_need(server, browser, size,
     assert (bump_line.get_attribute("data-base"), bump_line.get_attribute("data-version")) == (current, number)
     assert page.locator("p.start-warning").is_visible()  # it still states the first day of the version before
     fits(page, "new draft")
-    shot(server, page, f"portal-next-version-{size}")
+    photograph(page, f"portal-next-version-{size}")
     # the author removes a knowledge item and checks: a major change, which a minor number does not cover
     click(page, page.get_by_role("link", name="Edit"))
     text = page.locator("#source").input_value()
@@ -148,4 +146,4 @@ def test_the_next_edition_and_the_number_its_changes_need(server, browser, size,
     assert in_view(page, page.locator("p.bump"))  # the number comes first, before the findings
     assert page.locator("p.bump-warning").is_visible() == (bump == "minor")
     fits(page, "checked edit")
-    shot(server, page, f"portal-checked-edit-{size}")
+    photograph(page, f"portal-checked-edit-{size}")

@@ -11,6 +11,8 @@ from registry.cli import main
 from registry.exports.formats import FORMATS, LEVEL, SOURCE_MAX_AGE, STANDING_MAX_AGE
 from registry.exports.formats import VERSION as WHOLE
 
+from ..conftest import RENDERED_ON_SQLITE
+
 CODE, VERSION = "4-04-05-05", "2.0"
 #: a level's files: /standards/{code}/{version}/levels/{LEVEL_KEY}{suffix}
 LEVEL_KEY = "L3"
@@ -45,6 +47,7 @@ def url_of(spec) -> str:
     return f"/standards/{CODE}/{VERSION}" + (f"/levels/{LEVEL_KEY}" if spec.scope == LEVEL else "") + spec.suffix
 
 
+@RENDERED_ON_SQLITE
 def test_every_format_downloads_with_the_tables_media_type_and_lifetime(client, corpus):
     for name, spec in FORMATS.items():
         response = fetch(client, url_of(spec))

@@ -15,15 +15,15 @@ import pytest
 
 from tests.conftest import STANDARDS, close_app, make_test_app
 
-from .helpers import CODE, copy_index
+from .helpers import CODE, link_index
 
 
 @pytest.fixture
 def search_app(app, request):
-    """The suite's app (create_app; search starts at its first use), with the corpus's index copied
+    """The suite's app (create_app; search starts at its first use), with the corpus's index linked
     into its data folder when the test has the corpus."""
     if "corpus" in request.fixturenames:
-        copy_index(request.getfixturevalue("corpus_index"), Path(app.config["REGISTRY_DATA_DIR"]))
+        link_index(request.getfixturevalue("corpus_index"), Path(app.config["REGISTRY_DATA_DIR"]))
     return app
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import time
@@ -50,8 +51,26 @@ def service_of(application):
 
 
 def copy_index(corpus_index: Path, data_dir: Path) -> Path:
+    """A copy of the session's index in ``data_dir``, for a test that damages its files."""
     target = data_dir.resolve() / "index"
     shutil.copytree(corpus_index, target, symlinks=True, dirs_exist_ok=True)
+    return target
+
+
+def _link_or_copy_lock(source: str, target: str) -> None:
+    if "lock" in Path(source).name.lower():  # a lock taken on a shared inode would hold every other copy
+        shutil.copy2(source, target)
+    else:
+        os.link(source, target)
+
+
+def link_index(corpus_index: Path, data_dir: Path) -> Path:
+    """The session's index in ``data_dir`` as hard links to its files (the lock files copied), for an
+    app that searches and updates it: the index never changes a file it wrote (it writes new segments
+    and mirrors, replaces its checksums by renaming, and deletes), so the links cost no copy and the
+    session's files stay as built. A test that damages files in place needs :func:`copy_index`."""
+    target = data_dir.resolve() / "index"
+    shutil.copytree(corpus_index, target, symlinks=True, dirs_exist_ok=True, copy_function=_link_or_copy_lock)
     return target
 
 

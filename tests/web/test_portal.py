@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from ..conftest import STANDARDS
+from ..conftest import RENDERED_ON_SQLITE, STANDARDS
 from ..web_helpers import add_people, csrf, searchable, sign_in
 
 CODE = "4-04-05-05"
@@ -136,6 +136,7 @@ def test_the_error_list_is_an_alert_that_keeps_its_heading(client, corpus, peopl
     assert '<h2 id="problems-h" role="alert">' not in body
 
 
+@RENDERED_ON_SQLITE
 def test_the_draft_pdf_has_the_watermark_on_every_page(client, corpus, people):
     import io
 

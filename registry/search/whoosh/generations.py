@@ -66,19 +66,42 @@ def may_be_damage(exc: BaseException) -> bool:
     return type(exc) is Exception or isinstance(exc, _DAMAGE_ERRORS)
 
 
+_quiet = threading.local()  # this thread's depth of quiet_files blocks, and whether an open failed in them
+
+
 @contextmanager
 def quiet_files() -> Iterator[None]:
-    """Free what a failed open left behind, without ResourceWarnings for the files Whoosh left open."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        try:
-            yield
-        except BaseException as exc:
-            # the error's frames hold what Whoosh opened (a damaged TOC's file): freed here, while the
-            # warning is ignored, not when the caller drops the error
-            traceback.clear_frames(exc.__traceback__)
-            gc.collect()
-            raise
+    """Free what failed opens left behind, without ResourceWarnings for the files Whoosh left open.
+
+    Whoosh leaves a damaged TOC's file open when it fails to read it, held by the error's frames or in a
+    cycle: they are freed by one garbage collection when the outermost block ends, while the warning is
+    still ignored, not when the caller drops the error. An error leaving a block counts as a failed open;
+    one caught inside is reported with :func:`open_failed`. One collection for a whole retry loop: each
+    takes a tenth of a second or more in a worker.
+    """
+    depth = getattr(_quiet, "depth", 0)
+    _quiet.depth = depth + 1
+    if not depth:
+        _quiet.failed = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                yield
+            except BaseException as exc:
+                open_failed(exc)
+                raise
+            finally:
+                if not depth and _quiet.failed:
+                    gc.collect()
+    finally:
+        _quiet.depth = depth
+
+
+def open_failed(exc: BaseException) -> None:
+    """Within :func:`quiet_files`: an open that failed with ``exc`` (caught) may have left files open."""
+    traceback.clear_frames(exc.__traceback__)
+    _quiet.failed = True
 
 
 def open_index(path: str | Path):
@@ -208,7 +231,7 @@ class Generations:
                 raise
             except Exception as exc:  # any failure to open or read means the files are damaged
                 reason = f"unreadable ({type(exc).__name__}: {exc})"
-                gc.collect()
+                open_failed(exc)
         if reason is not None:
             raise IndexProblem(reason)
 

@@ -11,7 +11,6 @@ generation under ``build.lock``, replays what was published meanwhile, and swaps
 
 from __future__ import annotations
 
-import gc
 import logging
 import math
 import shutil
@@ -30,7 +29,7 @@ from ..records import Changes, Removal, VersionRecord
 from ..request import SearchRequest, SearchResult
 from ..request import check as check_request
 from . import searching
-from .generations import Generations, check_format, may_be_damage, open_index, quiet_files, stored_meta
+from .generations import Generations, check_format, may_be_damage, open_failed, open_index, quiet_files, stored_meta
 from .views import Views
 from .writing import build, commit, default_procs
 
@@ -90,12 +89,12 @@ class WhooshIndex:
                 unlisted = self.generations.verify(path, ix._read_toc().segments, full=True)
             except IndexProblem as problem:
                 reason = str(problem)
+                open_failed(problem)
             except Exception as error:
                 reason = f"unreadable ({type(error).__name__}: {error})"
+                open_failed(error)
             else:
                 reason = None
-            if reason is not None:
-                gc.collect()  # the error's frames may hold the half-opened files in a cycle
         if reason is None:
             if not unlisted:
                 self._sound = {mark: time.monotonic()}

@@ -9,7 +9,6 @@ change, so what is derived from one (its mirror, facet combinations and sort key
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import math
@@ -34,7 +33,7 @@ from ..interfaces import IndexDamaged, IndexProblem, SearchUnavailable
 from ..layout import Layout, Part, Segment
 from ..locks import file_lock
 from ..records import VersionRecord
-from .generations import META_ID, OPEN_ERRORS, Generations, open_index, quiet_files, toc_mark
+from .generations import META_ID, OPEN_ERRORS, Generations, open_failed, open_index, quiet_files, toc_mark
 from .mirrors import mirror_of
 from .names import install as install_unique_names
 from .schema import schema
@@ -189,8 +188,8 @@ class Views:
         if path is None or not path.is_dir():
             raise IndexProblem("missing")
         last_error = ""
-        for _ in range(5):  # a writer may delete an old generation's files while we open it
-            with quiet_files():
+        with quiet_files():
+            for _ in range(5):  # a writer may delete an old generation's files while we open it
                 try:
                     ix = open_index(path)
                     toc = ix._read_toc()
@@ -198,9 +197,9 @@ class Views:
                     return self._make(ix, toc, str(path), open_searcher(ix, toc))
                 except OPEN_ERRORS as exc:
                     last_error = f"{type(exc).__name__}: {exc}"
-                gc.collect()
-            time.sleep(0.02)
-            path = self.generations.current_dir() or path
+                    open_failed(exc)
+                time.sleep(0.02)
+                path = self.generations.current_dir() or path
         raise IndexProblem(f"unreadable ({last_error})")
 
     def _make(self, ix, toc, path: str, searcher) -> View:
@@ -300,9 +299,9 @@ class Views:
 
     def _reopen(self, view: View) -> View:
         """A view of the latest generation of the same directory, reusing an idle searcher's readers."""
-        for _ in range(5):
-            previous = None
-            with quiet_files():  # a damaged TOC: Whoosh leaves its file open when it fails to read it
+        with quiet_files():  # a damaged TOC: Whoosh leaves its file open when it fails to read it
+            for _ in range(5):
+                previous = None
                 try:
                     toc = view.ix._read_toc()
                     self.generations.verify(Path(view.path), toc.segments, full=False)
@@ -310,12 +309,12 @@ class Views:
                     searcher = open_searcher(view.ix, toc, previous)
                     previous = None
                     return self._make(view.ix, toc, view.path, searcher)
-                except OPEN_ERRORS:
+                except OPEN_ERRORS as exc:
                     if previous is not None:
                         previous.close()
-                gc.collect()
-            time.sleep(0.02)
-        return self._open()
+                    open_failed(exc)
+                time.sleep(0.02)
+            return self._open()
 
     def discard(self, view: View | None = None) -> None:
         """Drop the opened generation (its files are damaged): the next search opens it again. With
@@ -363,8 +362,7 @@ class Views:
                     raise
                 except Exception as exc:  # any failure to read it means it is damaged
                     failure = type(exc).__name__
-                if failure is not None:
-                    gc.collect()  # the files the failed read left open
+                    open_failed(exc)  # the files the failed read left open
             if failure is not None:
                 raise IndexDamaged(f"damaged (table of contents unreadable: {failure})")
             view.toc_mark = mark

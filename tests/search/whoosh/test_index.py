@@ -49,6 +49,30 @@ def test_an_engine_error_on_damaged_files_is_reported_as_damage(corpus_index, tm
     index.close()
 
 
+def test_an_unreadable_table_of_contents_costs_one_garbage_collection_for_every_try(corpus_index, tmp_path,
+                                                                                     monkeypatch):
+    """A search tries to open the generation five times (a writer may be replacing it). Each failed read of
+    a damaged table of contents leaves Whoosh's file to the garbage collector, and a collection takes a
+    tenth of a second or more in a worker: one for all the tries, so that the answer (a 503 and a rebuild)
+    is not held back by ten. The files are still freed: a ResourceWarning would fail the suite."""
+    import gc
+
+    from registry.search import IndexProblem, SearchRequest
+    from registry.search.whoosh import WhooshIndex
+
+    target = copy_index(corpus_index, tmp_path)
+    for toc in (target / os.readlink(target / "current")).glob("_MAIN_*.toc"):
+        toc.write_bytes(b"\x00garbage{")
+    collections = []
+    monkeypatch.setattr(gc, "collect", lambda *args: collections.append(args) or 0)
+    index = WhooshIndex(target)
+    with pytest.raises(IndexProblem, match="unreadable"):
+        index.search(SearchRequest(q="数据清洗"))
+    monkeypatch.undo()
+    assert len(collections) == 1
+    index.close()
+
+
 def test_a_change_committed_after_a_later_one_is_still_applied(tmp_path, monkeypatch):
     from registry.search import SearchRequest
     from registry.search.whoosh import WhooshIndex

@@ -6,14 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ..helpers import CODE, copy_index, records
+from ..helpers import CODE, link_index, records
 
 
 @pytest.fixture
 def index(corpus_index, tmp_path):
     from registry.search.whoosh import WhooshIndex
 
-    opened = WhooshIndex(copy_index(corpus_index, tmp_path))
+    opened = WhooshIndex(link_index(corpus_index, tmp_path))
     yield opened
     opened.close()
 
