@@ -13,7 +13,8 @@ symbol blocks), with its outlines converted to TrueType. Subsetting such a font 
 milliseconds and the PDF embeds only the glyphs used.
 
 The prepared files live in ``registry/static/print/fonts/`` (git-ignored, rebuilt by
-``scripts/prepare-fonts``). They are served to WeasyPrint by the render fetcher like any other
+``scripts/prepare-fonts``, which keeps each build in a cache of the machine, :func:`cache_dir`, for
+its other checkouts). They are served to WeasyPrint by the render fetcher like any other
 print asset. When they are missing, the stylesheet names the system fonts instead ("Noto Serif
 CJK SC", "Noto Sans CJK SC"): slower (the full fonts are subset on every render) but just as
 correct. Characters outside the prepared set fall back to the system fonts in the same way, so
@@ -367,10 +368,61 @@ def prepare_face(face: Face, source: Path, out_dir: Path, extra: str = "") -> di
     }
 
 
+def cache_dir() -> Path | None:
+    """Where this machine keeps prepared fonts for every checkout of the project: $REGISTRY_FONTS_CACHE
+    (empty: nowhere), by default ``registry-fonts`` in $XDG_CACHE_HOME (``~/.cache``)."""
+    value = os.environ.get("REGISTRY_FONTS_CACHE")
+    if value is not None:
+        return Path(value) if value else None
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "registry-fonts"
+
+
+def _cache_key(sources: dict[str, Path], extra_digest: str | None) -> str:
+    """What a build depends on: this code's preparation, fontTools, the source fonts and the extra characters."""
+    from importlib.metadata import version
+
+    facts = {"version": PREPARE_VERSION, "fonttools": version("fonttools"), "extra": extra_digest,
+             "sources": {key: _source_identity(path) for key, path in sorted(sources.items())},
+             "faces": [face.file_name for face in FACES], "upem": UNITS_PER_EM, "tolerance": CURVE_TOLERANCE}
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _from_cache(kept: Path, out_dir: Path) -> dict | None:
+    """The prepared fonts in ``kept`` copied into ``out_dir`` when each file matches the manifest's
+    sha256 (a damaged cache is built again); their manifest, or None."""
+    manifest = read_manifest(kept)
+    if manifest is None or any(_sha256(kept / face.file_name) != manifest["faces"][face.key]["sha256"]
+                               for face in FACES):
+        return None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in [face.file_name for face in FACES] + [MANIFEST]:  # the manifest last: it says the fonts are there
+        partial = out_dir / f".{name}.{os.getpid()}.tmp"
+        shutil.copyfile(kept / name, partial)
+        os.replace(partial, out_dir / name)
+    return read_manifest(out_dir)
+
+
+def _to_cache(out_dir: Path, kept: Path) -> None:
+    """Keep a build for the other checkouts of this machine (written aside, then renamed: a reader sees
+    all of it or nothing); a cache that cannot be written only costs them a build."""
+    if kept.exists():
+        return
+    partial = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
+    try:
+        partial.mkdir(parents=True)
+        for name in [face.file_name for face in FACES] + [MANIFEST]:
+            shutil.copyfile(out_dir / name, partial / name)
+        os.rename(partial, kept)
+    except OSError as error:
+        log.info("prepared fonts not kept in %s: %s", kept, error)
+        shutil.rmtree(partial, ignore_errors=True)
+
+
 def prepare(out_dir: Path = FONTS_DIR, *, force: bool = False, standards_dir: Path | None = None,
-            jobs: int | None = None, progress=None) -> dict:
-    """Build the prepared fonts unless they are present and up to date; returns the manifest.
-    ``progress(text)``, when given, is told when building starts and as each face is done.
+            jobs: int | None = None, progress=None, cache: Path | None = None) -> dict:
+    """Build the prepared fonts unless they are present and up to date, or copy them from ``cache``
+    (:func:`cache_dir`, where each build is kept); returns the manifest. ``progress(text)``, when
+    given, is told when building starts and as each face is done.
 
     Raises ``FileNotFoundError`` when Noto Serif CJK or Noto Sans CJK is not installed
     (``fonts-noto-cjk``).
@@ -383,14 +435,28 @@ def prepare(out_dir: Path = FONTS_DIR, *, force: bool = False, standards_dir: Pa
                                 "install Debian's fonts-noto-cjk (scripts/system-packages.sh fonts-noto-cjk)")
     extra = corpus_characters(standards_dir) if standards_dir else ""
     extra_digest = hashlib.sha256(extra.encode()).hexdigest()[:16]
+    kept = None if cache is None else cache / _cache_key(sources, extra_digest if extra else None)
     current = read_manifest(out_dir)
     if current and not force:
         same_sources = set(current["faces"]) == {face.key for face in FACES} and all(
             current["faces"][face.key]["source"] == _source_identity(sources[face.key]) for face in FACES)
         if same_sources and (not extra or current.get("extra_sha256") == extra_digest):
+            if kept is not None:
+                _to_cache(out_dir, kept)  # fonts built before the cache existed
             return current
-    workers = max(1, min(len(FACES), jobs or os.cpu_count() or 1))
     say = progress or (lambda text: None)
+    if kept is not None and not force and (manifest := _from_cache(kept, out_dir)) is not None:
+        say(f"copied from this machine's cache {kept}")
+        return manifest
+    manifest = _build(sources, out_dir, extra, extra_digest, jobs, say)
+    if kept is not None:
+        _to_cache(out_dir, kept)
+    return manifest
+
+
+def _build(sources: dict[str, Path], out_dir: Path, extra: str, extra_digest: str, jobs: int | None, say) -> dict:
+    """Build every face into ``out_dir`` (in parallel), then write the manifest; returns it."""
+    workers = max(1, min(len(FACES), jobs or os.cpu_count() or 1))
     say(f"building {len(FACES)} subset fonts from fonts-noto-cjk with {workers} process(es) "
         "(once per machine, about a minute)...")
     if workers == 1:
@@ -440,13 +506,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fonts: {text}", file=sys.stderr, flush=True)
 
     try:
-        manifest = prepare(args.out, force=args.force, standards_dir=args.standards, progress=progress)
+        manifest = prepare(args.out, force=args.force, standards_dir=args.standards, progress=progress,
+                           cache=cache_dir())
     except FileNotFoundError as error:
         print(f"prepare-fonts: {error}", file=sys.stderr)
         return 1
     sizes = ", ".join(f"{entry['file']} {entry['bytes'] // 1024} KiB" for entry in manifest["faces"].values())
     if built:
-        print(f"fonts: built in {time.perf_counter() - started:.1f} s into {args.out} ({sizes})", file=sys.stderr)
+        how = "copied" if built[-1].startswith("copied") else "built"
+        print(f"fonts: {how} in {time.perf_counter() - started:.1f} s into {args.out} ({sizes})", file=sys.stderr)
     else:
         print(f"fonts: up to date ({sizes})", file=sys.stderr)
     return 0

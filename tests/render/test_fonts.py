@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import re
+import shutil
+from pathlib import Path
 
 import pikepdf
 import pytest
@@ -46,6 +48,67 @@ def test_font_css_falls_back_to_the_system_font(tmp_path):
         assert css.count("@font-face") == 2 and f"{ASSET_BASE}fonts/RegistrySerifCJKSC-Regular.ttf" in css
         assert f"{ASSET_BASE}fonts/RegistrySansCJKSC-Bold.ttf" in css
         assert '--song: "Registry Serif CJK SC", "Noto Serif CJK SC"' in css
+
+
+def _copy_prepared(out_dir: Path) -> dict:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in [face.file_name for face in fonts.FACES] + [fonts.MANIFEST]:
+        (out_dir / name).write_bytes((fonts.FONTS_DIR / name).read_bytes())
+    return fonts.read_manifest(out_dir)
+
+
+def test_a_checkout_copies_the_fonts_another_checkout_of_the_machine_built(tmp_path, monkeypatch):
+    """`make install` in a second checkout (a fresh clone, a worktree) copies the prepared fonts the first
+    one built from the machine's cache instead of building them again (the build is what takes a minute;
+    this checkout's prepared fonts stand in for its result); fonts in the cache that do not match their
+    manifest are built again."""
+    if not fonts.prepared_faces():
+        pytest.fail("the prepared fonts are missing: `make install` prepares them", pytrace=False)
+    builds = []
+
+    def build(sources, out_dir, extra, extra_digest, jobs, say):
+        builds.append(out_dir)
+        return _copy_prepared(out_dir)
+
+    monkeypatch.setattr(fonts, "_build", build)
+    cache, standards = tmp_path / "cache", tmp_path / "standards"
+    standards.mkdir()
+    first = fonts.prepare(tmp_path / "first", standards_dir=standards, cache=cache)
+    second = fonts.prepare(tmp_path / "second", standards_dir=standards, cache=cache)
+    assert builds == [tmp_path / "first"] and first == second == fonts.read_manifest()
+    for face in fonts.FACES:
+        assert (tmp_path / "second" / face.file_name).read_bytes() == (fonts.FONTS_DIR / face.file_name).read_bytes()
+    (kept,) = cache.iterdir()
+    # kept under what the build depended on (no extra characters: the corpus folder is empty)
+    assert kept.name == fonts._cache_key({face.key: fonts.find_source(face) for face in fonts.FACES}, None)
+
+    shutil.rmtree(cache)  # fonts prepared before the cache existed are kept in it by the next `make install`
+    assert fonts.prepare(tmp_path / "first", standards_dir=standards, cache=cache) == first
+    (kept,) = cache.iterdir()
+    assert builds == [tmp_path / "first"]
+
+    damaged = kept / fonts.FACES[0].file_name
+    damaged.write_bytes(b"\0" * damaged.stat().st_size)  # same size: only its sha256 tells
+    assert fonts.prepare(tmp_path / "third", standards_dir=standards, cache=cache) == first
+    assert builds == [tmp_path / "first", tmp_path / "third"]
+
+
+def test_the_cache_of_prepared_fonts_is_told_apart_by_what_a_build_depends_on():
+    sources = {face.key: fonts.find_source(face) for face in fonts.FACES}
+    if None in sources.values():
+        pytest.fail("fonts-noto-cjk is missing: `make install` installs it", pytrace=False)
+    assert fonts._cache_key(sources, "a") == fonts._cache_key(dict(sources), "a")
+    assert fonts._cache_key(sources, "a") != fonts._cache_key(sources, "b") != fonts._cache_key(sources, None)
+
+
+def test_the_cache_of_prepared_fonts_is_set_by_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("REGISTRY_FONTS_CACHE", str(tmp_path / "fonts"))
+    assert fonts.cache_dir() == tmp_path / "fonts"
+    monkeypatch.setenv("REGISTRY_FONTS_CACHE", "")
+    assert fonts.cache_dir() is None
+    monkeypatch.delenv("REGISTRY_FONTS_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert fonts.cache_dir() == tmp_path / "xdg" / "registry-fonts"
 
 
 def test_template_version_is_stable():
