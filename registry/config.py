@@ -42,6 +42,9 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "RENDER_TIMEOUT": (60.0, float, "Seconds a PDF render may take before it is stopped (422 render_failed)."),
     "RENDER_MEMORY_MB": (2048, int, "Address-space limit of the PDF render process, in MB."),
     "RENDER_WARM": (1, int, "1: each app process starts a warm PDF renderer, so the first PDF pays no cold start."),
+    "FONTS_CACHE": ("", str, "Folder where `scripts/prepare-fonts` (make install) keeps each build of the PDF fonts "
+                             "for the machine's other checkouts; empty means $XDG_CACHE_HOME/registry-fonts "
+                             "(~/.cache/registry-fonts), 'off' keeps none."),
     "SEARCH_CHECK_ON_START": (1, _flag, "1: each app process checks its search index at start (rebuilding it "
                                         "when missing or damaged); 0 (or false): at its first search."),
     "SEARCH_CATCH_UP_MS": (200, int, "Milliseconds between two looks at the catalog's change log by each "

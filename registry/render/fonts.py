@@ -369,11 +369,13 @@ def prepare_face(face: Face, source: Path, out_dir: Path, extra: str = "") -> di
 
 
 def cache_dir() -> Path | None:
-    """Where this machine keeps prepared fonts for every checkout of the project: $REGISTRY_FONTS_CACHE
-    (empty: nowhere), by default ``registry-fonts`` in $XDG_CACHE_HOME (``~/.cache``)."""
-    value = os.environ.get("REGISTRY_FONTS_CACHE")
-    if value is not None:
-        return Path(value) if value else None
+    """Where this machine keeps prepared fonts for every checkout of the project: the setting FONTS_CACHE
+    (``off``: nowhere), by default ``registry-fonts`` in $XDG_CACHE_HOME (``~/.cache``)."""
+    from ..config import load_config
+
+    value = load_config()["FONTS_CACHE"]
+    if value:
+        return None if value.strip().lower() == "off" else Path(value)
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "registry-fonts"
 
 

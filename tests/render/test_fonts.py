@@ -104,9 +104,9 @@ def test_the_cache_of_prepared_fonts_is_told_apart_by_what_a_build_depends_on():
 def test_the_cache_of_prepared_fonts_is_set_by_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("REGISTRY_FONTS_CACHE", str(tmp_path / "fonts"))
     assert fonts.cache_dir() == tmp_path / "fonts"
-    monkeypatch.setenv("REGISTRY_FONTS_CACHE", "")
+    monkeypatch.setenv("REGISTRY_FONTS_CACHE", "off")
     assert fonts.cache_dir() is None
-    monkeypatch.delenv("REGISTRY_FONTS_CACHE")
+    monkeypatch.setenv("REGISTRY_FONTS_CACHE", "")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert fonts.cache_dir() == tmp_path / "xdg" / "registry-fonts"
 
