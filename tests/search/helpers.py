@@ -60,8 +60,11 @@ def copy_index(corpus_index: Path, data_dir: Path) -> Path:
 def _link_or_copy_lock(source: str, target: str) -> None:
     if "lock" in Path(source).name.lower():  # a lock taken on a shared inode would hold every other copy
         shutil.copy2(source, target)
-    else:
+        return
+    try:
         os.link(source, target)
+    except OSError:  # another file system (a --basetemp elsewhere): a copy
+        shutil.copy2(source, target)
 
 
 def link_index(corpus_index: Path, data_dir: Path) -> Path:
