@@ -290,9 +290,18 @@ def corpus_index(tmp_path_factory, sqlite_templates) -> Iterator[Path]:
     assert _file_marks(index) == before, "a test changed the session's index in place: it needs copy_index"
 
 
+def is_lock_file(path: Path) -> bool:
+    """A search index's lock file (Whoosh's MAIN_WRITELOCK, the registry's write.lock and build.lock)."""
+    return "lock" in path.name.lower()
+
+
 def _file_marks(folder: Path) -> dict[str, tuple[int, int]]:
-    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")
-            if p.is_file() and not p.is_symlink() and "lock" not in p.name.lower()}
+    marks = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink() and not is_lock_file(path):
+            info = path.stat()
+            marks[str(path)] = (info.st_size, info.st_mtime_ns)
+    return marks
 
 
 @pytest.fixture(params=BACKENDS)

@@ -384,9 +384,13 @@ def _cache_key(sources: dict[str, Path], extra_digest: str | None) -> str:
     from importlib.metadata import version
 
     facts = {"version": PREPARE_VERSION, "fonttools": version("fonttools"), "extra": extra_digest,
-             "sources": {key: _source_identity(path) for key, path in sorted(sources.items())},
-             "faces": [face.file_name for face in FACES], "upem": UNITS_PER_EM, "tolerance": CURVE_TOLERANCE}
+             "sources": {key: _source_identity(path) for key, path in sorted(sources.items())}}
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _prepared_files() -> list[str]:
+    """The files of a preparation, the manifest last: written last, it says the fonts are all there."""
+    return [face.file_name for face in FACES] + [MANIFEST]
 
 
 def _from_cache(kept: Path, out_dir: Path) -> dict | None:
@@ -397,11 +401,11 @@ def _from_cache(kept: Path, out_dir: Path) -> dict | None:
                                for face in FACES):
         return None
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name in [face.file_name for face in FACES] + [MANIFEST]:  # the manifest last: it says the fonts are there
+    for name in _prepared_files():
         partial = out_dir / f".{name}.{os.getpid()}.tmp"
         shutil.copyfile(kept / name, partial)
         os.replace(partial, out_dir / name)
-    return read_manifest(out_dir)
+    return manifest
 
 
 def _to_cache(out_dir: Path, kept: Path) -> None:
@@ -412,7 +416,7 @@ def _to_cache(out_dir: Path, kept: Path) -> None:
     partial = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
     try:
         partial.mkdir(parents=True)
-        for name in [face.file_name for face in FACES] + [MANIFEST]:
+        for name in _prepared_files():
             shutil.copyfile(out_dir / name, partial / name)
         os.rename(partial, kept)
     except OSError as error:

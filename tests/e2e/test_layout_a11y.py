@@ -7,8 +7,8 @@ its "After" side on the screen, and the search's facets are folded behind a butt
 the first screen;
 axe-core (node_modules/axe-core, `make install`) finds no violation of impact serious or critical (at 1280 and
 390 px). Each page is photographed (``layout-<page>-<lang>-<width>.png`` under $REGISTRY_SCREENSHOTS_DIR,
-with `make screenshots`, or when a check of it fails; docs/screenshots.md lists what was looked at). One server (SQLite: layout does not depend on the catalog's
-backend) and one browser for the module.
+with `make screenshots`, or when a check of it fails; docs/screenshots.md lists what was looked at). One
+server (SQLite: layout does not depend on the catalog's backend) and one browser for the module.
 
 Keyboard: search, the portal's upload and the review's actions are done with the keyboard alone.
 """

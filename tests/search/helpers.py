@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import STANDARDS
+from tests.conftest import STANDARDS, is_lock_file
 
 API = "/api/v1/search"
 CODE = "2-02-38-03"  # published as 1.0 (superseded) and 1.1 (current)
@@ -58,7 +58,7 @@ def copy_index(corpus_index: Path, data_dir: Path) -> Path:
 
 
 def _link_or_copy_lock(source: str, target: str) -> None:
-    if "lock" in Path(source).name.lower():  # a lock taken on a shared inode would hold every other copy
+    if is_lock_file(Path(source)):  # a lock taken on a shared inode would hold every other copy
         shutil.copy2(source, target)
         return
     try:
